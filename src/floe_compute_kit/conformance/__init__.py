@@ -1,0 +1,1 @@
+"""The conformance kit: checks catalogue, suites, strategies, sandbox and pytest plugin."""

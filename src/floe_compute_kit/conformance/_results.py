@@ -1,0 +1,79 @@
+"""The vocabulary shared by the checks, the suites, the pytest plugin and the report.
+
+Plain dataclasses, so a certificate can be written from them without pytest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["CheckResult", "CheckSpec", "Level", "Outcome", "SuiteResult"]
+
+
+class Level(StrEnum):
+    """Certification levels, each including the ones before it."""
+
+    CORE = "core"
+    EXTENDED = "extended"
+    INTEGRATION = "integration"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+    def includes(self, other: Level) -> bool:
+        return other.rank <= self.rank
+
+
+class Outcome(StrEnum):
+    """How one check ended. "unsupported" is not "failed": the plugin did not claim it."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the kit itself could not run the check (never the plugin's fault)
+    UNSUPPORTED = "unsupported"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One contract clause as a runnable check."""
+
+    id: str  # e.g. "profile.threads"
+    method: str  # the ComputePlugin member it exercises, e.g. "generate_dbt_profile"
+    requirements: tuple[str, ...]  # e.g. ("FR-005",)
+    wording: str  # RFC-2119 sentence, e.g. "The profile MUST ..."
+    level: Level = Level.CORE
+    capability: str | None = None  # a Capability value the plugin must claim, or None
+
+
+@dataclass
+class CheckResult:
+    """What happened when one check ran against one plugin."""
+
+    check_id: str
+    outcome: Outcome
+    duration_s: float = 0.0
+    message: str = ""
+    traceback: str | None = None  # the plugin's traceback, when it raised
+    example: dict[str, Any] | None = None  # the (shrunk) failing config, secrets masked
+    seed: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SuiteResult:
+    """All results of one run of the suite against one plugin."""
+
+    plugin_spec: str
+    plugin_name: str | None
+    plugin_version: str | None
+    floe_api_version: str | None
+    level: Level
+    seed: int | None
+    results: list[CheckResult] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, CheckResult]:
+        return {r.check_id: r for r in self.results}

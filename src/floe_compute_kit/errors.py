@@ -1,0 +1,248 @@
+"""Every error the kit raises, in one module.
+
+Each error subclasses the builtin it resembles, so callers who know nothing of
+floe can still ``except ValueError`` or ``except TimeoutError``; and each carries
+structured fields (plugin_name, field, allowed, correlation_id ...) so tools can
+act on them without parsing messages (FR-022, FR-023).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "ComputeConfigurationError",
+    "ComputeConnectionError",
+    "ComputeError",
+    "ComputeQueryError",
+    "ComputeTimeoutError",
+    "DuplicatePluginError",
+    "IncompletePluginError",
+    "PluginLoadError",
+    "PluginNotFoundError",
+]
+
+_log = logging.getLogger("floe.compute.errors")
+
+
+def new_correlation_id() -> str:
+    """A fresh id that ties an error to the log lines and spans around it."""
+    return uuid.uuid4().hex
+
+
+def _options(allowed: Iterable[object]) -> str:
+    return ", ".join(repr(a) if not isinstance(a, str) else a for a in allowed)
+
+
+class ComputeError(Exception):
+    """Base of every floe compute error.
+
+    Logged once, when raised into being, with its correlation id so that an
+    operator can join the traceback to log lines and spans (FR-023).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin_name: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.plugin_name = plugin_name
+        self.correlation_id = correlation_id or new_correlation_id()
+        _log.warning(
+            "%s [plugin=%s correlation_id=%s]: %s",
+            type(self).__name__,
+            plugin_name or "-",
+            self.correlation_id,
+            message,
+            extra={"correlation_id": self.correlation_id, "plugin_name": plugin_name},
+        )
+
+    def __str__(self) -> str:
+        return f"{self.message} (correlation_id={self.correlation_id})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Structured fields, for JSON output and span attributes."""
+        data = {
+            k: v
+            for k, v in vars(self).items()
+            if not k.startswith("_")
+            and (v is None or isinstance(v, str | int | float | bool | list | tuple))
+        }
+        data["error_type"] = type(self).__name__
+        return data
+
+
+class ComputeConnectionError(ComputeError, ConnectionError):
+    """The compute target cannot be reached or opened."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin_name: str | None = None,
+        target: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.target = target
+        super().__init__(message, plugin_name=plugin_name, correlation_id=correlation_id)
+
+
+class ComputeTimeoutError(ComputeError, TimeoutError):
+    """A query ran past its configured timeout and was cancelled."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin_name: str | None = None,
+        timeout_seconds: float | None = None,
+        elapsed_seconds: float | None = None,
+        query_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.timeout_seconds = timeout_seconds
+        self.elapsed_seconds = elapsed_seconds
+        self.query_id = query_id
+        super().__init__(message, plugin_name=plugin_name, correlation_id=correlation_id)
+
+
+class ComputeConfigurationError(ComputeError, ValueError):
+    """A config value is not allowed: names the field, the value and the options."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin_name: str | None = None,
+        field: str | None = None,
+        value: object = None,
+        allowed: Sequence[object] | str | None = None,
+        errors: Sequence[str] = (),
+        correlation_id: str | None = None,
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.allowed: list[object] | str | None = (
+            allowed if allowed is None or isinstance(allowed, str) else list(allowed)
+        )
+        self.errors = list(errors)
+        super().__init__(message, plugin_name=plugin_name, correlation_id=correlation_id)
+
+    @classmethod
+    def invalid_choice(
+        cls,
+        field: str,
+        value: object,
+        allowed: Sequence[object],
+        *,
+        plugin_name: str | None = None,
+    ) -> ComputeConfigurationError:
+        """The common case: a value outside a closed set of options."""
+        return cls(
+            f"{field}: {value!r} is not allowed; allowed: {_options(allowed)}",
+            plugin_name=plugin_name,
+            field=field,
+            value=value,
+            allowed=allowed,
+        )
+
+
+class ComputeQueryError(ComputeError, RuntimeError):
+    """The engine rejected or failed a query (FR-022)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin_name: str | None = None,
+        query_id: str | None = None,
+        sql: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.query_id = query_id
+        self.sql = sql
+        super().__init__(message, plugin_name=plugin_name, correlation_id=correlation_id)
+
+
+class IncompletePluginError(ComputeError, TypeError):
+    """A ComputePlugin subclass was instantiated with abstract members left."""
+
+    def __init__(
+        self,
+        class_name: str,
+        missing: Sequence[str],
+        *,
+        plugin_name: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.class_name = class_name
+        self.missing = sorted(missing)
+        super().__init__(
+            f"{class_name} does not implement: {', '.join(self.missing)}",
+            plugin_name=plugin_name,
+            correlation_id=correlation_id,
+        )
+
+
+class PluginLoadError(ComputeError, ImportError):
+    """An entry point or ``module:attr`` spec could not be loaded."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        plugin_name: str | None = None,
+        entry_point: str | None = None,
+        distribution: str | None = None,
+        reason: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.entry_point = entry_point
+        self.distribution = distribution
+        self.reason = reason
+        super().__init__(message, plugin_name=plugin_name, correlation_id=correlation_id)
+
+
+class DuplicatePluginError(ComputeError, ValueError):
+    """Two distributions register a compute under the same name."""
+
+    def __init__(
+        self,
+        plugin_name: str,
+        distributions: Sequence[str],
+        *,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.distributions = list(distributions)
+        super().__init__(
+            f"compute {plugin_name!r} is registered by more than one distribution: "
+            f"{', '.join(self.distributions)}; uninstall all but one",
+            plugin_name=plugin_name,
+            correlation_id=correlation_id,
+        )
+
+
+class PluginNotFoundError(ComputeError, LookupError):
+    """No installed plugin has this name; lists the ones that are."""
+
+    def __init__(
+        self,
+        plugin_name: str,
+        available: Sequence[str],
+        *,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.available = sorted(available)
+        shown = ", ".join(self.available) if self.available else "none installed"
+        super().__init__(
+            f"no compute plugin named {plugin_name!r}; available: {shown}",
+            plugin_name=plugin_name,
+            correlation_id=correlation_id,
+        )
