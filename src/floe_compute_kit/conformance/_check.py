@@ -1,0 +1,97 @@
+"""How a contract clause becomes a runnable check.
+
+A check is a plain function ``fn(ctx) -> None`` registered with :func:`check`.
+It passes by returning, fails by raising :class:`CheckFailed`, and says the
+plugin does not claim the feature by raising :class:`CheckUnsupported`. No
+pytest here: the report CLI runs the same functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from floe_compute_kit.conformance._results import CheckSpec, Level
+
+__all__ = [
+    "REGISTERED",
+    "CheckContext",
+    "CheckFailed",
+    "CheckFn",
+    "CheckUnsupported",
+    "RegisteredCheck",
+    "check",
+]
+
+
+class CheckFailed(AssertionError):
+    """The plugin broke the clause. ``example`` is the (shrunk) config that shows it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        example: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.example = example
+        self.details = details or {}
+
+
+class CheckUnsupported(Exception):  # noqa: N818 - an outcome, not an error
+    """The plugin does not claim the capability this check needs."""
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use. Fields are added with defaults, never removed."""
+
+    plugin: Any  # a ComputePlugin, or a structural equivalent
+    plugin_spec: str
+    config_model: type[Any]
+    workdir: Path
+    seed: int = 0
+    max_examples: int = 50
+    budget_s: float = 5.0
+    config_strategy: Any = None  # a plugin-supplied hypothesis strategy of valid configs
+    iceberg_uri: str | None = None  # a running Iceberg REST catalog, when one is available
+    capabilities: frozenset[str] = frozenset()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[[CheckContext], None]
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    spec: CheckSpec
+    fn: CheckFn
+
+
+#: check id -> registered check; filled when the check modules are imported.
+REGISTERED: dict[str, RegisteredCheck] = {}
+
+
+def check(
+    id: str,  # noqa: A002 - "id" is the catalogue's own word
+    *,
+    method: str,
+    requirements: tuple[str, ...],
+    wording: str,
+    level: Level = Level.CORE,
+    capability: str | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as the check for one contract clause."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        if id in REGISTERED and REGISTERED[id].fn is not fn:
+            raise ValueError(f"check id {id!r} is registered twice")
+        spec = CheckSpec(id, method, tuple(requirements), wording, level, capability)
+        REGISTERED[id] = RegisteredCheck(spec, fn)
+        return fn
+
+    return register

@@ -1,0 +1,29 @@
+"""The checks catalogue: one module per contract area, each registering its checks."""
+
+from __future__ import annotations
+
+import importlib
+
+from floe_compute_kit.conformance._check import REGISTERED, RegisteredCheck
+
+__all__ = ["CHECK_MODULES", "load_catalogue"]
+
+#: Imported in this order; the catalogue is their union.
+CHECK_MODULES = (
+    "metadata",
+    "profile",
+    "packages",
+    "connection",
+    "resources",
+    "catalog",
+    "robustness",
+    "integration",
+    "iceberg",
+)
+
+
+def load_catalogue() -> list[RegisteredCheck]:
+    """Every registered check, in catalogue order (by module, then definition)."""
+    for name in CHECK_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    return list(REGISTERED.values())

@@ -1,0 +1,1 @@
+"""Checks: catalog (to be written)."""

@@ -1,0 +1,1 @@
+"""Checks: connection (to be written)."""

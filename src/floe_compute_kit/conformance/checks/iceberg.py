@@ -1,0 +1,1 @@
+"""Checks: iceberg (to be written)."""

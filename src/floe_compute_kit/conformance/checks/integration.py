@@ -1,0 +1,1 @@
+"""Checks: integration (to be written)."""

@@ -1,0 +1,1 @@
+"""Checks: metadata (to be written)."""

@@ -1,0 +1,1 @@
+"""Checks: packages (to be written)."""

@@ -1,0 +1,1 @@
+"""Checks: profile (to be written)."""

@@ -1,0 +1,1 @@
+"""Checks: resources (to be written)."""

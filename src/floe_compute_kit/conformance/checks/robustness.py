@@ -1,0 +1,1 @@
+"""Checks: robustness (to be written)."""
