@@ -42,9 +42,9 @@ def write_distribution(
             """
         )
         + eps
-        + "\n\n[tool.setuptools]\npackages = [\""
+        + '\n\n[tool.setuptools]\npackages = ["'
         + package
-        + "\"]\n"
+        + '"]\n'
     )
     for rel, text in files.items():
         path = src / package / rel

@@ -104,8 +104,8 @@ class ComputePlugin(PluginMetadata):
     #: What the plugin claims to support beyond the core contract.
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> ComputePlugin:  # noqa: ARG004 - signature of object.__new__
-        missing = getattr(cls, "__abstractmethods__", frozenset())
+    def __new__(cls, *args: Any, **kwargs: Any) -> ComputePlugin:
+        missing: frozenset[str] = getattr(cls, "__abstractmethods__", frozenset())
         if missing:
             raise IncompletePluginError(cls.__qualname__, sorted(missing))
         return super().__new__(cls)

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 __all__ = [
+    "CertificateError",
+    "CompilationError",
     "ComputeConfigurationError",
     "ComputeConnectionError",
     "ComputeError",
     "ComputeQueryError",
     "ComputeTimeoutError",
     "DuplicatePluginError",
+    "IOViolationError",
     "IncompletePluginError",
+    "ManifestError",
     "PluginLoadError",
     "PluginNotFoundError",
+    "RegistryLoadError",
+    "Violation",
+    "WaiverError",
 ]
 
 _log = logging.getLogger("floe.compute.errors")
@@ -245,4 +253,182 @@ class PluginNotFoundError(ComputeError, LookupError):
             f"no compute plugin named {plugin_name!r}; available: {shown}",
             plugin_name=plugin_name,
             correlation_id=correlation_id,
+        )
+
+
+class ManifestError(ComputeConfigurationError):
+    """manifest.yaml or floe.yaml is malformed or invalid.
+
+    ``file`` and ``key_path`` (e.g. ``transforms[3].compute``) say where; every
+    problem found in the file is in ``errors``, one line each, so a user fixes
+    them in one pass (FR-010, FR-011).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str,
+        key_path: str,
+        value: object = None,
+        allowed: Sequence[object] | str | None = None,
+        errors: Sequence[str] = (),
+        line: int | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.file = file
+        self.key_path = key_path
+        self.line = line
+        super().__init__(
+            message,
+            field=key_path,
+            value=value,
+            allowed=allowed,
+            errors=errors or (message,),
+            correlation_id=correlation_id,
+        )
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One governance or compile problem; many are reported together (SC-004).
+
+    ``level`` is the governance level that forbids the choice (``enterprise``,
+    ``domain``) or ``product`` for problems in floe.yaml itself.
+    """
+
+    code: str
+    message: str
+    file: str = ""
+    key_path: str = ""
+    level: str | None = None
+    transform: str | None = None
+    compute: str | None = None
+    environments: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key_path}: " if self.file and self.key_path else ""
+        return f"{where}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["environments"] = list(self.environments)
+        data["allowed"] = list(self.allowed)
+        return data
+
+
+class CompilationError(ComputeError, ValueError):
+    """A compile found violations; all of them are in ``violations``."""
+
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.violations = list(violations)
+        count = len(self.violations)
+        lines = "\n".join(f"  - {v}" for v in self.violations)
+        super().__init__(
+            f"compile failed with {count} violation{'s' if count != 1 else ''}:\n{lines}",
+            correlation_id=correlation_id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["violations"] = [v.to_dict() for v in self.violations]
+        return data
+
+
+class RegistryLoadError(ComputeError, ImportError):
+    """Some approved computes could not be discovered, loaded or configured.
+
+    ``failures`` maps each failing compute to its reason and ``errors`` holds the
+    underlying errors, so one run shows every broken compute (FR-012).
+    """
+
+    def __init__(
+        self,
+        failures: Mapping[str, str],
+        *,
+        errors: Sequence[ComputeError] = (),
+        correlation_id: str | None = None,
+    ) -> None:
+        self.failures = dict(failures)
+        self.errors = list(errors)
+        lines = "\n".join(f"  - {name}: {reason}" for name, reason in sorted(self.failures.items()))
+        super().__init__(
+            f"{len(self.failures)} approved compute(s) failed to load:\n{lines}",
+            correlation_id=correlation_id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["failures"] = dict(self.failures)
+        data["errors"] = [str(e) for e in self.errors]
+        return data
+
+
+class IOViolationError(ComputeError, PermissionError):
+    """A plugin method that must do no I/O tried to (the conformance sandbox, FR-026).
+
+    ``kind`` is socket, subprocess, file_write or db_connect; ``detail`` is the call,
+    e.g. ``socket.connect(('127.0.0.1', 5432))``; ``method`` is the plugin method.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        detail: str,
+        *,
+        method: str,
+        location: str = "",
+        plugin_name: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.method = method
+        self.location = location
+        where = f" at {location}" if location else ""
+        super().__init__(
+            f"{method} must do no I/O, but made a {kind} call: {detail}{where}",
+            plugin_name=plugin_name,
+            correlation_id=correlation_id,
+        )
+
+
+class CertificateError(ComputeError, ValueError):
+    """A conformance certificate cannot be read, or is not one (``file``, ``reason``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str,
+        reason: str,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.file = file
+        self.reason = reason
+        super().__init__(message, correlation_id=correlation_id)
+
+
+class WaiverError(ComputeConfigurationError):
+    """A waivers file is malformed: names the file, the waiver's field and its value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str,
+        field: str | None = None,
+        value: object = None,
+        allowed: Sequence[object] | str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.file = file
+        super().__init__(
+            message, field=field, value=value, allowed=allowed, correlation_id=correlation_id
         )

@@ -44,7 +44,9 @@ PLUGIN_NAME_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
 
 # Kubernetes resource.Quantity grammar: a signed decimal number, then either a
 # binary SI suffix, a decimal SI suffix, or a decimal exponent.
-_QUANTITY_RE = re.compile(r"^(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$")
+_QUANTITY_RE = re.compile(
+    r"^(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$"
+)
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
     "n": Decimal("1e-9"),
@@ -282,7 +284,7 @@ def parse_config(
     except ValidationError as exc:
         prefix = f"{source}." if source else ""
         described = [_describe(e, prefix) for e in exc.errors(include_url=False)]
-        first_text, field, value, allowed = described[0]
+        _, field, value, allowed = described[0]
         lines = [d[0] for d in described]
         header = f"invalid {model.__name__}" + (f" in {source}" if source else "")
         raise ComputeConfigurationError(
