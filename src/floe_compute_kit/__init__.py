@@ -12,6 +12,7 @@ from floe_compute_kit.compute import (
     PluginMetadata,
 )
 from floe_compute_kit.errors import (
+    CompilationError,
     ComputeConfigurationError,
     ComputeConnectionError,
     ComputeError,
@@ -19,8 +20,11 @@ from floe_compute_kit.errors import (
     ComputeTimeoutError,
     DuplicatePluginError,
     IncompletePluginError,
+    ManifestError,
     PluginLoadError,
     PluginNotFoundError,
+    RegistryLoadError,
+    Violation,
 )
 from floe_compute_kit.models import (
     WORKLOAD_PRESETS,
@@ -34,6 +38,7 @@ from floe_compute_kit.models import (
 )
 from floe_compute_kit.registry import (
     ENTRY_POINT_GROUP,
+    ApprovedComputes,
     ComputeRegistry,
     discover_plugins,
     load_plugin,
@@ -46,8 +51,10 @@ __all__ = [
     "FLOE_API_VERSION",
     "SUPPORTED_API_VERSIONS",
     "WORKLOAD_PRESETS",
+    "ApprovedComputes",
     "Capability",
     "CatalogConfig",
+    "CompilationError",
     "ComputeConfig",
     "ComputeConfigurationError",
     "ComputeConnectionError",
@@ -60,10 +67,13 @@ __all__ = [
     "ConnectionStatus",
     "DuplicatePluginError",
     "IncompletePluginError",
+    "ManifestError",
     "PluginLoadError",
     "PluginMetadata",
     "PluginNotFoundError",
+    "RegistryLoadError",
     "ResourceSpec",
+    "Violation",
     "__version__",
     "discover_plugins",
     "load_plugin",

@@ -353,10 +353,13 @@ class RegistryLoadError(ComputeError, ImportError):
         failures: Mapping[str, str],
         *,
         errors: Sequence[ComputeError] = (),
+        partial: object = None,
         correlation_id: str | None = None,
     ) -> None:
         self.failures = dict(failures)
         self.errors = list(errors)
+        #: the registry of the computes that did load (an ApprovedComputes), for health checks
+        self.partial = partial
         lines = "\n".join(f"  - {name}: {reason}" for name, reason in sorted(self.failures.items()))
         super().__init__(
             f"{len(self.failures)} approved compute(s) failed to load:\n{lines}",

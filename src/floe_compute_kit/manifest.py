@@ -184,9 +184,10 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
 
 def _display(path: Path) -> str:
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ def _key_path(loc: Sequence[str | int]) -> str:
 
 
 def _element(annotation: Any) -> Any:
-    """Strip Optional; a list or dict steps into its element type."""
+    """``X | None`` -> ``X``, so that the walk below sees the model or container type."""
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
@@ -294,13 +295,23 @@ def _allowed(model: type[BaseModel], error: Mapping[str, Any]) -> str:
     if "expected" in ctx:
         return f"one of {ctx['expected']}"
     if "pattern" in ctx:
-        return f"a lowercase name matching {ctx['pattern']}"
+        return f"a name matching {ctx['pattern']}"
     for key, label in (("min_length", "min length"), ("ge", ">="), ("le", "<=")):
         if key in ctx:
             return f"{label} {ctx[key]}"
     if kind == "missing":
         return "a value (this key is required)"
-    return ""
+    return _TYPE_NAMES.get(kind.partition("_")[0], "")
+
+
+_TYPE_NAMES: Final = {
+    "string": "text",
+    "int": "an integer",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a mapping",
+    "model": "a mapping",
+}
 
 
 def _problems_from(model: type[BaseModel], exc: ValidationError) -> list[_Problem]:
@@ -496,8 +507,10 @@ def load_hierarchy(path: Path | str) -> Hierarchy:
         manifest = load_manifest(path)
     if manifest.scope == "enterprise":
         return Hierarchy(enterprise=manifest, domain=None, product=product)
-    assert manifest.path is not None and manifest.parent is not None  # checked on load
-    parent_path = _follow(manifest.path, manifest.display, "parent", manifest.parent)
+    # load_manifest set the path and required a parent for the domain scope.
+    parent_path = _follow(
+        manifest.path or Path(manifest.display), manifest.display, "parent", manifest.parent or ""
+    )
     enterprise = load_manifest(parent_path)
     _expect_scope(enterprise, "enterprise", manifest.display, "parent")
     return Hierarchy(enterprise=enterprise, domain=manifest, product=product)

@@ -13,17 +13,24 @@ import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from floe_compute_kit.compute import ComputePlugin
 from floe_compute_kit.errors import (
+    ComputeError,
     DuplicatePluginError,
     PluginLoadError,
     PluginNotFoundError,
+    RegistryLoadError,
 )
+from floe_compute_kit.models import ComputeConfig, parse_config
+
+if TYPE_CHECKING:
+    from floe_compute_kit.manifest import Hierarchy, Manifest
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ApprovedComputes",
     "ComputeRegistry",
     "PluginInfo",
     "discover_plugins",
@@ -162,3 +169,83 @@ class ComputeRegistry(Mapping[str, ComputePlugin]):
 
     def __len__(self) -> int:
         return len(self._infos)
+
+
+class ApprovedComputes(ComputeRegistry):
+    """The computes a manifest approves: each discovered, loaded and configured.
+
+    Built by :meth:`from_manifest`, which tries every approved compute and raises
+    one RegistryLoadError naming each that failed and why (FR-012, SC-003).
+    ``configs`` holds each compute's validated manifest-level config.
+    """
+
+    def __init__(
+        self,
+        infos: Mapping[str, PluginInfo],
+        plugins: Mapping[str, ComputePlugin],
+        configs: Mapping[str, ComputeConfig],
+    ) -> None:
+        super().__init__(infos)
+        self._loaded = dict(plugins)
+        self.configs: Mapping[str, ComputeConfig] = dict(configs)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)  # manifest order, not sorted
+
+    def __contains__(self, name: object) -> bool:
+        # Mapping's default catches only KeyError; PluginNotFoundError is a LookupError.
+        return name in self._infos
+
+    @classmethod
+    def from_manifest(
+        cls,
+        source: Manifest | Hierarchy,
+        *,
+        plugins: Mapping[str, PluginInfo] | None = None,
+    ) -> ApprovedComputes:
+        """Load every approved compute of ``source`` or raise one aggregate error."""
+        from floe_compute_kit.manifest import Hierarchy  # noqa: PLC0415 - keeps YAML out of discovery
+
+        hierarchy: Hierarchy | None
+        if isinstance(source, Hierarchy):
+            hierarchy, manifest = source, source.manifest
+        else:
+            hierarchy, manifest = None, source
+        failures: dict[str, str] = {}
+        errors: list[ComputeError] = []
+        try:
+            available = dict(discover_plugins() if plugins is None else plugins)
+        except DuplicatePluginError as exc:
+            raise RegistryLoadError({exc.plugin_name or "?": exc.message}, errors=[exc]) from exc
+        infos: dict[str, PluginInfo] = {}
+        loaded: dict[str, ComputePlugin] = {}
+        configs: dict[str, ComputeConfig] = {}
+        for name in manifest.compute.approved:
+            try:
+                info = available.get(name)
+                if info is None:
+                    raise PluginNotFoundError(name, list(available))
+                plugin = info.load_class()()
+                if hierarchy is not None:
+                    data = hierarchy.compute_config(name)
+                    where = hierarchy.config_source(name)
+                else:
+                    data = dict(manifest.compute.config.get(name, {}))
+                    where = f"{manifest.display}: compute.config.{name}"
+                data.setdefault("plugin", name)
+                configs[name] = parse_config(
+                    plugin.config_model, data, plugin_name=name, source=where
+                )
+            except ComputeError as exc:
+                failures[name] = exc.message
+                errors.append(exc)
+                continue
+            except Exception as exc:  # a plugin constructor may raise anything
+                failures[name] = f"{type(exc).__name__}: {exc}"
+                continue
+            infos[name] = info
+            loaded[name] = plugin
+        registry = cls(infos, loaded, configs)
+        if failures:
+            raise RegistryLoadError(failures, errors=errors, partial=registry)
+        return registry

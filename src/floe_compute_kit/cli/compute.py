@@ -1,5 +1,427 @@
-"""`floe-compute`: compile, health, plugins."""
+"""``floe-compute``: compile, health, plugins.
+
+Exit codes: 0 fine; 1 violations, load failures or an unhealthy compute; 2 usage.
+Heavy imports (rich, OpenTelemetry, the plugins themselves) happen inside the
+commands so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import yaml
+
+from floe_compute_kit.compiler import CompiledPipeline, build_profiles, compile_hierarchy
+from floe_compute_kit.compute import ComputePlugin
+from floe_compute_kit.errors import (
+    CompilationError,
+    ComputeConfigurationError,
+    ComputeError,
+    ManifestError,
+    RegistryLoadError,
+    Violation,
+)
+from floe_compute_kit.manifest import load_hierarchy
+from floe_compute_kit.models import ComputeConfig, ConnectionResult, ConnectionStatus, parse_config
+from floe_compute_kit.registry import ApprovedComputes, discover_plugins
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["build_parser", "check_health", "health_report", "main"]
+
+#: validate_connection must finish within this budget (the contract's 5 s).
+HEALTH_BUDGET_SECONDS: Final = 5.0
 
 
-def main(argv: list[str] | None = None) -> int:
-    raise SystemExit("floe-compute: not implemented yet")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="floe-compute",
+        description="Compile multi-compute pipelines, check compute health, list plugins.",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also log each error with its correlation id to stderr",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    compile_p = sub.add_parser(
+        "compile",
+        help="resolve each transform's compute per environment and write dbt profiles.yml",
+    )
+    compile_p.add_argument(
+        "path", nargs="?", default="floe.yaml", help="floe.yaml (default: %(default)s)"
+    )
+    compile_p.add_argument("--format", choices=("table", "json"), default="table")
+    compile_p.add_argument(
+        "--profiles-dir",
+        type=Path,
+        default=None,
+        help="where to write profiles.yml (default: next to floe.yaml)",
+    )
+    compile_p.set_defaults(_run=_run_compile)
+
+    health_p = sub.add_parser("health", help="validate the connection of every approved compute")
+    health_p.add_argument(
+        "path",
+        nargs="?",
+        default="floe.yaml",
+        help="floe.yaml or a manifest.yaml (default: %(default)s)",
+    )
+    health_p.add_argument(
+        "--env", default=None, help="check with this environment's overrides (needs floe.yaml)"
+    )
+    health_p.add_argument("--format", choices=("table", "json"), default="table")
+    health_p.set_defaults(_run=_run_health)
+
+    plugins_p = sub.add_parser("plugins", help="list the installed compute plugins")
+    plugins_p.add_argument("--format", choices=("table", "json"), default="table")
+    plugins_p.set_defaults(_run=_run_plugins)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    elif not logging.getLogger().handlers:
+        # Every error is printed once on stdout; without this, Python's last-resort
+        # handler would repeat each one as a warning on stderr.
+        logging.getLogger("floe.compute").addHandler(logging.NullHandler())
+    code: int = args._run(args)
+    return code
+
+
+def _console() -> Console:
+    from rich.console import Console  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _print_problems(console: Console, title: str, lines: Sequence[str]) -> None:
+    from rich.markup import escape  # noqa: PLC0415 - lazy: keeps --help fast
+
+    console.print(f"[bold red]{escape(title)}[/]")
+    for line in lines:
+        console.print(f"  - {escape(line)}")
+
+
+def _emit_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# --- compile ---------------------------------------------------------------------------------
+
+
+def _run_compile(args: argparse.Namespace) -> int:
+    console = _console()
+    try:
+        hierarchy = load_hierarchy(args.path)
+    except ManifestError as exc:
+        return _fail(args, console, "invalid input", exc.errors, [exc.to_dict()])
+    if hierarchy.product is None:
+        message = f"{args.path}: compile needs a floe.yaml (a product), not a manifest.yaml"
+        return _fail(args, console, "invalid input", [message], [{"message": message}])
+    problems: list[Violation] = []
+    pipeline: CompiledPipeline | None = None
+    try:
+        pipeline = compile_hierarchy(hierarchy)
+    except CompilationError as exc:
+        problems += exc.violations
+    registry: ApprovedComputes | None = None
+    load_failures: dict[str, str] = {}
+    try:
+        registry = ApprovedComputes.from_manifest(hierarchy)
+    except RegistryLoadError as exc:
+        load_failures = exc.failures
+    profiles: dict[str, Any] | None = None
+    if pipeline is not None and registry is not None:
+        try:
+            profiles = build_profiles(pipeline, registry)
+        except CompilationError as exc:
+            problems += exc.violations
+    if problems or load_failures or pipeline is None or profiles is None:
+        lines = [str(v) for v in problems]
+        lines += [f"compute {name!r} failed to load: {why}" for name, why in load_failures.items()]
+        details = [v.to_dict() for v in problems] + [
+            {"code": "compute-load-failed", "compute": n, "message": w}
+            for n, w in load_failures.items()
+        ]
+        return _fail(args, console, f"compile failed: {len(lines)} violation(s)", lines, details)
+
+    product_path = hierarchy.product.path if hierarchy.product else None
+    out_dir = args.profiles_dir or (product_path.parent if product_path else Path.cwd())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profiles_path = out_dir / "profiles.yml"
+    profiles_path.write_text(yaml.safe_dump(profiles, sort_keys=False), encoding="utf-8")
+
+    if args.format == "json":
+        data = pipeline.to_dict()
+        data["ok"] = True
+        data["profiles_path"] = str(profiles_path)
+        _emit_json(data)
+        return 0
+    _print_compile_table(console, pipeline)
+    console.print(f"wrote {profiles_path} ({len(profiles[pipeline.product]['outputs'])} targets)")
+    for compute, paths in pipeline.selectors().items():
+        select = " ".join(f"path:{p}" for p in paths)
+        console.print(f"  dbt build --target {compute}_<env> --select {select}")
+    return 0
+
+
+def _fail(
+    args: argparse.Namespace,
+    console: Console,
+    title: str,
+    lines: Sequence[str],
+    details: Sequence[object],
+) -> int:
+    if args.format == "json":
+        _emit_json({"ok": False, "violations": list(details), "messages": list(lines)})
+    else:
+        _print_problems(console, title, lines)
+    return 1
+
+
+def _print_compile_table(console: Console, pipeline: CompiledPipeline) -> None:
+    from rich.table import Table  # noqa: PLC0415 - lazy: keeps --help fast
+
+    table = Table(title=f"{pipeline.product}: compute per transform and environment")
+    table.add_column("transform")
+    table.add_column("path")
+    for env in pipeline.environments:
+        table.add_column(env)
+    for t in pipeline.transforms:
+        table.add_row(t.name, t.path, *([t.compute] * len(pipeline.environments)))
+    console.print(table)
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+def check_health(
+    plugin: ComputePlugin, config: ComputeConfig, budget: float = HEALTH_BUDGET_SECONDS
+) -> ConnectionResult:
+    """validate_connection with a time budget; a hang or a raise is UNHEALTHY, never a crash."""
+
+    box: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            box["result"] = plugin.validate_connection(config)
+        except Exception as exc:  # the contract forbids raising; report it instead
+            box["error"] = exc
+
+    start = time.perf_counter()
+    # The caller's context (its current span) goes along, so spans the plugin opens nest under it.
+    context = contextvars.copy_context()
+    worker = threading.Thread(
+        target=context.run, args=(call,), name=f"health-{plugin.name}", daemon=True
+    )
+    worker.start()
+    worker.join(budget)
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    if worker.is_alive():
+        return ConnectionResult(
+            status=ConnectionStatus.UNHEALTHY,
+            latency_ms=elapsed_ms,
+            message=f"validate_connection did not finish within {budget:g} s",
+        )
+    if "error" in box:
+        exc = box["error"]
+        return ConnectionResult(
+            status=ConnectionStatus.UNHEALTHY,
+            latency_ms=elapsed_ms,
+            message=f"validate_connection raised {type(exc).__name__}: {exc}",
+        )
+    result = box["result"]
+    if not isinstance(result, ConnectionResult):
+        return ConnectionResult(
+            status=ConnectionStatus.UNHEALTHY,
+            latency_ms=elapsed_ms,
+            message=f"validate_connection returned {type(result).__name__}, not ConnectionResult",
+        )
+    return result
+
+
+def health_report(path: str | Path, env: str | None = None) -> list[dict[str, Any]]:
+    """validate_connection for every approved compute of ``path``, one row each.
+
+    A compute that fails to load or configure is an unhealthy row, not an
+    exception, so one broken compute never hides the others. Raises
+    ManifestError for bad input and ComputeConfigurationError for an unknown env.
+    Telemetry goes to the providers chosen by ``observability.use_providers``.
+    """
+    hierarchy = load_hierarchy(path)
+    if env is not None and (hierarchy.product is None or env not in hierarchy.product.environments):
+        envs = list(hierarchy.product.environments) if hierarchy.product else []
+        raise ComputeConfigurationError.invalid_choice(
+            "--env", env, envs or ["none: pass a floe.yaml to use --env"]
+        )
+    registry: ApprovedComputes | None
+    try:
+        registry = ApprovedComputes.from_manifest(hierarchy)
+        failures: dict[str, str] = {}
+    except RegistryLoadError as exc:
+        registry = exc.partial if isinstance(exc.partial, ApprovedComputes) else None
+        failures = exc.failures
+    rows: list[dict[str, Any]] = []
+    for name in hierarchy.approved:
+        if name in failures or registry is None:
+            rows.append(
+                _row(name, ConnectionStatus.UNHEALTHY.value, 0.0, failures.get(name, ""), ())
+            )
+            continue
+        plugin = registry[name]
+        config = registry.configs[name]
+        if env is not None:
+            data = hierarchy.compute_config(name, env)
+            data.setdefault("plugin", name)
+            try:
+                config = parse_config(
+                    plugin.config_model,
+                    data,
+                    plugin_name=name,
+                    source=hierarchy.config_source(name, env),
+                )
+            except ComputeConfigurationError as exc:
+                rows.append(_row(name, ConnectionStatus.UNHEALTHY.value, 0.0, exc.message, ()))
+                continue
+        rows.append({"compute": name, "plugin": plugin, "config": config})
+    return _observe_health(rows)
+
+
+def _run_health(args: argparse.Namespace) -> int:
+    console = _console()
+    try:
+        results = health_report(args.path, args.env)
+    except ComputeConfigurationError as exc:  # ManifestError included
+        return _fail(args, console, "invalid input", exc.errors or [exc.message], [exc.to_dict()])
+    unhealthy = [r for r in results if r["status"] == ConnectionStatus.UNHEALTHY.value]
+    if args.format == "json":
+        _emit_json({"ok": not unhealthy, "computes": results})
+    else:
+        _print_health_table(console, results)
+    return 1 if unhealthy else 0
+
+
+def _row(
+    name: str, status: str, latency: float, message: str, warnings: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "compute": name,
+        "status": status,
+        "latency_ms": round(latency, 3),
+        "message": message,
+        "warnings": list(warnings),
+    }
+
+
+def _observe_health(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check each compute under the ``floe.compute`` span and instruments (observability.py).
+
+    Every check is wrapped in ``traced_validation`` so that plugins which do not
+    instrument themselves still produce the span, the duration histogram and the
+    error counter; computes that failed to load count as errors too.
+    """
+    from floe_compute_kit.observability import (  # noqa: PLC0415 - lazy: OpenTelemetry is heavy
+        get_tracer,
+        traced_validation,
+    )
+
+    out: list[dict[str, Any]] = []
+    with get_tracer().start_as_current_span("floe.compute.health") as root:
+        for row in rows:
+            name = row["compute"]
+            if "plugin" not in row:  # failed to load or configure: a finished row
+                with traced_validation(name) as outcome:
+                    outcome.status = ConnectionStatus.UNHEALTHY.value
+                    outcome.error_type = "load_failed"
+                out.append(row)
+                continue
+            with traced_validation(name) as outcome:
+                result = check_health(row["plugin"], row["config"])
+                outcome.status = result.status.value
+                if result.status is ConnectionStatus.UNHEALTHY:
+                    outcome.error_type = "unhealthy"
+            out.append(
+                _row(name, result.status.value, result.latency_ms, result.message, result.warnings)
+            )
+        bad = sum(1 for r in out if r["status"] == ConnectionStatus.UNHEALTHY.value)
+        root.set_attribute("floe.compute.checked", len(out))
+        root.set_attribute("floe.compute.unhealthy", bad)
+    return out
+
+
+def _print_health_table(console: Console, results: Sequence[dict[str, Any]]) -> None:
+    from rich.table import Table  # noqa: PLC0415 - lazy: keeps --help fast
+
+    colours = {"healthy": "green", "degraded": "yellow", "unhealthy": "red"}
+    table = Table(title="compute health")
+    for column in ("compute", "status", "latency ms", "message", "warnings"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        colour = colours.get(r["status"], "white")
+        table.add_row(
+            r["compute"],
+            f"[{colour}]{r['status']}[/]",
+            f"{r['latency_ms']:.1f}",
+            r["message"],
+            "; ".join(r["warnings"]),
+        )
+    console.print(table)
+
+
+# --- plugins ---------------------------------------------------------------------------------
+
+
+def _run_plugins(args: argparse.Namespace) -> int:
+
+    console = _console()
+    try:
+        found = discover_plugins()
+    except ComputeError as exc:
+        return _fail(args, console, "plugin discovery failed", [exc.message], [exc.to_dict()])
+    rows = []
+    for name, info in sorted(found.items()):
+        row: dict[str, Any] = {
+            "name": name,
+            "distribution": info.distribution,
+            "distribution_version": info.distribution_version,
+            "entry_point": info.value,
+        }
+        try:
+            cls = info.load_class()
+            row.update(version=str(cls.version), status="ok", error="")
+        except ComputeError as exc:
+            row.update(version="", status="load error", error=exc.message)
+        rows.append(row)
+    if args.format == "json":
+        _emit_json({"plugins": rows})
+    else:
+        from rich.table import Table  # noqa: PLC0415 - lazy: keeps --help fast
+
+        table = Table(title="installed floe compute plugins")
+        for column in ("name", "version", "distribution", "entry point", "status"):
+            table.add_column(column, overflow="fold")
+        for r in rows:
+            dist = f"{r['distribution']} {r['distribution_version']}".strip()
+            status = r["status"] if not r["error"] else f"{r['status']}: {r['error']}"
+            table.add_row(r["name"], r["version"], dist, r["entry_point"], status)
+        console.print(table)
+    return 1 if any(r["error"] for r in rows) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class CheckFailed(AssertionError):
+class CheckFailed(AssertionError):  # noqa: N818 - an outcome, named like pytest's Failed
     """The plugin broke the clause. ``example`` is the (shrunk) config that shows it."""
 
     def __init__(
@@ -40,6 +40,8 @@ class CheckFailed(AssertionError):
         self.message = message
         self.example = example
         self.details = details or {}
+        self.seed: int | None = None  # the seed that reproduces ``example``, when generated
+        self.plugin_traceback: str | None = None
 
 
 class CheckUnsupported(Exception):  # noqa: N818 - an outcome, not an error
@@ -61,6 +63,15 @@ class CheckContext:
     iceberg_uri: str | None = None  # a running Iceberg REST catalog, when one is available
     capabilities: frozenset[str] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict)
+    #: what the plugin declared as config_model, even when it is not a pydantic model
+    declared_config_model: Any = None
+    #: True when the plugin does not subclass ComputePlugin (results are checked field by field)
+    structural: bool = False
+    #: a config whose target cannot be reached (override point; else the plugin's
+    #: ``conformance_unreachable_config()`` or the kit's guess for the profile type)
+    unreachable_config: Any = None
+    #: how long one whole check may run before it is abandoned as hung
+    check_timeout_s: float = 120.0
 
 
 CheckFn = Callable[[CheckContext], None]
@@ -77,7 +88,7 @@ REGISTERED: dict[str, RegisteredCheck] = {}
 
 
 def check(
-    id: str,  # noqa: A002 - "id" is the catalogue's own word
+    id: str,
     *,
     method: str,
     requirements: tuple[str, ...],

@@ -74,6 +74,20 @@ class SuiteResult:
     level: Level
     seed: int | None
     results: list[CheckResult] = field(default_factory=list)
+    load_error: str | None = None  # why the plugin could not be loaded, when it could not
+    duration_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed or errored (unsupported and waived do not count)."""
+        return all(r.outcome not in (Outcome.FAILED, Outcome.ERROR) for r in self.results)
+
+    def outcomes(self) -> dict[str, int]:
+        """How many checks ended in each outcome."""
+        counts = {o.value: 0 for o in Outcome}
+        for r in self.results:
+            counts[r.outcome.value] += 1
+        return counts
 
     def by_id(self) -> dict[str, CheckResult]:
         return {r.check_id: r for r in self.results}

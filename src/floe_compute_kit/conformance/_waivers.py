@@ -1,4 +1,4 @@
-"""Waivers: a failing check acknowledged on the record, with a reason, an owner link and an end date.
+"""Waivers: a failing check acknowledged on the record, with a reason, a link and an end date.
 
 A waiver never raises a level: the waived check is shown as "waived" and caps the
 level achieved below its own level. An expired waiver, or one naming a check the
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from floe_compute_kit.errors import WaiverError
 
-__all__ = ["WAIVER_FIELDS", "Waiver", "load_waivers", "waiver_problems"]
+__all__ = ["WAIVER_FIELDS", "Waiver", "load_waivers", "parse_waivers", "waiver_problems"]
 
 #: field -> what it must hold; every waiver has all of them.
 WAIVER_FIELDS: dict[str, str] = {
@@ -110,8 +112,8 @@ def parse_waivers(data: object, file: str) -> list[Waiver]:
         unknown = sorted(set(raw) - set(WAIVER_FIELDS))
         if unknown:
             raise WaiverError(
-                f"{file}: waivers[{index}]: unknown field(s) {', '.join(map(str, unknown))}; "
-                f"allowed: {', '.join(WAIVER_FIELDS)}",
+                f"{file}: waivers[{index}].{unknown[0]}: unknown field(s) "
+                f"{', '.join(map(str, unknown))}; allowed: {', '.join(WAIVER_FIELDS)}",
                 file=file,
                 field=f"waivers[{index}].{unknown[0]}",
                 value=raw[unknown[0]],
@@ -140,8 +142,6 @@ def parse_waivers(data: object, file: str) -> list[Waiver]:
 
 def load_waivers(path: Path) -> list[Waiver]:
     """Read a waivers YAML file; WaiverError names the file, field and value when it is bad."""
-    import yaml
-
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")

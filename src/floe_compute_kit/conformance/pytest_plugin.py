@@ -1,1 +1,131 @@
-"""pytest11 entry point of the conformance kit (kept thin and lazy)."""
+"""pytest11 entry point of the conformance kit (kept thin and lazy).
+
+``pytest --floe-plugin=mypkg:MyPlugin`` (or an entry-point name such as
+``--floe-plugin=duckdb``) runs the whole contract suite against that plugin, in
+any directory: the suite module is added to the collection arguments. Without
+``--floe-plugin`` this plugin only registers its options and collects nothing.
+Disable it entirely with ``pytest -p no:floe_conformance``.
+
+Nothing heavy is imported here: the checks, hypothesis and the plugin under test
+are imported by the suite module when it is collected.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any, Final
+
+import pytest
+
+__all__ = [
+    "GROUP",
+    "OPT_BUDGET",
+    "OPT_ICEBERG_URI",
+    "OPT_LEVEL",
+    "OPT_MAX_EXAMPLES",
+    "OPT_PLUGIN",
+    "OPT_SEED",
+    "PLUGIN_NAME",
+    "dest",
+]
+
+#: The name pytest knows this plugin by: ``-p no:floe_conformance`` disables it.
+PLUGIN_NAME: Final = "floe_conformance"
+GROUP: Final = "floe conformance"
+OPT_PLUGIN: Final = "--floe-plugin"
+OPT_LEVEL: Final = "--floe-level"
+OPT_MAX_EXAMPLES: Final = "--floe-max-examples"
+OPT_SEED: Final = "--floe-seed"
+OPT_BUDGET: Final = "--floe-budget"
+OPT_ICEBERG_URI: Final = "--floe-iceberg-uri"
+DEFAULT_MAX_EXAMPLES: Final = 50
+DEFAULT_SEED: Final = 0
+DEFAULT_BUDGET_S: Final = 5.0
+LEVELS: Final = ("core", "extended", "integration")
+#: Fixtures of the iceberg helper module, available in every run when it is installed.
+ICEBERG_FIXTURES: Final = "floe_compute_kit.conformance.iceberg"
+#: The module collected when --floe-plugin is given.
+SUITE_MODULE: Final = "floe_compute_kit.conformance._collected"
+#: Where this plugin keeps its per-run state (loaded plugins, contexts).
+STATE_KEY: Final = pytest.StashKey[dict[str, Any]]()
+
+
+def dest(option: str) -> str:
+    """The argparse destination of an option: ``--floe-max-examples`` -> ``floe_max_examples``."""
+    return option.lstrip("-").replace("-", "_")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(
+        GROUP, "floe compute plugin conformance (disable with -p no:floe_conformance)"
+    )
+    group.addoption(
+        OPT_PLUGIN,
+        dest=dest(OPT_PLUGIN),
+        metavar="SPEC",
+        default=None,
+        help="run the contract suite against this plugin: module:Attribute or an "
+        "entry-point name of the floe.computes group (e.g. duckdb)",
+    )
+    group.addoption(
+        OPT_LEVEL,
+        dest=dest(OPT_LEVEL),
+        choices=LEVELS,
+        default=None,
+        help="certification level to run; each includes the ones before (default: core)",
+    )
+    group.addoption(
+        OPT_MAX_EXAMPLES,
+        dest=dest(OPT_MAX_EXAMPLES),
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"generated configs per property check (default: {DEFAULT_MAX_EXAMPLES})",
+    )
+    group.addoption(
+        OPT_SEED,
+        dest=dest(OPT_SEED),
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="hypothesis seed; a failure prints the one that reproduces it "
+        f"(default: {DEFAULT_SEED})",
+    )
+    group.addoption(
+        OPT_BUDGET,
+        dest=dest(OPT_BUDGET),
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"time budget of one validate_connection call (default: {DEFAULT_BUDGET_S:g})",
+    )
+    group.addoption(
+        OPT_ICEBERG_URI,
+        dest=dest(OPT_ICEBERG_URI),
+        default=None,
+        metavar="URI",
+        help="a running Iceberg REST catalog for the integration-level catalog checks",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin(ICEBERG_FIXTURES) and _importable(ICEBERG_FIXTURES):
+        config.pluginmanager.import_plugin(ICEBERG_FIXTURES)
+    if config.getoption(dest(OPT_PLUGIN), default=None):
+        path = _suite_path()
+        if path not in config.args:
+            config.args.append(path)
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def _suite_path() -> str:
+    spec = importlib.util.find_spec(SUITE_MODULE)
+    if spec is None or spec.origin is None:  # pragma: no cover - shipped with this package
+        raise ImportError(f"{SUITE_MODULE} is missing from the installed kit")
+    return spec.origin

@@ -10,13 +10,14 @@ __all__ = ["CHECK_MODULES", "load_catalogue"]
 
 #: Imported in this order; the catalogue is their union.
 CHECK_MODULES = (
+    "robustness",
     "metadata",
+    "config",
     "profile",
     "packages",
     "connection",
     "resources",
     "catalog",
-    "robustness",
     "integration",
     "iceberg",
 )

@@ -1,1 +1,297 @@
-"""Checks: catalog (to be written)."""
+"""Checks: get_catalog_attachment_sql (FR-007; capabilities FR-027; no I/O FR-026)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from pydantic import SecretStr
+
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._invoke import PluginRaised, call
+from floe_compute_kit.conformance.checks._support import (
+    mask,
+    no_io,
+    profile_type,
+    screen,
+)
+
+METHOD: Final = "get_catalog_attachment_sql"
+CAPABILITY: Final = "catalog_attachment"
+SECRET_TOKEN: Final = "floeSECRETcatalog0001x"  # noqa: S105 - a marker to look for, not a password
+#: Inputs that break naive quoting: quotes, terminators, comments, newlines, unicode.
+HOSTILE: Final = (
+    "lake'; DROP TABLE t; --",
+    'lake"; DROP TABLE t; --',
+    "x' OR '1'='1",
+    "a/* comment */b",
+    "name -- comment",
+    "semi;colon",
+    "new\nline",
+    "back\\slash'",
+    "$$dollar$$",
+    "`tick`",
+    "湖泊_数据",
+    "emoji_🦆",
+    "'); ATTACH 'evil.db' AS evil; --",
+    "x' , TYPE ducklake , y '",
+)
+SECRET_STATEMENT_RE: Final = re.compile(
+    r"^\s*CREATE\s+(OR\s+REPLACE\s+)?((PERSISTENT|TEMPORARY|TEMP)\s+)?SECRET\b", re.IGNORECASE
+)
+SQLGLOT_DIALECTS: Final = {
+    "postgres": "postgres",
+    "redshift": "redshift",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "spark": "spark",
+    "databricks": "databricks",
+    "trino": "trino",
+    "athena": "athena",
+    "clickhouse": "clickhouse",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "oracle": "oracle",
+    "duckdb": "duckdb",
+}
+
+
+def benign_catalog() -> Any:
+    from floe_compute_kit.models import CatalogConfig  # noqa: PLC0415
+
+    return CatalogConfig(
+        catalog_type="rest",
+        catalog_uri="http://127.0.0.1:8181/catalog",
+        catalog_name="lake",
+        warehouse="warehouse",
+        credentials={"token": SecretStr(SECRET_TOKEN)},
+    )
+
+
+def hostile_catalogs() -> Any:
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    from floe_compute_kit.models import CatalogConfig  # noqa: PLC0415
+
+    text = st.sampled_from(HOSTILE) | st.text(min_size=1, max_size=24)
+    return st.builds(
+        lambda name, uri, warehouse, token: CatalogConfig(
+            catalog_type="rest",
+            catalog_uri=f"http://127.0.0.1:8181/{uri}",
+            catalog_name=name,
+            warehouse=warehouse,
+            credentials={"token": SecretStr(f"{SECRET_TOKEN}{token}")},
+        ),
+        text,
+        text,
+        text,
+        st.sampled_from(("", "'", "';--", "\\", '"')),
+    )
+
+
+def statements(ctx: CheckContext, sql: str) -> list[str]:
+    """How the engine's own parser splits ``sql``: one entry per statement (by kind)."""
+    kind = profile_type(ctx)
+    if kind == "duckdb":
+        import duckdb  # noqa: PLC0415
+
+        try:
+            return [str(s.type) for s in duckdb.extract_statements(sql)]
+        except duckdb.Error as exc:
+            raise CheckFailed(f"DuckDB cannot parse {sql!r}: {exc}") from None
+    import sqlglot  # noqa: PLC0415
+
+    try:
+        parsed = sqlglot.parse(sql, read=SQLGLOT_DIALECTS.get(kind))
+    except sqlglot.errors.SqlglotError as exc:
+        raise CheckFailed(f"sqlglot ({kind}) cannot parse {sql!r}: {exc}") from None
+    return [type(e).__name__ for e in parsed if e is not None]
+
+
+def split(ctx: CheckContext, sql: str) -> list[str]:
+    """The text of each statement in ``sql``, as the engine's parser splits it."""
+    if profile_type(ctx) == "duckdb":
+        import duckdb  # noqa: PLC0415
+
+        try:
+            return [s.query for s in duckdb.extract_statements(sql)]
+        except duckdb.Error:
+            return [sql]
+    import sqlglot  # noqa: PLC0415
+
+    try:
+        parsed = sqlglot.parse(sql, read=SQLGLOT_DIALECTS.get(profile_type(ctx)))
+    except sqlglot.errors.SqlglotError:
+        return [sql]
+    return [e.sql() for e in parsed if e is not None]
+
+
+def shape(ctx: CheckContext, sql: str) -> list[str]:
+    """The token-type sequence of one statement, every quoted or bare name collapsed."""
+    import sqlglot  # noqa: PLC0415
+    from sqlglot.tokens import TokenType  # type: ignore[attr-defined]  # noqa: PLC0415
+
+    kind = profile_type(ctx)
+    values = {TokenType.STRING, TokenType.IDENTIFIER, TokenType.VAR, TokenType.NUMBER}
+    try:
+        tokens = sqlglot.tokenize(sql, read=SQLGLOT_DIALECTS.get(kind))
+    except sqlglot.errors.SqlglotError as exc:
+        return [f"<untokenizable: {exc}>"]
+    out: list[str] = []
+    for token in tokens:
+        name = "VALUE" if token.token_type in values else token.token_type.name
+        if not (name == "VALUE" and out and out[-1] == "VALUE"):
+            out.append(name)
+    return out
+
+
+def _sql(ctx: CheckContext, catalog: Any) -> list[str] | None:
+    value = call(ctx.plugin, METHOD, catalog)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise CheckFailed(f"{METHOD} MUST return None or a list of strings; got {value!r}")
+    return value
+
+
+@check(
+    "catalog.answers",
+    method=METHOD,
+    requirements=("FR-007", "FR-027"),
+    wording="get_catalog_attachment_sql MUST return a non-empty list of strings when the "
+    "plugin claims catalog_attachment, and MUST return None when it does not.",
+)
+def answers_cleanly(ctx: CheckContext) -> None:
+    value = _sql(ctx, benign_catalog())
+    if CAPABILITY in ctx.capabilities:
+        if not value:
+            raise CheckFailed(
+                f"the plugin claims {CAPABILITY!r} but {METHOD} returned {value!r}; return "
+                "the attachment statements, or stop claiming the capability"
+            )
+    elif value is not None:
+        raise CheckFailed(
+            f"the plugin does not claim {CAPABILITY!r}, so {METHOD} MUST return None; "
+            f"got {value!r} (claim the capability to have the SQL checked)"
+        )
+
+
+def _structure(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[str]]]:
+    """(statement kind, token shape) of every statement in every string."""
+    out = []
+    for sql in _sql(ctx, catalog) or []:
+        kinds = statements(ctx, sql)
+        out.append((" + ".join(kinds), shape(ctx, sql)))
+    return out
+
+
+def _single(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[str]]]:
+    out = []
+    for sql in _sql(ctx, catalog) or []:
+        found = statements(ctx, sql)
+        if len(found) != 1:
+            raise CheckFailed(
+                f"each string MUST hold exactly one statement; {sql!r} holds {len(found)} "
+                f"({', '.join(found) or 'none'})",
+                example=mask(catalog),
+            )
+        out.append((found[0], shape(ctx, sql)))
+    return out
+
+
+def _rejected(exc: PluginRaised) -> bool:
+    return isinstance(exc.error, ValueError)
+
+
+@check(
+    "catalog.single_statements",
+    method=METHOD,
+    requirements=("FR-007",),
+    wording="Each string MUST be exactly one statement for the engine's own parser.",
+    capability=CAPABILITY,
+)
+def single_statements(ctx: CheckContext) -> None:
+    _single(ctx, benign_catalog())
+
+
+@check(
+    "catalog.hostile_names",
+    method=METHOD,
+    requirements=("FR-007",),
+    wording="Hostile catalog names, URIs and warehouses (quotes, semicolons, comments, "
+    "unicode) MUST NOT change the statement count or structure; they MAY be rejected with "
+    "ValueError.",
+    capability=CAPABILITY,
+)
+def hostile_names(ctx: CheckContext) -> None:
+    expected = _structure(ctx, benign_catalog())
+
+    def prop(catalog: Any) -> None:
+        try:
+            got = _statement_shapes(ctx, catalog)
+        except PluginRaised as exc:
+            if _rejected(exc):
+                return
+            raise
+        if [k for k, _ in got] != [k for k, _ in expected]:
+            raise CheckFailed(
+                f"hostile input changed the statements from {[k for k, _ in expected]} to "
+                f"{[k for k, _ in got]}",
+                example=mask(catalog),
+            )
+        for (kind, want), (_, have) in zip(expected, got, strict=True):
+            if want != have:
+                raise CheckFailed(
+                    f"hostile input changed the structure of a {kind} statement: tokens "
+                    f"{want} became {have}",
+                    example=mask(catalog),
+                )
+
+    screen(ctx, "hostile_catalogs", hostile_catalogs, prop)
+
+
+def _statement_shapes(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[str]]]:
+    try:
+        return _structure(ctx, catalog)
+    except CheckFailed as exc:
+        exc.example = mask(catalog)
+        raise
+
+
+@check(
+    "catalog.no_secret_leak",
+    method=METHOD,
+    requirements=("FR-007",),
+    wording="A catalog secret MUST NOT appear outside a secret-creation statement (CREATE SECRET).",
+    capability=CAPABILITY,
+)
+def no_secret_leak(ctx: CheckContext) -> None:
+    def prop(catalog: Any) -> None:
+        secret = catalog.credentials["token"].get_secret_value()
+        try:
+            sqls = _sql(ctx, catalog) or []
+        except PluginRaised as exc:
+            if _rejected(exc):
+                return
+            raise
+        for sql in (part for text in sqls for part in split(ctx, text)):
+            if SECRET_STATEMENT_RE.match(sql):
+                continue
+            if SECRET_TOKEN in sql or secret in sql:
+                raise CheckFailed(
+                    "a catalog secret appears outside a CREATE SECRET statement: "
+                    f"{sql.replace(secret, '**********')!r}"
+                )
+
+    prop(benign_catalog())
+    screen(ctx, "hostile_catalogs", hostile_catalogs, prop)
+
+
+@check(
+    "catalog.no_io",
+    method=METHOD,
+    requirements=("FR-007", "FR-026"),
+    wording="get_catalog_attachment_sql MUST NOT do I/O.",
+)
+def catalog_no_io(ctx: CheckContext) -> None:
+    no_io(ctx, METHOD, benign_catalog())

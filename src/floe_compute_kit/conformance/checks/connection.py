@@ -1,1 +1,364 @@
-"""Checks: connection (to be written)."""
+"""Checks: validate_connection (FR-008).
+
+Each distinct config is probed once per suite run (the result is shared by the
+checks below), in a daemon thread with the suite's budget. A probe that hangs is
+reported by ``connection.budget`` alone; the other checks judge the probes that
+returned, so one defect fails one check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from enum import Enum
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import BaseModel, ValidationError
+
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._invoke import TimedCall, call, call_with_budget
+from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance.checks._support import (
+    baseline_config,
+    example_configs,
+    for_all,
+    mask,
+    profile_type,
+)
+
+METHOD: Final = "validate_connection"
+_PROBES = "connection.probes"
+_UNREACHABLE = "connection.unreachable"
+#: Typed config fields that name a file-backed target.
+PATH_FIELDS: Final = ("path", "database_path", "db_path", "file", "filename")
+HOST_FIELDS: Final = ("host", "hostname", "server")
+URL_FIELDS: Final = ("url", "uri", "endpoint", "dsn")
+MIN_MESSAGE_LEN: Final = 10
+
+
+def _key(config: Any) -> str:
+    if isinstance(config, BaseModel):
+        return config.model_dump_json()
+    return repr(config)
+
+
+def probe(ctx: CheckContext, config: Any) -> TimedCall:
+    """validate_connection(config) once per suite run, within the budget."""
+    probes: dict[str, TimedCall] = ctx.extra.setdefault(_PROBES, {})
+    key = _key(config)
+    if key not in probes:
+        probes[key] = call_with_budget(
+            lambda: call(ctx.plugin, METHOD, config), method=METHOD, budget_s=ctx.budget_s
+        )
+    return probes[key]
+
+
+def as_result(value: Any) -> Any:
+    """``value`` as our ConnectionResult, field by field; CheckFailed names the bad fields."""
+    from floe_compute_kit.models import ConnectionResult  # noqa: PLC0415
+
+    if isinstance(value, ConnectionResult):
+        return value
+    if isinstance(value, BaseModel):
+        data = value.model_dump()
+    elif isinstance(value, dict):
+        data = dict(value)
+    else:
+        data = {
+            name: getattr(value, name)
+            for name in ConnectionResult.model_fields
+            if hasattr(value, name)
+        }
+    if isinstance(data.get("status"), Enum):
+        data["status"] = data["status"].value
+    if isinstance(data.get("warnings"), list):
+        data["warnings"] = tuple(data["warnings"])
+    try:
+        return ConnectionResult.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()
+        )
+        raise CheckFailed(
+            f"{METHOD} returned {type(value).__name__} that is not a ConnectionResult "
+            f"(status, latency_ms, message, warnings): {problems}"
+        ) from None
+
+
+def parsed(value: Any) -> Any | None:
+    """``value`` as a ConnectionResult, or None if it is not one (connection.result_type says so)."""
+    try:
+        return as_result(value)
+    except CheckFailed:
+        return None
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def unreachable_config(ctx: CheckContext) -> Any:
+    """A config the model accepts whose target cannot be reached.
+
+    From the override point (fixture ``floe_unreachable_config`` / run_suite's
+    ``unreachable_config``), else the plugin's ``conformance_unreachable_config()``,
+    else a guess: a missing file for a path field, a closed loopback port for a host.
+    """
+    if _UNREACHABLE in ctx.extra:
+        return ctx.extra[_UNREACHABLE]
+    config = ctx.unreachable_config
+    if config is None and callable(getattr(ctx.plugin, "conformance_unreachable_config", None)):
+        config = call(ctx.plugin, "conformance_unreachable_config")
+    if config is None:
+        base = baseline_config(ctx)
+        fields = type(base).model_fields
+        data = base.model_dump()
+        target = ctx.workdir / "unreachable" / "floe_missing_target.db"
+        port = _closed_port()
+        changed = False
+        for name in fields:
+            if name in PATH_FIELDS:
+                data[name], changed = str(target), True
+            elif name in HOST_FIELDS:
+                data[name], changed = "127.0.0.1", True
+            elif name == "port":
+                data[name], changed = port, True
+            elif name in URL_FIELDS:
+                data[name], changed = f"http://127.0.0.1:{port}/", True
+        if not changed:
+            raise CheckFailed(
+                "cannot build an unreachable config for this plugin: define "
+                "conformance_unreachable_config() on the plugin, or override the "
+                "floe_unreachable_config fixture"
+            )
+        try:
+            config = type(base).model_validate(data)
+        except ValidationError as exc:
+            raise CheckFailed(
+                f"the guessed unreachable config is not valid ({exc}); define "
+                "conformance_unreachable_config() on the plugin"
+            ) from None
+    if isinstance(config, dict):
+        config = ctx.config_model.model_validate(config)
+    ctx.extra[_UNREACHABLE] = config
+    return config
+
+
+def _standard_configs(ctx: CheckContext) -> list[Any]:
+    return [baseline_config(ctx), *example_configs(ctx), unreachable_config(ctx)]
+
+
+def _returned(ctx: CheckContext, configs: list[Any]) -> list[tuple[Any, TimedCall]]:
+    out = []
+    for config in configs:
+        result = probe(ctx, config)
+        if result.error is not None:
+            result.error.example = mask(config)
+            raise result.error
+        if not result.timed_out:
+            out.append((config, result))
+    if not out and configs:
+        raise CheckFailed(
+            f"{METHOD} never returned within the {ctx.budget_s:g} s budget, so nothing "
+            "could be checked (see connection.budget)"
+        )
+    return out
+
+
+@check(
+    "connection.result_type",
+    method=METHOD,
+    requirements=("FR-008", "FR-028"),
+    wording="validate_connection MUST return a ConnectionResult, or an object with the same "
+    "fields and valid values.",
+)
+def returns_result(ctx: CheckContext) -> None:
+    for config, result in _returned(ctx, _standard_configs(ctx)):
+        try:
+            as_result(result.value)
+        except CheckFailed as exc:
+            exc.example = mask(config)
+            raise
+
+
+@check(
+    "connection.never_raises",
+    method=METHOD,
+    requirements=("FR-008",),
+    wording="validate_connection MUST NOT raise for any config its own model accepts; "
+    "problems are reported as UNHEALTHY results.",
+)
+def never_raises(ctx: CheckContext) -> None:
+    _returned(ctx, _standard_configs(ctx))
+
+    def prop(config: Any) -> None:
+        result = probe(ctx, _relocate(ctx, config))
+        if result.error is not None:
+            raise result.error
+
+    for_all(ctx, prop, max_examples=max(3, min(ctx.max_examples, 10)))
+
+
+def _relocate(ctx: CheckContext, config: Any) -> Any:
+    """Generated file targets are moved under the work directory, never the cwd."""
+    data = config.model_dump()
+    moved = False
+    for name in PATH_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str) and value != ":memory:" and not value.startswith(":"):
+            safe = hashlib.sha256(value.encode()).hexdigest()[:12]
+            data[name] = str(ctx.workdir / "generated" / f"t{safe}.db")
+            moved = True
+    if not moved:
+        return config
+    try:
+        return type(config).model_validate(data)
+    except ValidationError:
+        return config
+
+
+@check(
+    "connection.unreachable",
+    method=METHOD,
+    requirements=("FR-008",),
+    wording="For an unreachable target, validate_connection MUST return UNHEALTHY with an "
+    "actionable message (what is wrong and what to do).",
+)
+def unreachable_is_unhealthy(ctx: CheckContext) -> None:
+    config = unreachable_config(ctx)
+    for _, result in _returned(ctx, [config]):
+        value = parsed(result.value)
+        if value is None:
+            continue
+        if value.status.value != "unhealthy":
+            raise CheckFailed(
+                f"an unreachable target MUST be reported as UNHEALTHY; got {value.status.value}",
+                example=mask(config),
+            )
+        if len(value.message.strip()) < MIN_MESSAGE_LEN:
+            raise CheckFailed(
+                "an UNHEALTHY result MUST carry an actionable message saying what is wrong "
+                f"and what to do; got {value.message!r}",
+                example=mask(config),
+            )
+
+
+@check(
+    "connection.latency",
+    method=METHOD,
+    requirements=("FR-008",),
+    wording="`latency_ms` MUST be a real measurement: greater than 0 and not above the wall "
+    "time measured around the call.",
+)
+def latency_measured(ctx: CheckContext) -> None:
+    for config, result in _returned(ctx, _standard_configs(ctx)):
+        value = parsed(result.value)
+        if value is None:
+            continue
+        if not 0 < value.latency_ms <= result.wall_ms + 0.01:
+            raise CheckFailed(
+                f"latency_ms={value.latency_ms} is not a measurement: the call took "
+                f"{result.wall_ms:.3f} ms of wall time (latency_ms MUST be > 0 and <= that)",
+                example=mask(config),
+            )
+
+
+@check(
+    "connection.budget",
+    method=METHOD,
+    requirements=("FR-008", "FR-004"),
+    wording="validate_connection SHOULD finish within the budget (5 s by default); a call "
+    "that does not is reported as a failure and the suite goes on.",
+)
+def within_budget(ctx: CheckContext) -> None:
+    for config in _standard_configs(ctx):
+        result = probe(ctx, config)
+        if result.timed_out:
+            raise CheckFailed(
+                f"{METHOD} did not return within the {ctx.budget_s:g} s budget; the call "
+                "was abandoned",
+                example=mask(config),
+                details={"budget_s": ctx.budget_s},
+            )
+
+
+def _snapshot(paths: list[Path]) -> dict[str, str | None]:
+    state: dict[str, str | None] = {}
+    for path in paths:
+        for candidate in (path, Path(f"{path}.wal")):
+            if candidate.is_file():
+                state[str(candidate)] = hashlib.sha256(candidate.read_bytes()).hexdigest()
+            else:
+                state[str(candidate)] = None
+    return state
+
+
+def _target_paths(config: Any) -> list[Path]:
+    out = []
+    for name in PATH_FIELDS:
+        value = getattr(config, name, None)
+        if isinstance(value, str) and value and not value.startswith(":"):
+            out.append(Path(value))
+    return out
+
+
+def _existing_duckdb_target(ctx: CheckContext) -> Any | None:
+    """For DuckDB-type plugins with a path field: a real database file to point at."""
+    base = baseline_config(ctx)
+    if "path" not in type(base).model_fields or profile_type(ctx) != "duckdb":
+        return None
+    import duckdb  # noqa: PLC0415 - only for DuckDB-type plugins, at extended level
+
+    target = ctx.workdir / "existing" / "floe_target.duckdb"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(target)) as con:
+            con.execute("CREATE TABLE floe_probe AS SELECT 42 AS answer")
+    try:
+        return type(base).model_validate({**base.model_dump(), "path": str(target)})
+    except ValidationError:
+        return None
+
+
+@check(
+    "connection.read_only",
+    method=METHOD,
+    requirements=("FR-008",),
+    wording="validate_connection MUST NOT create, lock for writing or modify the target.",
+    level=Level.EXTENDED,
+)
+def never_modifies(ctx: CheckContext) -> None:
+    configs = [unreachable_config(ctx), *example_configs(ctx)]
+    existing = _existing_duckdb_target(ctx)
+    if existing is not None:
+        configs.append(existing)
+    for config in configs:
+        paths = _target_paths(config)
+        before = _snapshot(paths)
+        result = probe(ctx, config)
+        if result.timed_out or result.error is not None:
+            continue  # connection.budget and connection.never_raises report these
+        after = _snapshot(paths)
+        changed = sorted(p for p in before if before[p] != after[p])
+        if changed:
+            created = [p for p in changed if before[p] is None]
+            verb = "created" if created else "modified"
+            raise CheckFailed(
+                f"{METHOD} {verb} the target: {', '.join(changed)}", example=mask(config)
+            )
+    if existing is not None:
+        import duckdb  # noqa: PLC0415
+
+        try:
+            with duckdb.connect(existing.path) as con:
+                con.execute("CREATE OR REPLACE TABLE floe_write_probe AS SELECT 1 AS x")
+        except duckdb.Error as exc:
+            raise CheckFailed(
+                f"after {METHOD} the target cannot be opened for writing: it is still locked "
+                f"or held open ({exc}); close every connection before returning",
+                example=mask(existing),
+            ) from None

@@ -1,1 +1,216 @@
-"""Checks: integration (to be written)."""
+"""Checks: integration. A real ``dbt build`` with the profile the plugin generates.
+
+Every other check judges the profile by reading it; this one hands it to dbt and
+the plugin's own adapter, which is the only judge that counts in production. The
+project is bundled with the kit (``conformance/dbt_project``: a seed, two models,
+data tests, portable SQL) and copied into the check's work directory, so dbt's
+``target/`` and ``logs/`` never land in the installed package.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib import metadata as md
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._invoke import call, read
+from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance.checks._support import baseline_config, mask
+
+__all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "bundled_project", "integration_config"]
+
+DBT_BUILD_ID: Final = "integration.dbt_build"
+#: resource type -> how many nodes of it the bundled project has; all must succeed.
+EXPECTED_NODES: Final = {"seed": 1, "model": 2, "test": 7}
+_TARGET: Final = "conformance"
+_OUTPUT_TAIL: Final = 40
+
+
+def bundled_project() -> Path:
+    """The directory of the dbt project shipped with the kit."""
+    return Path(str(resources.files("floe_compute_kit.conformance").joinpath("dbt_project")))
+
+
+def integration_config(ctx: CheckContext) -> Any:
+    """The config to build with: the plugin's own choice, else defaults writing under workdir.
+
+    A plugin may define ``conformance_integration_config(workdir)`` to point the build at
+    a target it can reach. Otherwise the model's defaults are used, with ``path`` (when
+    the model has one, as file-based engines do) set to a file in the work directory.
+    """
+    if hasattr(ctx.plugin, "conformance_integration_config"):
+        value = call(ctx.plugin, "conformance_integration_config", ctx.workdir)
+        return (
+            value if isinstance(value, ctx.config_model) else ctx.config_model.model_validate(value)
+        )
+    data: dict[str, Any] = {}
+    fields = getattr(ctx.config_model, "model_fields", {})
+    name = read(ctx.plugin, "name")
+    if "plugin" in fields and isinstance(name, str):
+        data["plugin"] = name
+    if "path" in fields:
+        data["path"] = str(ctx.workdir / "integration" / "floe_conformance.duckdb")
+    try:
+        return ctx.config_model.model_validate(data)
+    except Exception:  # the model needs more than defaults: use the suite's baseline config
+        return baseline_config(ctx)
+
+
+def _adapter_requirement(ctx: CheckContext, profile_type: str) -> str | None:
+    """The plugin's requirement naming the adapter for ``profile_type`` (adapter first)."""
+    packages = call(ctx.plugin, "get_required_dbt_packages")
+    reqs: list[Requirement] = []
+    for text in packages if isinstance(packages, list) else []:
+        try:
+            reqs.append(Requirement(str(text)))
+        except InvalidRequirement:
+            continue
+    for req in reqs:
+        if req.name.lower().replace("_", "-") == f"dbt-{profile_type}".lower().replace("_", "-"):
+            return str(req)
+    return str(reqs[0]) if reqs else None
+
+
+def _require_adapter(ctx: CheckContext, profile_type: str) -> None:
+    requirement = _adapter_requirement(ctx, profile_type) or f"dbt-{profile_type}"
+    dist = Requirement(requirement).name
+    try:
+        md.version(dist)
+        installed = True
+    except md.PackageNotFoundError:
+        installed = False
+    if not installed or importlib.util.find_spec(f"dbt.adapters.{profile_type}") is None:
+        raise CheckFailed(
+            f"the dbt adapter for profile type {profile_type!r} is not installed, so the "
+            f"integration level cannot be reached: install it with "
+            f"`pip install '{requirement}'` and run the report again",
+            details={"install": requirement, "profile_type": profile_type},
+        )
+
+
+def _dbt_command() -> list[str]:
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.exists():
+        return [str(beside)]
+    return [sys.executable, "-m", "dbt.cli.main"]
+
+
+def _tail(text: str, lines: int = _OUTPUT_TAIL) -> str:
+    kept = text.strip().splitlines()[-lines:]
+    return "\n".join(kept)
+
+
+def _node_summary(run_results: Path) -> tuple[dict[str, int], list[str]]:
+    """Successful nodes per resource type, and every node that did not succeed."""
+    data = json.loads(run_results.read_text(encoding="utf-8"))
+    ok: dict[str, int] = {}
+    bad: list[str] = []
+    for result in data.get("results", []):
+        uid = str(result.get("unique_id", "?"))
+        kind = uid.split(".", 1)[0]
+        status = str(result.get("status"))
+        if status in {"success", "pass"}:
+            ok[kind] = ok.get(kind, 0) + 1
+        else:
+            bad.append(f"{uid}: {status}: {result.get('message')}")
+    return ok, bad
+
+
+@check(
+    DBT_BUILD_ID,
+    method="generate_dbt_profile",
+    requirements=("FR-028",),
+    wording=(
+        "A profile generated by the plugin MUST let `dbt build` of the kit's bundled project "
+        "(a seed, two models, data tests) succeed with the plugin's own dbt adapter."
+    ),
+    level=Level.INTEGRATION,
+    capability="dbt_build",
+)
+def dbt_build(ctx: CheckContext) -> None:
+    config = integration_config(ctx)
+    profile = call(ctx.plugin, "generate_dbt_profile", config)
+    if not isinstance(profile, dict) or not isinstance(profile.get("type"), str):
+        raise CheckFailed(
+            "generate_dbt_profile returned no dict with a string 'type'; dbt cannot use it",
+            example=mask(config),
+        )
+    _require_adapter(ctx, profile["type"])
+
+    root = ctx.workdir / "integration"
+    project = root / "project"
+    if project.exists():
+        shutil.rmtree(project)
+    shutil.copytree(bundled_project(), project)
+    (root / "profiles.yml").write_text(
+        yaml.safe_dump(
+            {"floe_conformance": {"target": _TARGET, "outputs": {_TARGET: profile}}},
+            sort_keys=True,
+        ),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    command = [
+        *_dbt_command(),
+        "build",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(root),
+        "--target",
+        _TARGET,
+    ]
+    timeout = max(30.0, ctx.check_timeout_s - 10.0)
+    try:
+        done = subprocess.run(  # noqa: S603 - a fixed dbt command line on files we wrote
+            command,
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise CheckFailed(
+            f"`dbt build` did not finish within {timeout:g} s with the plugin's profile",
+            example=mask(config),
+            details={"profile": profile},
+        ) from exc
+    output = (done.stdout or "") + (done.stderr or "")
+    if done.returncode != 0:
+        raise CheckFailed(
+            f"`dbt build` failed (exit {done.returncode}) with the plugin's profile "
+            f"(type {profile['type']!r}); dbt said:\n{_tail(output)}",
+            example=mask(config),
+            details={"profile": profile, "dbt_output": _tail(output, 200)},
+        )
+    run_results = project / "target" / "run_results.json"
+    if not run_results.exists():
+        raise CheckFailed(
+            "`dbt build` exited 0 but wrote no target/run_results.json; dbt said:\n"
+            + _tail(output),
+            example=mask(config),
+        )
+    ok, bad = _node_summary(run_results)
+    missing = {k: n for k, n in EXPECTED_NODES.items() if ok.get(k, 0) < n}
+    if bad or missing:
+        raise CheckFailed(
+            "`dbt build` did not build every node of the bundled project: "
+            + "; ".join(
+                bad + [f"{k}: {ok.get(k, 0)} of {n} succeeded" for k, n in missing.items()]
+            ),
+            example=mask(config),
+            details={"succeeded": ok},
+        )

@@ -1,1 +1,87 @@
-"""Checks: packages (to be written)."""
+"""Checks: get_required_dbt_packages (FR-006; no I/O FR-026)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._invoke import call
+from floe_compute_kit.conformance.checks._support import no_io, profile_type
+
+METHOD: Final = "get_required_dbt_packages"
+
+
+def _requirements(ctx: CheckContext, *, strict: bool = True) -> list[Any]:
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+
+    packages = call(ctx.plugin, METHOD)
+    if not isinstance(packages, list) or not packages:
+        raise CheckFailed(f"{METHOD} MUST return a non-empty list of strings; got {packages!r}")
+    parsed = []
+    for item in packages:
+        if not isinstance(item, str):
+            raise CheckFailed(f"{METHOD} MUST return strings; got {item!r}")
+        try:
+            parsed.append(Requirement(item))
+        except InvalidRequirement as exc:
+            if not strict:
+                continue  # packages.pep508 reports it
+            raise CheckFailed(f"{item!r} is not a valid PEP 508 requirement: {exc}") from None
+    return parsed
+
+
+@check(
+    "packages.pep508",
+    method=METHOD,
+    requirements=("FR-006",),
+    wording="get_required_dbt_packages MUST return a non-empty list of valid PEP 508 "
+    "requirement strings.",
+)
+def valid_requirements(ctx: CheckContext) -> None:
+    _requirements(ctx)
+
+
+def _adapter_distribution(kind: str) -> str | None:
+    """The installed distribution that ships ``dbt.adapters.<kind>``, if any."""
+    import importlib.metadata as md  # noqa: PLC0415
+
+    wanted = f"dbt/adapters/{kind}/__init__.py"
+    for dist in md.distributions():
+        files = dist.files or ()
+        if any(str(f).replace("\\", "/") == wanted for f in files):
+            return str(dist.metadata["Name"])
+    return None
+
+
+@check(
+    "packages.adapter",
+    method=METHOD,
+    requirements=("FR-006",),
+    wording="The required packages MUST include the dbt adapter package for the profile's "
+    "`type` (e.g. dbt-duckdb for type duckdb).",
+)
+def includes_adapter(ctx: CheckContext) -> None:
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    names = {canonicalize_name(r.name) for r in _requirements(ctx, strict=False)}
+    kind = profile_type(ctx)
+    expected = canonicalize_name(f"dbt-{kind}")
+    if expected in names:
+        return
+    shipped = _adapter_distribution(kind)
+    if shipped is not None and canonicalize_name(shipped) in names:
+        return
+    raise CheckFailed(
+        f"the profile's type is {kind!r} but {METHOD} does not require its adapter "
+        f"({shipped or expected}); got {sorted(names)}"
+    )
+
+
+@check(
+    "packages.no_io",
+    method=METHOD,
+    requirements=("FR-006", "FR-026"),
+    wording="get_required_dbt_packages MUST NOT do I/O.",
+)
+def packages_no_io(ctx: CheckContext) -> None:
+    no_io(ctx, METHOD)

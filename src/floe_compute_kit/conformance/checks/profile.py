@@ -1,1 +1,299 @@
-"""Checks: profile (to be written)."""
+"""Checks: generate_dbt_profile (FR-005; no I/O FR-026)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any, Final
+
+from pydantic import SecretStr, ValidationError
+
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._invoke import call
+from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance.checks._support import (
+    for_all,
+    no_io,
+    secret_values,
+    walk_strings,
+)
+
+METHOD: Final = "generate_dbt_profile"
+ENV_VAR_RE: Final = re.compile(
+    r"\{\{\s*env_var\(\s*['\"](?P<name>[^'\"]+)['\"]\s*(?:,\s*['\"](?P<default>[^'\"]*)['\"]\s*)?\)"
+    r"\s*(?:\|\s*\w+\s*)*\}\}"
+)
+#: Secrets shorter than this could appear in a profile by coincidence ("1" in "threads: 1").
+MIN_SECRET_LEN: Final = 6
+_ADAPTERS: dict[str, Any] = {}
+
+
+def profile_of(ctx: CheckContext, config: Any) -> dict[str, Any]:
+    """The plugin's profile for ``config``; anything but a dict fails the check."""
+    profile = call(ctx.plugin, METHOD, config)
+    if not isinstance(profile, dict):
+        raise CheckFailed(f"{METHOD} MUST return a dict; got {type(profile).__name__}")
+    return profile
+
+
+@check(
+    "profile.yaml_round_trip",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="The profile MUST be a plain dict that survives a YAML dump and load unchanged.",
+)
+def yaml_round_trip(ctx: CheckContext) -> None:
+    import yaml  # noqa: PLC0415 - only when the check runs
+
+    def prop(config: Any) -> None:
+        profile = profile_of(ctx, config)
+        try:
+            text = yaml.safe_dump(profile, sort_keys=True)
+        except yaml.YAMLError as exc:
+            raise CheckFailed(
+                f"the profile holds a value YAML cannot represent (only plain dicts, lists, "
+                f"str, int, float, bool and None): {exc}"
+            ) from None
+        again = yaml.safe_load(text)
+        if again != profile:
+            raise CheckFailed(
+                "the profile changes in a YAML dump/load round trip "
+                f"(e.g. tuples or non-string keys): {profile!r} became {again!r}"
+            )
+
+    for_all(ctx, prop)
+
+
+@check(
+    "profile.type",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="The profile MUST have a non-empty string `type` naming the dbt adapter.",
+)
+def has_type(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        kind = profile_of(ctx, config).get("type")
+        if not isinstance(kind, str) or not kind:
+            raise CheckFailed(f"the profile MUST have a string 'type'; got {kind!r}")
+
+    for_all(ctx, prop)
+
+
+@check(
+    "profile.threads",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="The profile's `threads` MUST equal `config.threads`.",
+)
+def threads_match(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        threads = profile_of(ctx, config).get("threads")
+        if threads != config.threads or type(threads) is not int:
+            raise CheckFailed(
+                f"the profile's threads MUST equal config.threads ({config.threads}); "
+                f"got {threads!r}"
+            )
+
+    for_all(ctx, prop)
+
+
+def _other_timeout(config: Any) -> Any:
+    current = config.timeout_seconds
+    other = 60 if current != 60 else 120
+    return type(config).model_validate({**config.model_dump(), "timeout_seconds": other})
+
+
+@check(
+    "profile.timeout",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="Changing `timeout_seconds` MUST change the profile: a timeout that nothing "
+    "enforces is a defect.",
+)
+def timeout_changes_profile(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        try:
+            other = _other_timeout(config)
+        except ValidationError:
+            return  # the model does not allow another timeout here; nothing to compare
+        if profile_of(ctx, config) == profile_of(ctx, other):
+            raise CheckFailed(
+                f"timeout_seconds={config.timeout_seconds} and "
+                f"timeout_seconds={other.timeout_seconds} give the same profile: the "
+                "timeout is not passed to anything that enforces it"
+            )
+
+    for_all(ctx, prop)
+
+
+@check(
+    "profile.deterministic",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="Equal configs MUST give equal profiles.",
+)
+def deterministic(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        first = profile_of(ctx, config)
+        twin = type(config).model_validate(config.model_dump())
+        for again in (profile_of(ctx, twin), profile_of(ctx, config)):
+            if again != first:
+                raise CheckFailed(
+                    f"two calls with equal configs gave different profiles: {first!r} "
+                    f"then {again!r}"
+                )
+
+    for_all(ctx, prop)
+
+
+@check(
+    "profile.no_mutation",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="generate_dbt_profile MUST NOT mutate the config it is given.",
+)
+def no_mutation(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        before = copy.deepcopy(config)
+        profile_of(ctx, config)
+        if config != before:
+            changed = [
+                name
+                for name in type(config).model_fields
+                if getattr(config, name) != getattr(before, name)
+            ]
+            raise CheckFailed(f"generate_dbt_profile mutated the config: fields {changed}")
+
+    for_all(ctx, prop)
+
+
+@check(
+    "profile.no_io",
+    method=METHOD,
+    requirements=("FR-005", "FR-026"),
+    wording="generate_dbt_profile MUST NOT do I/O: no socket, subprocess, file write or "
+    "database connection.",
+)
+def profile_no_io(ctx: CheckContext) -> None:
+    for_all(ctx, lambda config: no_io(ctx, METHOD, config))
+
+
+def _with_marked_secrets(config: Any) -> Any:
+    """``config`` with every secret replaced by a distinctive token, when the model allows."""
+    counter = iter(range(10_000))
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return SecretStr(f"floeSECRET{next(counter):04d}x")
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    try:
+        return type(config).model_validate(swap(config.model_dump()))
+    except ValidationError:
+        return config
+
+
+@check(
+    "profile.no_plain_secrets",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="The profile MUST NOT contain a secret value in plain text; secrets MUST be "
+    "rendered as `{{ env_var('...') }}` references.",
+)
+def no_plain_secrets(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        for variant in (config, _with_marked_secrets(config)):
+            secrets = [s for s in secret_values(variant) if len(s) >= MIN_SECRET_LEN]
+            if not secrets:
+                continue
+            texts = list(walk_strings(profile_of(ctx, variant)))
+            leaked = sorted({s for s in secrets if any(s in t for t in texts)})
+            if leaked:
+                raise CheckFailed(
+                    f"the profile contains {len(leaked)} secret value(s) in plain text; render "
+                    "each as \"{{ env_var('NAME') }}\" and document the variable"
+                )
+
+    for_all(ctx, prop)
+
+
+def render_env_vars(value: Any) -> Any:
+    """``value`` with every env_var reference replaced, as dbt would render it."""
+    if isinstance(value, str):
+        return ENV_VAR_RE.sub(lambda m: m["default"] or "floe_env_placeholder", value)
+    if isinstance(value, dict):
+        return {k: render_env_vars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_env_vars(v) for v in value]
+    return value
+
+
+def adapter_credentials(kind: str) -> Any:
+    """The installed dbt adapter's Credentials class for profile ``type`` ``kind``."""
+    if kind not in _ADAPTERS:
+        import importlib  # noqa: PLC0415
+
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
+            raise CheckFailed(f"profile type {kind!r} cannot name a dbt adapter module")
+        try:
+            module = importlib.import_module(f"dbt.adapters.{kind}")
+        except ImportError as exc:
+            raise CheckFailed(
+                f"no installed dbt adapter handles profile type {kind!r} "
+                f"(import dbt.adapters.{kind} failed: {exc}); install dbt-{kind}"
+            ) from None
+        adapter_plugin = getattr(module, "Plugin", None)
+        credentials = getattr(adapter_plugin, "credentials", None)
+        if credentials is None:
+            raise CheckFailed(f"dbt.adapters.{kind} has no Plugin.credentials")
+        _ADAPTERS[kind] = credentials
+    return _ADAPTERS[kind]
+
+
+def declared_keys(credentials: Any) -> set[str]:
+    """Profile keys the adapter or dbt-core reads; any other key is silently ignored."""
+    import dataclasses  # noqa: PLC0415
+
+    keys = {f.name for f in dataclasses.fields(credentials)}
+    keys |= set(getattr(credentials, "_ALIASES", {}) or {})
+    keys |= {"type", "threads"}  # read by dbt-core itself
+    return keys
+
+
+@check(
+    "profile.dbt_schema",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="The installed dbt adapter for the profile's `type` MUST accept the profile, and "
+    "the profile MUST use only keys that the adapter or dbt-core declares.",
+    level=Level.EXTENDED,
+)
+def accepted_by_adapter(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        profile = profile_of(ctx, config)
+        kind = profile.get("type")
+        if not isinstance(kind, str):
+            return  # profile.type reports it
+        credentials = adapter_credentials(kind)
+        unknown = sorted(set(profile) - declared_keys(credentials))
+        if unknown:
+            raise CheckFailed(
+                f"the profile uses keys that dbt-{kind} does not declare and silently ignores: "
+                f"{unknown}; declared keys: {sorted(declared_keys(credentials))}"
+            )
+        data = render_env_vars({k: v for k, v in profile.items() if k not in ("type", "threads")})
+        try:
+            data = credentials.translate_aliases(data)
+            credentials.validate(data)
+            credentials.from_dict(data)
+        except Exception as exc:
+            raise CheckFailed(
+                f"dbt-{kind}'s {credentials.__name__} rejects the profile: "
+                f"{type(exc).__name__}: {str(exc)[:500]}"
+            ) from None
+
+    for_all(ctx, prop)

@@ -1,0 +1,208 @@
+"""DuckDBConfig: what a floe transform may ask of DuckDB.
+
+Every string ends up in a dbt profiles.yml, which dbt renders as a Jinja template and
+dbt-duckdb splices into SQL (``SET key = '...'``, ``ATTACH ... AS alias``), so the
+model is strict where dbt-duckdb is not: keys and aliases are safe identifiers and
+text may not carry Jinja delimiters or NUL characters.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Annotated, Final, Literal
+from urllib.parse import urlparse
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from floe_compute_kit.models import ComputeConfig
+
+__all__ = [
+    "MEMORY_LIMIT_PATTERN",
+    "RESERVED_ALIASES",
+    "AttachConfig",
+    "DuckDBConfig",
+    "ExtensionName",
+    "main_database_name",
+]
+
+MEMORY_LIMIT_PATTERN: Final = r"^\d+(GB|MB)$"
+IDENTIFIER_PATTERN: Final = r"^[a-z_][a-z0-9_]*$"
+#: Catalog names DuckDB itself uses; attaching under them fails.
+RESERVED_ALIASES: Final = frozenset({"memory", "system", "temp", "main"})
+#: Settings with a typed field of their own.
+_FIELD_SETTINGS: Final = {
+    "memory_limit": "memory_limit",
+    "max_memory": "memory_limit",
+    "extension_directory": "extension_directory",
+}
+_JINJA = re.compile(r"\{[{%#]")
+# A small, version-independent core of SQL keywords; DuckDB's full list is checked
+# lazily in _check_alias_keyword so that importing this module stays cheap.
+_KEYWORDS_CACHE: list[frozenset[str]] = []
+
+
+def _plain_text(value: str) -> str:
+    if _JINJA.search(value):
+        raise ValueError(
+            "must not contain '{{', '{%' or '{#': dbt renders profiles.yml as a Jinja template"
+        )
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 text (no lone surrogates)") from None
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=63)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+ExtensionName = Literal["avro", "core_functions", "httpfs", "iceberg", "icu", "json", "parquet"]
+SettingValue = bool | int | FiniteFloat | PlainText
+
+
+def _duckdb_keywords() -> frozenset[str]:
+    if not _KEYWORDS_CACHE:
+        import duckdb  # noqa: PLC0415 - lazy: only configs with attach pay for DuckDB
+
+        with duckdb.connect(":memory:") as con:
+            rows = con.execute(
+                "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
+            ).fetchall()
+        _KEYWORDS_CACHE.append(frozenset(str(r[0]).lower() for r in rows))
+    return _KEYWORDS_CACHE[0]
+
+
+def main_database_name(path: str) -> str:
+    """The catalog name DuckDB (and dbt-duckdb's ``database``) derives from ``path``."""
+    if path == ":memory:":
+        return "memory"
+    return posixpath.basename(path).lstrip(".").split(".")[0]
+
+
+def _read_as_url(path: str) -> bool:
+    """dbt-duckdb names the database after ``urlparse(path).path``; it must be ``path`` itself."""
+    parsed = urlparse(path)
+    return bool(parsed.scheme or parsed.netloc or parsed.params or parsed.query) or (
+        parsed.fragment != "" or parsed.path != path
+    )
+
+
+class AttachConfig(BaseModel):
+    """One extra database attached at connection time (``ATTACH path AS alias (TYPE ...)``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: PlainText = Field(min_length=1, description="file, or Iceberg warehouse name")
+    alias: Identifier = Field(
+        description="catalog name in SQL; a lowercase identifier, not a keyword "
+        "(dbt-duckdb does not quote it)"
+    )
+    type: Literal["iceberg", "duckdb"] = Field(
+        default="iceberg", description="iceberg (offline extension) or duckdb"
+    )
+    read_only: bool = False
+    options: dict[Identifier, bool | int | PlainText] = Field(
+        default_factory=dict,
+        description="extra ATTACH options, e.g. endpoint, authorization_type",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> AttachConfig:
+        if self.alias in RESERVED_ALIASES:
+            raise ValueError(
+                f"alias {self.alias!r} is reserved by DuckDB; "
+                f"choose a name other than {', '.join(sorted(RESERVED_ALIASES))}"
+            )
+        if self.alias in _duckdb_keywords():
+            raise ValueError(
+                f"alias {self.alias!r} is an SQL keyword; dbt-duckdb does not quote "
+                "aliases, so choose a plain name such as 'lake'"
+            )
+        clash = sorted({"type", "read_only"} & self.options.keys())
+        if clash:
+            raise ValueError(
+                f"options {clash} duplicate the attach fields of the same name; set the fields"
+            )
+        return self
+
+
+class DuckDBConfig(ComputeConfig):
+    """A DuckDB compute: an in-memory or file database, run by dbt-duckdb.
+
+    >>> DuckDBConfig(path="warehouse.duckdb", memory_limit="2GB").memory_limit
+    '2GB'
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    plugin: Literal["duckdb"] = "duckdb"
+    path: PlainText = Field(
+        default=":memory:", min_length=1, description="':memory:' or a database file path"
+    )
+    memory_limit: str | None = Field(
+        default=None,
+        pattern=MEMORY_LIMIT_PATTERN,
+        description="DuckDB memory_limit: a whole number of MB or GB, e.g. '512MB', '4GB'",
+    )
+    extensions: list[ExtensionName] = Field(
+        default_factory=list,
+        description="extensions loaded offline: built-in core_functions, icu, json, parquet; "
+        "packaged avro, httpfs, iceberg",
+    )
+    extension_directory: PlainText | None = Field(
+        default=None,
+        description="where packaged extensions are installed at connection time "
+        "(DuckDB's default: ~/.duckdb/extensions)",
+    )
+    settings: dict[Identifier, SettingValue] = Field(
+        default_factory=dict, description="DuckDB settings applied with SET on every cursor"
+    )
+    attach: list[AttachConfig] = Field(default_factory=list)
+    connection: dict[Identifier, SettingValue] = Field(
+        default_factory=dict,
+        description="DuckDB config options passed to duckdb.connect (dbt-duckdb config_options)",
+    )
+    credentials: dict[Identifier, SecretStr] = Field(
+        default_factory=dict,
+        description="parameters of the DuckDB secret 'floe_duckdb' (e.g. token), rendered as "
+        "env_var('FLOE_DUCKDB_<NAME>') references",
+    )
+    secret_type: Literal["iceberg", "s3", "http"] = Field(
+        default="iceberg", description="TYPE of the secret built from credentials"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> DuckDBConfig:
+        if self.path != ":memory:":
+            if _read_as_url(self.path):
+                raise ValueError(
+                    f"path {self.path!r}: dbt-duckdb reads it as a URL and would name the "
+                    "database after part of it; use ':memory:' or a plain local file path "
+                    "(no ':', '?', '#', ';', leading '//' or control characters)"
+                )
+            name = main_database_name(self.path)
+            if not name or name in RESERVED_ALIASES - {"main"}:
+                raise ValueError(
+                    f"path {self.path!r} does not give the database a usable name "
+                    f"({name!r}); use a path such as 'warehouse.duckdb'"
+                )
+        for table in ("settings", "connection"):
+            for key in getattr(self, table):
+                if key in _FIELD_SETTINGS:
+                    raise ValueError(
+                        f"{table}.{key}: set the field {_FIELD_SETTINGS[key]!r} instead"
+                    )
+        aliases = [a.alias for a in self.attach]
+        duplicated = sorted({a for a in aliases if aliases.count(a) > 1})
+        if duplicated:
+            raise ValueError(f"attach aliases must be unique; repeated: {duplicated}")
+        main = main_database_name(self.path)
+        if main in aliases:
+            raise ValueError(
+                f"attach alias {main!r} clashes with the main database named after path "
+                f"{self.path!r}; choose another alias"
+            )
+        return self

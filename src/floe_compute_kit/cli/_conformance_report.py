@@ -1,0 +1,222 @@
+"""``floe-conformance report``: certify a plugin and write its certificate.
+
+Exit codes: 0 certified at the requested level; 1 not certified; 2 usage error or a
+plugin that could not be loaded (the message says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from floe_compute_kit.conformance._render import replay_command
+from floe_compute_kit.conformance._results import CheckResult, Level
+from floe_compute_kit.conformance._waivers import load_waivers
+from floe_compute_kit.conformance.report import FORMATS, certify, write_certificate
+from floe_compute_kit.errors import WaiverError
+
+NAME = "report"
+HELP = "run the contract suite against a plugin and write its certificate (json, md, html, junit)"
+
+EXIT_CERTIFIED = 0
+EXIT_NOT_CERTIFIED = 1
+EXIT_USAGE = 2
+
+
+def _formats(text: str) -> list[str]:
+    chosen = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"--formats: {text!r} is not allowed; allowed: a comma-separated subset of "
+            f"{', '.join(FORMATS)}"
+        )
+    return chosen
+
+
+def _quiet_error_log() -> None:
+    # Errors are logged when raised (for operators); here the CLI prints them itself.
+    log = logging.getLogger("floe.compute.errors")
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+        log.propagate = False
+
+
+def _positive(kind: type[int] | type[float], option: str) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise argparse.ArgumentTypeError(
+                f"{option}: {text!r} is not allowed; allowed: a "
+                f"{'whole number' if kind is int else 'number'} greater than 0"
+            )
+        return value
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        required=True,
+        metavar="SPEC",
+        help="entry-point name (e.g. duckdb) or module:Attribute of the plugin class",
+    )
+    parser.add_argument(
+        "--level",
+        choices=["core", "extended", "integration"],
+        default="core",
+        help="level to certify; each includes the ones before it (default: core)",
+    )
+    parser.add_argument("--out", type=Path, default=Path("certificate"), help="output directory")
+    parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default: 0)")
+    parser.add_argument(
+        "--waivers",
+        type=Path,
+        metavar="FILE",
+        help="YAML file of waivers (check, reason, expires, link)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=_positive(int, "--max-examples"),
+        default=50,
+        help="generated configs per property check",
+    )
+    parser.add_argument(
+        "--budget",
+        type=_positive(float, "--budget"),
+        default=5.0,
+        help="seconds validate_connection may take",
+    )
+    parser.add_argument("--iceberg-uri", help="a running Iceberg REST catalog for iceberg checks")
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=None,
+        help="comma-separated outputs to write: json,md,html,junit (default: all)",
+    )
+
+
+def _print_summary(console: Any, cert: dict[str, Any], cert_file: Path) -> None:
+    # rich loads only when a report runs, not when the CLI parses arguments.
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    summary = cert["summary"]
+    columns = ("passed", "failed", "error", "unsupported", "waived")
+    by_method = Table(title="By method")
+    by_method.add_column("method")
+    for col in columns:
+        by_method.add_column(col, justify="right")
+    for method, row in summary["by_method"].items():
+        by_method.add_row(escape(method), *(str(row[c]) for c in columns))
+    console.print(by_method)
+    by_req = Table(title="By requirement")
+    by_req.add_column("requirement")
+    by_req.add_column("status")
+    by_req.add_column("checks")
+    style = {"passed": "green", "failed": "bold red", "error": "bold red", "waived": "yellow"}
+    for req, entry in summary["by_requirement"].items():
+        status = entry["status"]
+        by_req.add_row(
+            escape(req),
+            f"[{style.get(status, 'dim')}]{status}[/]",
+            escape(", ".join(entry["checks"])),
+        )
+    console.print(by_req)
+    for c in cert["checks"]:
+        if c["outcome"] in {"failed", "error", "waived"}:
+            first = (c["message"] or "").strip().splitlines()[:1]
+            console.print(
+                f"[bold]{escape(c['id'])}[/] {c['outcome']}: {escape(first[0] if first else '')}",
+                soft_wrap=True,
+            )
+            if c["outcome"] != "waived":
+                console.print(
+                    f"  reproduce: {escape(replay_command(c['id'], str(cert_file)))}",
+                    soft_wrap=True,
+                )
+    for problem in cert["waiver_problems"]:
+        console.print(f"[bold red]waiver problem:[/] {escape(problem)}", soft_wrap=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    _quiet_error_log()
+    # rich and the runner load only when a report runs, not when the CLI parses arguments.
+    from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from floe_compute_kit.conformance.runner import select_checks  # noqa: PLC0415
+
+    err = Console(stderr=True)
+    out = Console(highlight=False)
+    level = Level(args.level)
+    try:
+        waivers = load_waivers(args.waivers) if args.waivers is not None else []
+    except WaiverError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    total = len(select_checks(level))
+    progress = Progress(
+        TextColumn("[bold]certifying[/] {task.fields[plugin]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("", total=total, plugin=args.plugin)
+
+        def advance(result: CheckResult) -> None:
+            progress.update(task, advance=1, description=f"{result.check_id}: {result.outcome}")
+
+        cert = certify(
+            args.plugin,
+            level=level,
+            seed=args.seed,
+            max_examples=args.max_examples,
+            budget_s=args.budget,
+            waivers=waivers,
+            iceberg_uri=args.iceberg_uri,
+            on_result=advance,
+        )
+    load_error = cert["run"]["load_error"]
+    if load_error:
+        print(
+            f"error: the plugin {args.plugin!r} could not be loaded, nothing was certified:\n"
+            f"{load_error}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    _print_summary(out, cert, args.out / FORMATS["json"])
+    written = write_certificate(cert, args.out, args.formats or tuple(FORMATS))
+    achieved = cert["level_achieved"] or "none"
+    verdict = "CERTIFIED" if cert["certified"] else "NOT CERTIFIED"
+    colour = "green" if cert["certified"] else "red"
+    out.print(
+        f"[bold {colour}]{verdict}[/] "
+        + escape(
+            f"{cert['plugin']['name']} {cert['plugin']['version']} "
+            f"at {args.level} (level achieved: {achieved})"
+        ),
+        soft_wrap=True,
+    )
+    for path in written:
+        out.print(escape(f"wrote {path}"), soft_wrap=True)
+    sys.stdout.flush()
+    return EXIT_CERTIFIED if cert["certified"] else EXIT_NOT_CERTIFIED

@@ -1,0 +1,362 @@
+"""What the checks share: configs to try, property runs with hypothesis, sandboxed calls.
+
+Configs come from three places, tried in this order: the plugin's hand-written
+``example_configs()``, then configs generated from its ``config_model`` (or the
+strategy the author supplied). A failing generated config is shrunk by hypothesis
+and reported with secrets masked, together with the seed that reproduces it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed
+from floe_compute_kit.conformance._invoke import PluginRaised, call, read
+
+__all__ = [
+    "baseline_config",
+    "example_configs",
+    "for_all",
+    "for_all_values",
+    "mask",
+    "no_io",
+    "profile_type",
+    "secret_values",
+]
+
+_EXAMPLES = "support.examples"
+_BASELINE = "support.baseline"
+_PROFILE_TYPE = "support.profile_type"
+#: Generated samples by (what, model, seed, n): drawing is deterministic for these, so
+#: suite runs in one process (the zoo, the benches) draw each sample once. Copies go out,
+#: so a plugin that mutates its input cannot spoil a later run.
+_MEMO: dict[tuple[str, type[Any], int, int], list[Any]] = {}
+
+
+def mask(config: Any) -> dict[str, Any]:
+    """A JSON-safe dict of ``config`` with every secret replaced by asterisks."""
+    if isinstance(config, BaseModel):
+        data: Any = json.loads(config.model_dump_json())
+    elif isinstance(config, dict):
+        data = json.loads(json.dumps(config, default=str))
+    else:
+        return {"value": repr(config)}
+    try:
+        from floe_compute_kit.conformance.strategies import mask_secrets  # noqa: PLC0415 - hypothesis is heavy
+
+        masked: dict[str, Any] = mask_secrets(data)
+    except ImportError:
+        masked = data
+    return masked
+
+
+def coerce(ctx: CheckContext, value: Any) -> Any:
+    """``value`` (a model instance or a dict) as an instance of the plugin's config model."""
+    if isinstance(value, ctx.config_model):
+        return value
+    if isinstance(value, BaseModel):
+        return ctx.config_model.model_validate(value.model_dump())
+    return ctx.config_model.model_validate(value)
+
+
+def example_configs(ctx: CheckContext) -> list[Any]:
+    """The plugin's example configs as instances of its model; [] if it has none or they fail.
+
+    Problems with them are the business of ``config.examples`` alone.
+    """
+    if _EXAMPLES not in ctx.extra:
+        configs: list[Any] = []
+        if hasattr(ctx.plugin, "example_configs"):
+            try:
+                configs = [coerce(ctx, c) for c in call(ctx.plugin, "example_configs")]
+            except (PluginRaised, ValidationError, TypeError):
+                configs = []
+        ctx.extra[_EXAMPLES] = configs
+    return list(ctx.extra[_EXAMPLES])
+
+
+def _strategy(ctx: CheckContext) -> Any:
+    if ctx.config_strategy is not None:
+        return ctx.config_strategy.map(lambda v: coerce(ctx, v))
+    from floe_compute_kit.conformance.strategies import configs  # noqa: PLC0415
+
+    strategy = configs(ctx.config_model)
+    name = _plugin_name(ctx)
+    if name is not None and "plugin" in ctx.config_model.model_fields:
+        # A generated config names this plugin, as a real floe.yaml would.
+        def rename(cfg: Any) -> Any:
+            try:
+                return ctx.config_model.model_validate({**cfg.model_dump(), "plugin": name})
+            except ValidationError:
+                return cfg
+
+        return strategy.map(rename)
+    return strategy
+
+
+def _plugin_name(ctx: CheckContext) -> str | None:
+    try:
+        value = read(ctx.plugin, "name")
+    except PluginRaised:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def baseline_config(ctx: CheckContext) -> Any:
+    """One valid config: the first example, the model's defaults, or a generated one."""
+    if _BASELINE not in ctx.extra:
+        examples = example_configs(ctx)
+        config: Any = examples[0] if examples else None
+        if config is None:
+            for data in ({"plugin": _plugin_name(ctx)}, {}):
+                try:
+                    config = ctx.config_model.model_validate(
+                        {k: v for k, v in data.items() if v is not None}
+                    )
+                    break
+                except ValidationError:
+                    continue
+        if config is None:
+            from hypothesis import HealthCheck, find, settings  # noqa: PLC0415
+
+            config = find(
+                _strategy(ctx),
+                lambda _: True,
+                settings=settings(database=None, suppress_health_check=list(HealthCheck)),
+            )
+        ctx.extra[_BASELINE] = config
+    return ctx.extra[_BASELINE]
+
+
+def _attach(exc: CheckFailed | PluginRaised, config: Any, seed: int | None) -> None:
+    exc.example = mask(config)
+    exc.seed = seed
+
+
+def _first_failure(exc: BaseException) -> BaseException:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_failure(inner)
+            if isinstance(found, CheckFailed | PluginRaised):
+                return found
+        return exc.exceptions[0] if exc.exceptions else exc
+    return exc
+
+
+def sample(ctx: CheckContext, key: str, strategy: Callable[[], Any], n: int) -> list[Any]:
+    """``n`` values drawn once per suite run under the suite's seed, shared by the checks.
+
+    Generating a config costs far more than checking one, so the property checks
+    screen the same sample; hypothesis runs again (and shrinks) only on a failure.
+    """
+    samples: dict[str, list[Any]] = ctx.extra.setdefault("support.samples", {})
+    memo_key = (key, ctx.config_model, ctx.seed, n) if ctx.config_strategy is None else None
+    if key not in samples and memo_key in _MEMO:
+        samples[key] = copy.deepcopy(_MEMO[memo_key])
+    if key not in samples or len(samples[key]) < n:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, settings  # noqa: PLC0415
+        from hypothesis import seed as hypothesis_seed  # noqa: PLC0415
+
+        drawn: list[Any] = []
+
+        @hypothesis_seed(ctx.seed)
+        @settings(
+            max_examples=n,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            phases=(Phase.generate,),
+            print_blob=False,
+        )
+        @given(strategy())
+        def collect(value: Any) -> None:
+            drawn.append(value)
+
+        collect()
+        samples[key] = drawn
+        if memo_key is not None:
+            _MEMO[memo_key] = copy.deepcopy(drawn)
+    return samples[key][:n]
+
+
+def for_all(
+    ctx: CheckContext,
+    prop: Callable[[Any], None],
+    *,
+    max_examples: int | None = None,
+    examples: bool = True,
+) -> None:
+    """``prop(config)`` for every example config, then for generated ones.
+
+    A failure is re-raised with the (shrunk) failing config, secrets masked, and the seed.
+    """
+    if examples:
+        for index, config in enumerate(example_configs(ctx)):
+            try:
+                prop(copy.deepcopy(config))
+            except (CheckFailed, PluginRaised) as exc:
+                _attach(exc, config, None)
+                if isinstance(exc, CheckFailed):
+                    exc.details.setdefault("source", f"example_configs()[{index}]")
+                raise
+    screen(ctx, "configs", lambda: _strategy(ctx), prop, max_examples=max_examples)
+
+
+def screen(
+    ctx: CheckContext,
+    key: str,
+    strategy: Callable[[], Any],
+    prop: Callable[[Any], None],
+    *,
+    max_examples: int | None = None,
+) -> None:
+    """``prop`` over the shared sample; on a failure, let hypothesis shrink it."""
+    n = max_examples or ctx.max_examples
+    for value in sample(ctx, key, strategy, n):
+        try:
+            prop(copy.deepcopy(value))
+        except (CheckFailed, PluginRaised) as exc:
+            first = exc
+            break
+    else:
+        return
+    # Shrink: hypothesis under the same seed usually meets the failure again and
+    # minimises it; if it does not, the sampled config (reproducible by seed) stands.
+    try:
+        for_all_values(ctx, strategy(), prop, max_examples=n)
+    except (CheckFailed, PluginRaised):
+        raise
+    except Exception:  # noqa: S110 - shrinking is best effort; the sampled failure is reported
+        pass
+    _attach(first, value, ctx.seed)
+    raise first
+
+
+def for_all_values(
+    ctx: CheckContext,
+    strategy: Any,
+    prop: Callable[[Any], None],
+    *,
+    max_examples: int | None = None,
+) -> None:
+    """``prop(value)`` for values hypothesis draws (and shrinks) under the suite's seed."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings  # noqa: PLC0415
+    from hypothesis import seed as hypothesis_seed  # noqa: PLC0415
+
+    seen: list[Any] = []
+
+    @hypothesis_seed(ctx.seed)
+    @settings(
+        max_examples=max_examples or ctx.max_examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        phases=(Phase.generate, Phase.shrink),
+        print_blob=False,
+    )
+    @given(strategy)
+    def run(value: Any) -> None:
+        seen.append(value)
+        prop(value)
+
+    try:
+        run()
+    except BaseException as raw:
+        exc = _first_failure(raw)
+        if isinstance(exc, CheckFailed | PluginRaised) and seen:
+            _attach(exc, seen[-1], ctx.seed)
+            raise exc from None
+        raise
+
+
+def secret_values(config: Any) -> list[str]:
+    """Every SecretStr value inside ``config`` (nested models, lists and dicts included)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                walk(item)
+
+    walk(config)
+    return found
+
+
+def no_io(ctx: CheckContext, method: str, *args: Any) -> Any:
+    """Call ``plugin.method(*args)`` in the sandbox; any I/O fails the check, naming the call."""
+    from floe_compute_kit.conformance.sandbox import call_sandboxed  # noqa: PLC0415
+    from floe_compute_kit.errors import IOViolationError  # noqa: PLC0415
+
+    try:
+        result, violations = call_sandboxed(call, ctx.plugin, method, *args, method=method)
+    except PluginRaised as exc:
+        if isinstance(exc.error, IOViolationError) or _io_cause(exc.error):
+            raise CheckFailed(
+                f"{method} MUST NOT do I/O, but it did: {exc.error}",
+                details={"violations": [str(exc.error)]},
+            ) from None
+        raise
+    if violations:
+        shown = "; ".join(str(v) for v in violations)
+        raise CheckFailed(
+            f"{method} MUST NOT do I/O, but it did: {shown}",
+            details={"violations": [str(v) for v in violations]},
+        )
+    return result
+
+
+def _io_cause(error: BaseException) -> bool:
+    from floe_compute_kit.errors import IOViolationError  # noqa: PLC0415
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, IOViolationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def profile_type(ctx: CheckContext) -> str:
+    """The ``type`` of the profile generated for the baseline config."""
+    if _PROFILE_TYPE not in ctx.extra:
+        profile = call(ctx.plugin, "generate_dbt_profile", baseline_config(ctx))
+        kind = profile.get("type") if isinstance(profile, dict) else None
+        if not isinstance(kind, str) or not kind:
+            raise CheckFailed(
+                "cannot tell the plugin's engine: generate_dbt_profile(baseline config) "
+                f"returned no string 'type' (got {kind!r})"
+            )
+        ctx.extra[_PROFILE_TYPE] = kind
+    value: str = ctx.extra[_PROFILE_TYPE]
+    return value
+
+
+def walk_strings(value: Any) -> Iterator[str]:
+    """Every string (keys included) inside nested dicts and lists."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk_strings(key)
+            yield from walk_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from walk_strings(item)

@@ -1,0 +1,244 @@
+"""Running catalogue checks against a plugin, without pytest.
+
+The pytest suites, the report CLI and the benches all come through here, so a
+check behaves the same wherever it runs. Each check runs isolated in a daemon
+worker thread: whatever the plugin does (raise, return garbage, hang), the check
+ends with a :class:`CheckResult` and the suite goes on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+from floe_compute_kit.conformance._check import (
+    CheckContext,
+    CheckFailed,
+    CheckUnsupported,
+    RegisteredCheck,
+)
+from floe_compute_kit.conformance._invoke import BudgetExceeded, PluginRaised, read
+from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
+from floe_compute_kit.conformance._results import CheckResult, Level, Outcome, SuiteResult
+from floe_compute_kit.conformance.checks import load_catalogue
+
+__all__ = ["LOADS_CHECK_ID", "make_context", "run_check", "run_suite", "select_checks"]
+
+#: The check that stands for "the plugin could be loaded at all".
+LOADS_CHECK_ID = "plugin.loads"
+
+
+def select_checks(
+    level: Level = Level.CORE, check_ids: Collection[str] | None = None
+) -> list[RegisteredCheck]:
+    """Catalogue checks included in ``level`` (and in ``check_ids`` when given), in order."""
+    wanted = None if check_ids is None else set(check_ids)
+    return [
+        reg
+        for reg in load_catalogue()
+        if level.includes(reg.spec.level) and (wanted is None or reg.spec.id in wanted)
+    ]
+
+
+def _safe_attr(plugin: object, name: str) -> str | None:
+    try:
+        value = read(plugin, name)
+    except PluginRaised:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def make_context(
+    loaded: LoadedPlugin,
+    *,
+    workdir: Path,
+    seed: int = 0,
+    max_examples: int = 50,
+    budget_s: float = 5.0,
+    iceberg_uri: str | None = None,
+    config_strategy: Any = None,
+    unreachable_config: Any = None,
+) -> CheckContext:
+    """The context every check of one suite run shares."""
+    return CheckContext(
+        plugin=loaded.instance,
+        plugin_spec=loaded.spec,
+        config_model=loaded.config_model,
+        workdir=workdir,
+        seed=seed,
+        max_examples=max_examples,
+        budget_s=budget_s,
+        config_strategy=config_strategy,
+        iceberg_uri=iceberg_uri,
+        capabilities=loaded.capabilities,
+        declared_config_model=loaded.declared_config_model,
+        structural=loaded.structural,
+        unreachable_config=unreachable_config,
+        check_timeout_s=max(120.0, budget_s * 12),
+    )
+
+
+def _result_from(check_id: str, exc: BaseException, seed: int) -> CheckResult:
+    if isinstance(exc, CheckUnsupported):
+        return CheckResult(check_id, Outcome.UNSUPPORTED, message=str(exc))
+    if isinstance(exc, CheckFailed):
+        example = exc.example
+        return CheckResult(
+            check_id,
+            Outcome.FAILED,
+            message=exc.message,
+            example=example,
+            seed=getattr(exc, "seed", None) if example is not None else None,
+            traceback=getattr(exc, "plugin_traceback", None),
+            details=dict(exc.details),
+        )
+    if isinstance(exc, PluginRaised):
+        return CheckResult(
+            check_id,
+            Outcome.FAILED,
+            message=f"the plugin raised: {exc}",
+            traceback=exc.traceback,
+            example=exc.example,
+            seed=exc.seed if exc.example is not None else None,
+            details={"method": exc.method, "error_type": type(exc.error).__name__},
+        )
+    if isinstance(exc, BudgetExceeded):
+        return CheckResult(
+            check_id,
+            Outcome.FAILED,
+            message=str(exc),
+            details={"method": exc.method, "budget_s": exc.budget_s},
+        )
+    return CheckResult(
+        check_id,
+        Outcome.ERROR,
+        message=f"the kit could not run this check: {type(exc).__name__}: {exc}",
+        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        seed=seed,
+    )
+
+
+def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
+    """Run one check isolated from the plugin's faults; never raises."""
+    spec = registered.spec
+    start = time.perf_counter()
+    if spec.capability is not None and spec.capability not in ctx.capabilities:
+        return CheckResult(
+            spec.id,
+            Outcome.UNSUPPORTED,
+            message=f"the plugin does not claim the {spec.capability!r} capability",
+            duration_s=time.perf_counter() - start,
+        )
+    box: dict[str, BaseException | None] = {"error": None}
+
+    def target() -> None:
+        try:
+            registered.fn(ctx)
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"floe-check-{spec.id}", daemon=True)
+    worker.start()
+    worker.join(ctx.check_timeout_s)
+    duration = time.perf_counter() - start
+    if worker.is_alive():
+        return CheckResult(
+            spec.id,
+            Outcome.FAILED,
+            duration_s=duration,
+            message=(
+                f"the check did not finish within {ctx.check_timeout_s:g} s and was abandoned: "
+                f"a call into the plugin hangs while checking {spec.method}"
+            ),
+        )
+    error = box["error"]
+    if error is None:
+        result = CheckResult(spec.id, Outcome.PASSED)
+    else:
+        result = _result_from(spec.id, error, ctx.seed)
+    result.duration_s = duration
+    return result
+
+
+def _load_failed(spec: str, failure: LoadFailure, level: Level, seed: int) -> SuiteResult:
+    message = failure.message
+    result = CheckResult(
+        LOADS_CHECK_ID,
+        Outcome.FAILED,
+        message=message,
+        traceback=failure.traceback,
+        details={"missing": list(failure.missing)} if failure.missing else {},
+    )
+    return SuiteResult(
+        plugin_spec=spec,
+        plugin_name=None,
+        plugin_version=None,
+        floe_api_version=None,
+        level=level,
+        seed=seed,
+        results=[result],
+        load_error=message,
+    )
+
+
+def run_suite(
+    plugin: str | type | object,
+    *,
+    level: Level = Level.CORE,
+    seed: int = 0,
+    max_examples: int = 50,
+    budget_s: float = 5.0,
+    iceberg_uri: str | None = None,
+    check_ids: Collection[str] | None = None,
+    config_strategy: Any = None,
+    workdir: Path | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
+    unreachable_config: Any = None,
+) -> SuiteResult:
+    """Every catalogue check in ``level`` against ``plugin``, in catalogue order."""
+    started = time.perf_counter()
+    level = Level(level)
+    loaded = load_target(plugin)
+    if isinstance(loaded, LoadFailure):
+        suite = _load_failed(loaded.spec, loaded, level, seed)
+        if on_result is not None:
+            on_result(suite.results[0])
+        suite.duration_s = time.perf_counter() - started
+        return suite
+    own_dir = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="floe-conformance-")) if workdir is None else workdir
+    ctx = make_context(
+        loaded,
+        workdir=root,
+        seed=seed,
+        max_examples=max_examples,
+        budget_s=budget_s,
+        iceberg_uri=iceberg_uri,
+        config_strategy=config_strategy,
+        unreachable_config=unreachable_config,
+    )
+    suite = SuiteResult(
+        plugin_spec=loaded.spec,
+        plugin_name=_safe_attr(loaded.instance, "name"),
+        plugin_version=_safe_attr(loaded.instance, "version"),
+        floe_api_version=_safe_attr(loaded.instance, "floe_api_version"),
+        level=level,
+        seed=seed,
+    )
+    try:
+        for registered in select_checks(level, check_ids):
+            result = run_check(registered, ctx)
+            suite.results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        if own_dir:
+            shutil.rmtree(root, ignore_errors=True)
+    suite.duration_s = time.perf_counter() - started
+    return suite

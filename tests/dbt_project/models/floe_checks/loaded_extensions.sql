@@ -1,0 +1,4 @@
+{{ config(enabled=var('floe_extensions')) }}
+select extension_name
+from duckdb_extensions()
+where loaded

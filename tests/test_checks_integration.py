@@ -1,0 +1,86 @@
+"""integration.dbt_build: a real `dbt build` of the bundled project with the plugin's profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from floe_compute_duckdb import DuckDBComputePlugin
+from floe_compute_kit import ComputeConfig
+from floe_compute_kit.conformance._results import Level, Outcome
+from floe_compute_kit.conformance.checks.integration import (
+    DBT_BUILD_ID,
+    EXPECTED_NODES,
+    bundled_project,
+)
+from floe_compute_kit.conformance.runner import run_suite
+
+pytestmark = pytest.mark.requirement("FR-028")
+
+
+class NoAdapterPlugin(DuckDBComputePlugin):
+    """Profiles for an engine whose dbt adapter is not installed here."""
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        return {"type": "nosuchdb", "threads": config.threads, "host": "localhost"}
+
+    def get_required_dbt_packages(self) -> list[str]:
+        return ["dbt-nosuchdb>=1.0,<2", "nosuchdb-driver"]
+
+
+class UnopenablePathPlugin(DuckDBComputePlugin):
+    """A profile dbt-duckdb accepts but cannot open: its database sits in a missing directory."""
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        profile = super().generate_dbt_profile(config)
+        profile["path"] = "/nonexistent-floe-dir/sub/warehouse.duckdb"
+        return profile
+
+
+def _run(plugin: object, workdir: Path) -> Any:
+    suite = run_suite(plugin, level=Level.INTEGRATION, check_ids=[DBT_BUILD_ID], workdir=workdir)
+    assert suite.load_error is None
+    [result] = suite.results
+    return result
+
+
+def test_the_bundled_project_is_a_seed_two_models_and_data_tests() -> None:
+    root = bundled_project()
+    assert (root / "dbt_project.yml").is_file()
+    assert sorted(p.name for p in (root / "models").glob("*.sql")) == [
+        "customer_totals.sql",
+        "stg_orders.sql",
+    ]
+    assert EXPECTED_NODES == {"seed": 1, "model": 2, "test": 7}
+
+
+def test_duckdb_builds_the_project_and_the_tables_hold_the_right_rows(tmp_path: Path) -> None:
+    result = _run("duckdb", tmp_path)
+    assert result.outcome is Outcome.PASSED, result.message
+    database = tmp_path / "integration" / "floe_conformance.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select customer, orders, total_amount from customer_totals order by customer"
+        ).fetchall()
+    assert rows == [("ada", 2, 200), ("barbara", 1, 15), ("grace", 1, 45), ("linus", 1, 200)]
+    assert (tmp_path / "integration" / "project" / "target" / "run_results.json").is_file()
+    assert not (bundled_project() / "target").exists()  # dbt never writes into the package
+
+
+def test_a_missing_adapter_fails_naming_the_package_to_install(tmp_path: Path) -> None:
+    result = _run(NoAdapterPlugin, tmp_path)
+    assert result.outcome is Outcome.FAILED
+    assert "pip install 'dbt-nosuchdb<2,>=1.0'" in result.message
+    assert result.details["install"] == "dbt-nosuchdb<2,>=1.0"
+
+
+def test_a_profile_dbt_cannot_use_fails_with_dbt_output(tmp_path: Path) -> None:
+    result = _run(UnopenablePathPlugin, tmp_path)
+    assert result.outcome is Outcome.FAILED
+    assert "`dbt build` failed" in result.message
+    assert "nonexistent-floe-dir" in result.message
+    assert result.example is not None
+    assert result.example["plugin"] == "duckdb"

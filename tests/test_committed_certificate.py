@@ -1,0 +1,74 @@
+"""conformance/ holds the DuckDB plugin's current certificate; a stale one fails CI (SC-008).
+
+The suite is run afresh at the integration level (real dbt build, real Iceberg catalog)
+and compared with the committed certificate, ignoring what changes between runs of the
+same code: timestamps, durations, the machine's environment and the digest. To refresh it:
+
+    floe-conformance report --plugin duckdb --level integration --out conformance --formats json,md
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import pytest
+
+from floe_compute_kit.cli.conformance import main
+from floe_compute_kit.conformance._certificate import normalized
+from floe_compute_kit.conformance._render import render_markdown
+from floe_compute_kit.conformance.report import read_certificate, verify_certificate
+
+COMMITTED = Path(__file__).resolve().parents[1] / "conformance"
+REFRESH = (
+    "floe-conformance report --plugin duckdb --level integration --out conformance "
+    "--formats json,md"
+)
+
+
+@pytest.mark.requirement("SC-008")
+def test_the_committed_certificate_is_intact() -> None:
+    cert = read_certificate(COMMITTED / "certificate.json")
+    assert verify_certificate(cert) == []
+    assert cert["plugin"]["name"] == "duckdb"
+    assert (COMMITTED / "certificate.md").read_text(encoding="utf-8") == render_markdown(cert), (
+        f"conformance/certificate.md was not rendered from certificate.json; run: {REFRESH}"
+    )
+
+
+@pytest.mark.requirement("SC-008")
+@pytest.mark.requirement("FR-028")
+def test_the_committed_certificate_is_current(tmp_path: Path) -> None:
+    # One test, one run: under xdist a shared fixture would run the suite once per worker.
+    code = main(
+        [
+            "report",
+            "--plugin",
+            "duckdb",
+            "--level",
+            "integration",
+            "--out",
+            str(tmp_path),
+            "--formats",
+            "json,md",
+        ]
+    )
+    cert = read_certificate(tmp_path / "certificate.json")
+    failing = [f"{c['id']}: {c['message']}" for c in cert["checks"] if c["outcome"] != "passed"]
+    assert failing == []
+    assert code == 0
+    assert cert["level_achieved"] == "integration"
+    committed = normalized(read_certificate(COMMITTED / "certificate.json"))
+    current = normalized(cert)
+    if committed != current:
+        diff = difflib.unified_diff(
+            json.dumps(committed, indent=1, sort_keys=True).splitlines(),
+            json.dumps(current, indent=1, sort_keys=True).splitlines(),
+            "committed",
+            "fresh",
+            lineterm="",
+            n=2,
+        )
+        shown = "\n".join(list(diff)[:80])
+        pytest.fail(f"conformance/certificate.json is stale; run: {REFRESH}\n{shown}")

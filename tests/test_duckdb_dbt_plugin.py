@@ -1,0 +1,170 @@
+"""The floe dbt-duckdb plugin: queries past the timeout are really cancelled; memory_limit holds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+from _duckdb_helpers import run_dbt
+from floe_compute_duckdb import DuckDBComputePlugin, DuckDBConfig
+from floe_compute_duckdb.dbt_plugin import Plugin, node_id_from_sql
+from floe_compute_kit import ComputeTimeoutError
+
+PLUGIN = DuckDBComputePlugin()
+TIMEOUT_LINE = re.compile(
+    r"floe\.compute\.timeout query_id=(?P<qid>\w+) node_id=(?P<node>\S+) "
+    r"duration_s=(?P<duration>[\d.]+) timeout_s=(?P<timeout>[\d.]+)"
+)
+SLOW_SQL = "SELECT count(*) FROM range(1000000) a CROSS JOIN range(1000000) b"
+
+
+@pytest.mark.requirement("FR-020")
+def test_node_id_is_read_from_dbt_query_comment() -> None:
+    comment = {
+        "app": "dbt",
+        "dbt_version": "1.11.0",
+        "profile_name": "p",
+        "target_name": "t",
+        "node_id": "model.shop.orders",
+    }
+    sql = f"/* {json.dumps(comment)} */\ncreate table x as select 1"
+    assert node_id_from_sql(sql) == "model.shop.orders"
+    assert node_id_from_sql("select 1") is None
+    assert node_id_from_sql("/* not json */ select 1") is None
+
+
+def _plugin(timeout: float | None) -> Plugin:
+    created = BasePlugin.create(
+        "floe_compute_duckdb.dbt_plugin", config={"timeout_seconds": timeout}, alias="floe"
+    )
+    assert isinstance(created, Plugin)
+    return created
+
+
+@pytest.mark.requirement("FR-020")
+def test_watchdog_interrupts_a_long_query_and_leaves_the_cursor_usable() -> None:
+    plugin = _plugin(0.5)
+    with duckdb.connect() as con:
+        cursor = con.cursor()
+        plugin.configure_cursor(cursor)
+        with pytest.raises(ComputeTimeoutError) as info:
+            plugin.run_watched(cursor, SLOW_SQL, lambda: cursor.execute(SLOW_SQL).fetchall())
+        error = info.value
+        assert isinstance(error, TimeoutError)
+        assert error.timeout_seconds == 0.5
+        assert error.elapsed_seconds is not None
+        assert error.elapsed_seconds >= 0.5
+        assert error.query_id
+        assert "timeout_seconds=0.5" in str(error)
+        assert isinstance(error.__cause__, duckdb.InterruptException)
+        # a quick query under the same watchdog is not affected, and the cursor still works
+        rows = plugin.run_watched(
+            cursor, "SELECT 42", lambda: cursor.execute("SELECT 42").fetchall()
+        )
+        assert rows == [(42,)]
+
+
+@pytest.mark.requirement("FR-020")
+def test_no_timeout_configured_means_no_watchdog() -> None:
+    plugin = _plugin(None)
+    assert plugin.timeout_seconds is None
+    with duckdb.connect() as con:
+        cursor = con.cursor()
+        plugin.configure_cursor(cursor)
+        assert plugin.run_watched(
+            cursor, "SELECT 1", lambda: cursor.execute("SELECT 1").fetchall()
+        ) == [(1,)]
+
+
+@pytest.mark.requirement("FR-005")
+def test_packaged_extensions_are_installed_offline_before_connect(tmp_path: Path) -> None:
+    class Creds:
+        extensions = ["iceberg"]
+
+    plugin = _plugin(60)
+    ext_dir = tmp_path / "ext"
+    plugin.update_connection_config(Creds(), {"extension_directory": str(ext_dir)})
+    installed = sorted(p.name for p in ext_dir.rglob("*.duckdb_extension"))
+    assert installed == [
+        "avro.duckdb_extension",
+        "httpfs.duckdb_extension",
+        "iceberg.duckdb_extension",
+    ]
+    config = {"extension_directory": str(ext_dir), "autoinstall_known_extensions": False}
+    with duckdb.connect(config=config) as con:
+        con.install_extension("iceberg")  # what dbt-duckdb does next: a no-op now
+        con.load_extension("iceberg")
+
+
+# ---------------------------------------------------------------- real dbt runs
+
+
+def _run_model(work: Path, model: str, config: DuckDBConfig) -> dict[str, Any]:
+    vars_ = json.dumps({"floe_slow": True, "floe_memory_hog": True})
+    result = run_dbt(
+        ["run", "--select", model, "--vars", vars_], PLUGIN.generate_dbt_profile(config), work
+    )
+    results = json.loads((work / "target" / "run_results.json").read_text())
+    return {
+        "result": result,
+        "node": results["results"][0],
+        "log": (work / "logs" / "dbt.log").read_text(),
+    }
+
+
+@pytest.fixture(scope="module")
+def timeout_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """dbt runs a model that would take minutes, with a 2 s timeout."""
+    work = tmp_path_factory.mktemp("dbt_timeout")
+    return _run_model(work, "slow_query", DuckDBConfig(timeout_seconds=2, threads=1))
+
+
+@pytest.fixture(scope="module")
+def memory_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """dbt runs a model that needs ~800 MB, with a 64 MB memory_limit."""
+    work = tmp_path_factory.mktemp("dbt_memory_limit")
+    return _run_model(work, "memory_hog", DuckDBConfig(memory_limit="64MB", threads=1))
+
+
+@pytest.mark.requirement("SC-006")
+@pytest.mark.requirement("US7")
+@pytest.mark.slow
+def test_dbt_query_past_timeout_is_cancelled_within_a_second(timeout_run: dict[str, Any]) -> None:
+    result = timeout_run["result"]
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    match = TIMEOUT_LINE.search(result.stdout)
+    assert match, result.stdout[-3000:]
+    # the log line: query id, node, duration, timeout (also in dbt's log file)
+    assert match["node"] == "model.floe_test.slow_query"
+    assert float(match["timeout"]) == 2
+    duration = float(match["duration"])
+    assert 2.0 <= duration < 3.0  # SC-006: cancelled within 1 s of the timeout
+    assert match["qid"] in timeout_run["log"]
+    # the error dbt reports for the model names the timeout and the model
+    node = timeout_run["node"]
+    assert node["unique_id"] == "model.floe_test.slow_query"
+    assert node["status"] == "error"
+    assert "timeout_seconds=2" in node["message"]
+    assert "model.floe_test.slow_query" in node["message"]
+    assert match["qid"] in node["message"]
+    assert node["execution_time"] < 10  # dbt's own timing of the node: nowhere near minutes
+
+
+@pytest.mark.requirement("US2")
+@pytest.mark.requirement("FR-021")
+@pytest.mark.slow
+def test_small_memory_limit_gives_duckdbs_out_of_memory_error(memory_run: dict[str, Any]) -> None:
+    result = memory_run["result"]
+    assert result.returncode == 1  # an ordinary failed run, not a killed process
+    node = memory_run["node"]
+    assert node["unique_id"] == "model.floe_test.memory_hog"
+    assert node["status"] == "error"
+    assert "Out of Memory Error" in node["message"]
+    assert "memory_limit" in node["message"]  # DuckDB's hint names the knob
+    assert "Traceback" not in result.stdout
