@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,11 @@ from floe_compute_kit.conformance._check import (
     CheckUnsupported,
 )
 from floe_compute_kit.conformance._results import Level
-from floe_compute_kit.conformance.checks.iceberg import iceberg_interop, iceberg_roundtrip
+from floe_compute_kit.conformance.checks.iceberg import (
+    _SHARED,
+    iceberg_interop,
+    iceberg_roundtrip,
+)
 from floe_compute_kit.conformance.iceberg import IcebergCatalogEndpoint
 
 pytestmark = pytest.mark.requirement("FR-007")
@@ -86,10 +93,30 @@ def test_duckdb_plugin_passes_both_checks_against_the_fixture_catalog(
     assert not [n for n in client.list_namespaces() if n[0].startswith("floe_conformance_")]
 
 
-def test_without_a_uri_the_check_starts_its_own_catalog(tmp_path: Path) -> None:
+def test_without_a_uri_the_checks_start_one_catalog_that_lives_with_the_context(
+    tmp_path: Path,
+) -> None:
     ctx = _ctx(DuckDBComputePlugin(), tmp_path, None)
     iceberg_roundtrip(ctx)
+    started = _SHARED[id(ctx)]
+    assert started.source in ("local", "testcontainers")
+    iceberg_interop(ctx)
+    assert _SHARED[id(ctx)] is started  # shared by the checks of one context
     assert "executed on DuckDB" in ctx.extra["notes"]["iceberg.roundtrip"]
+    assert _answers(started.uri)
+    del ctx
+    gc.collect()
+    assert not _answers(started.uri), "the catalog must stop with its context"
+
+
+def _answers(uri: str) -> bool:
+    try:
+        with urllib.request.urlopen(uri + "/v1/config", timeout=2):  # noqa: S310 - loopback
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
 
 
 def test_wrong_credentials_fail_naming_the_statement_without_leaking_secrets(
@@ -125,17 +152,17 @@ def test_statements_that_ignore_the_catalog_uri_fail(
         iceberg_roundtrip(_ctx(_DuckDBLike(elsewhere), tmp_path, floe_iceberg_catalog.uri))
 
 
-def test_other_engines_are_parsed_in_their_dialect_and_marked_not_executed(
+def test_other_engines_are_parsed_in_their_dialect_and_reported_not_executed(
     floe_iceberg_catalog: IcebergCatalogEndpoint, tmp_path: Path
 ) -> None:
     plugin = _PostgresLike(
         lambda c: [f"SELECT attach_iceberg_catalog('{c.catalog_uri}', '{c.warehouse}')"]
     )
     ctx = _ctx(plugin, tmp_path, floe_iceberg_catalog.uri)
-    iceberg_roundtrip(ctx)
-    note = ctx.extra["notes"]["iceberg.roundtrip"]
-    assert note.startswith("NOT EXECUTED")
-    assert "postgres" in note
+    with pytest.raises(CheckUnsupported, match=r"^NOT EXECUTED") as info:
+        iceberg_roundtrip(ctx)
+    assert "parsed as postgres SQL" in str(info.value)
+    assert ctx.extra["notes"]["iceberg.roundtrip"] == str(info.value)
     with pytest.raises(CheckUnsupported, match="only on DuckDB"):
         iceberg_interop(ctx)
 

@@ -31,6 +31,13 @@ class NoAdapterPlugin(DuckDBComputePlugin):
         return ["dbt-nosuchdb>=1.0,<2", "nosuchdb-driver"]
 
 
+class OwnTargetPlugin(DuckDBComputePlugin):
+    """Chooses the integration target itself, through the documented hook."""
+
+    def conformance_integration_config(self, workdir: Path) -> dict[str, Any]:
+        return {"plugin": "duckdb", "path": str(workdir / "chosen" / "own_target.duckdb")}
+
+
 class UnopenablePathPlugin(DuckDBComputePlugin):
     """A profile dbt-duckdb accepts but cannot open: its database sits in a missing directory."""
 
@@ -58,9 +65,10 @@ def test_the_bundled_project_is_a_seed_two_models_and_data_tests() -> None:
 
 
 def test_duckdb_builds_the_project_and_the_tables_hold_the_right_rows(tmp_path: Path) -> None:
-    result = _run("duckdb", tmp_path)
+    (tmp_path / "chosen").mkdir()
+    result = _run(OwnTargetPlugin, tmp_path)
     assert result.outcome is Outcome.PASSED, result.message
-    database = tmp_path / "integration" / "floe_conformance.duckdb"
+    database = tmp_path / "chosen" / "own_target.duckdb"
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute(
             "select customer, orders, total_amount from customer_totals order by customer"

@@ -57,3 +57,22 @@ def test_a_file_that_is_not_a_certificate_exits_2(
     assert main(["verify", str(tmp_path / "x.json")]) == 2
     assert "is not JSON" in capsys.readouterr().out
     assert main(["verify", str(tmp_path / "missing.json")]) == 2
+
+
+def test_a_resealed_verdict_the_checks_do_not_support_is_caught(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _cert_data import results
+    from floe_compute_kit.conformance._certificate import certificate_digest
+    from floe_compute_kit.conformance._results import Outcome
+
+    cert = build(results=results(profile_threads=Outcome.FAILED))
+    cert["level_achieved"] = "integration"
+    cert["certified"] = True
+    cert["digest"] = certificate_digest(cert)  # a forger can recompute the digest...
+    path = _write(tmp_path, cert)
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    # ...but not make the recorded failure support the verdict.
+    assert "INVALID consistency: level_achieved: recorded integration but" in out
+    assert "INVALID consistency: certified: recorded True but the checks say False" in out

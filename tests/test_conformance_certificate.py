@@ -178,3 +178,22 @@ def test_normalized_drops_only_what_changes_between_runs_of_the_same_code() -> N
     assert "duration_s" not in normalized(first)["checks"][0]
     changed = build(results=results(profile_threads=FAILED))
     assert normalized(changed) != normalized(first)
+
+
+@pytest.mark.requirement("FR-030")
+def test_consistency_errors_find_verdicts_and_summaries_the_checks_do_not_support() -> None:
+    from floe_compute_kit.conformance._certificate import consistency_errors
+
+    cert = build(results=results(connection_read_only=FAILED))
+    assert consistency_errors(cert) == []
+    forged = copy.deepcopy(cert)
+    forged["checks"][3]["outcome"] = "passed"
+    problems = consistency_errors(forged)
+    assert "level_achieved: recorded core but the recorded checks support integration" in problems
+    assert "summary: the counts do not match the recorded checks" in problems
+    waived = copy.deepcopy(cert)
+    waived["checks"][3]["outcome"] = "waived"
+    assert any(
+        p.startswith("checks/connection.read_only: outcome waived")
+        for p in consistency_errors(waived)
+    )

@@ -105,10 +105,14 @@ def test_verify_accepts_the_certificate_and_catches_any_edit(setup: Setup) -> No
     assert written == setup.cert
     assert verify_certificate(written) == []
     edited = copy.deepcopy(written)
-    next(c for c in edited["checks"] if c["id"] == "profile.threads")["outcome"] = "passed"
+    edited["plugin"]["version"] = "9.9.9"
     problems = verify_certificate(edited)
     assert len(problems) == 1
     assert problems[0].startswith("digest: recorded")
+    next(c for c in edited["checks"] if c["id"] == "profile.threads")["outcome"] = "passed"
+    problems = verify_certificate(edited)
+    assert "consistency: summary: the counts do not match the recorded checks" in problems
+    assert problems[-1].startswith("digest: recorded")
     edited["kind"] = "something else"
     assert any(p.startswith("schema: kind") for p in verify_certificate(edited))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from _duckdb_helpers import run_dbt
@@ -84,12 +85,14 @@ def test_no_timeout_configured_means_no_watchdog() -> None:
 
 @pytest.mark.requirement("FR-005")
 def test_packaged_extensions_are_installed_offline_before_connect(tmp_path: Path) -> None:
-    class Creds:
-        extensions = ["iceberg"]
-
-    plugin = _plugin(60)
     ext_dir = tmp_path / "ext"
-    plugin.update_connection_config(Creds(), {"extension_directory": str(ext_dir)})
+    profile = PLUGIN.generate_dbt_profile(
+        DuckDBConfig(extensions=["iceberg"], extension_directory=str(ext_dir))
+    )
+    data = {k: v for k, v in profile.items() if k not in ("type", "threads")}
+    creds = DuckDBCredentials.from_dict(data)
+    plugin = _plugin(60)
+    plugin.update_connection_config(creds, dict(creds.config_options or {}))
     installed = sorted(p.name for p in ext_dir.rglob("*.duckdb_extension"))
     assert installed == [
         "avro.duckdb_extension",
@@ -153,7 +156,6 @@ def test_dbt_query_past_timeout_is_cancelled_within_a_second(timeout_run: dict[s
     assert "timeout_seconds=2" in node["message"]
     assert "model.floe_test.slow_query" in node["message"]
     assert match["qid"] in node["message"]
-    assert node["execution_time"] < 10  # dbt's own timing of the node: nowhere near minutes
 
 
 @pytest.mark.requirement("US2")

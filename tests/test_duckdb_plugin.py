@@ -111,6 +111,7 @@ def test_resource_presets_and_unknown_size() -> None:
 
 
 @pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("US6")
 def test_memory_is_healthy_with_measured_latency() -> None:
     started = time.perf_counter()
     result = PLUGIN.validate_connection(DuckDBConfig())
@@ -235,6 +236,7 @@ def writer_process(database: Path) -> Iterator[subprocess.Popen[str]]:
 
 
 @pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("US6")
 def test_file_locked_by_a_writing_process_is_unhealthy(
     database: Path, writer_process: subprocess.Popen[str]
 ) -> None:
@@ -302,8 +304,7 @@ def test_validate_never_raises_and_never_creates(config: DuckDBConfig) -> None:
     result = PLUGIN.validate_connection(config)
     wall_ms = (time.perf_counter() - started) * 1000
     assert result.status in set(ConnectionStatus)
-    assert 0 < result.latency_ms <= wall_ms
-    assert wall_ms < 5000
+    assert 0 < result.latency_ms <= wall_ms  # the 5 s budget is measured in bench/
     if result.status is not ConnectionStatus.HEALTHY:
         assert result.message or result.warnings
     assert sorted(Path.cwd().iterdir()) == before

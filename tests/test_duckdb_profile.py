@@ -21,6 +21,7 @@ from floe_compute_duckdb import AttachConfig, DuckDBComputePlugin, DuckDBConfig
 from floe_compute_duckdb.profile import DBT_PLUGIN_MODULE
 
 PLUGIN = DuckDBComputePlugin()
+DBT_SECRET = "SECRET-dbt-run-0451"
 
 
 def dbt_credentials_input(profile: dict[str, Any]) -> dict[str, Any]:
@@ -183,9 +184,15 @@ def file_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         extensions=["json", "iceberg"],
         extension_directory=str(work / "extensions"),
         settings={"preserve_insertion_order": False},
+        credentials={"token": SecretStr(DBT_SECRET)},
     )
     vars_ = json.dumps({"floe_export_dir": str(work / "export"), "floe_extensions": True})
-    result = run_dbt(["build", "--vars", vars_], PLUGIN.generate_dbt_profile(config), work)
+    result = run_dbt(
+        ["build", "--vars", vars_],
+        PLUGIN.generate_dbt_profile(config),
+        work,
+        env={"FLOE_DUCKDB_TOKEN": DBT_SECRET},
+    )
     return {"work": work, "config": config, "result": result}
 
 
@@ -208,6 +215,7 @@ EXPECTED_REVENUE = {1: 65.5, 2: 100.0, 3: 96.0, 4: 60.0}
 
 
 @pytest.mark.requirement("US2")
+@pytest.mark.requirement("FR-005")
 @pytest.mark.slow
 def test_dbt_build_in_file_mode(file_build: dict[str, Any]) -> None:
     result = file_build["result"]
@@ -218,6 +226,12 @@ def test_dbt_build_in_file_mode(file_build: dict[str, Any]) -> None:
         assert _revenue(con, "main.customer_revenue") == EXPECTED_REVENUE
         assert con.execute("SELECT count(*) FROM main.stg_orders").fetchone() == (8,)
         loaded = {r[0] for r in con.execute("SELECT * FROM main.loaded_extensions").fetchall()}
+        secrets = con.execute("SELECT name, type FROM main.floe_secrets").fetchall()
+    # the secret reached DuckDB through the env var, and never a file dbt wrote
+    assert ("floe_duckdb", "iceberg") in secrets
+    written = [p for p in work.rglob("*") if p.is_file() and "extensions" not in p.parts]
+    assert not [p for p in written if DBT_SECRET.encode() in p.read_bytes()]
+    assert DBT_SECRET not in result.stdout + result.stderr
     # extensions loaded in dbt's connection, installed offline from the packages
     assert {"iceberg", "avro", "httpfs", "json"} <= loaded
     installed = {p.name for p in (work / "extensions").rglob("*.duckdb_extension")}

@@ -21,6 +21,9 @@ from floe_compute_duckdb import AttachConfig, DuckDBComputePlugin, DuckDBConfig
 from floe_compute_kit import ComputeConfigurationError, observability
 from floe_compute_kit.observability import traced_profile, traced_validation
 
+# Operators read compute health through these spans and metrics (US6).
+pytestmark = pytest.mark.requirement("US6")
+
 PLUGIN = DuckDBComputePlugin()
 SECRET = "SECRET-otel-4711"
 
@@ -177,6 +180,26 @@ def test_helpers_serve_any_plugin_and_record_escaping_exceptions(telemetry: Tele
     errors = telemetry.points("floe.compute.validation.errors")
     assert [(p.attributes["error_type"], p.value) for p in errors] == [("ConnectionError", 1)]
     assert len(telemetry.finished("floe.compute.generate_dbt_profile")) == 1
+
+
+@pytest.mark.requirement("FR-019")
+def test_nested_validation_of_one_plugin_is_recorded_once(telemetry: Telemetry) -> None:
+    """A caller (floe-compute health) wrapping a self-instrumented plugin counts each call once."""
+    with traced_validation("spark") as outer:
+        with traced_validation("spark") as inner:
+            inner.status, inner.error_type = "unhealthy", "missing_file"
+        assert (outer.status, outer.error_type) == ("unhealthy", "missing_file")
+        with traced_validation("duckdb") as other:  # another plugin is its own measurement
+            other.status = "healthy"
+    spans = telemetry.finished("floe.compute.validate_connection")
+    assert sorted((s.attributes or {})["floe.compute.plugin"] for s in spans) == ["duckdb", "spark"]
+    durations = telemetry.points("floe.compute.validation.duration_ms")
+    assert sorted((p.attributes["plugin"], p.count) for p in durations) == [
+        ("duckdb", 1),
+        ("spark", 1),
+    ]
+    errors = telemetry.points("floe.compute.validation.errors")
+    assert [(p.attributes["error_type"], p.value) for p in errors] == [("missing_file", 1)]
 
 
 @pytest.mark.requirement("FR-018")

@@ -171,6 +171,8 @@ def test_registry_mapping_loads_lazily(on_path: Path) -> None:
     registry = ComputeRegistry()
     assert "scratch" in list(registry)
     assert len(registry) >= 5
+    assert "scratch" in registry
+    assert "snowflake" not in registry
     assert "floe_scratch.plugin" not in sys.modules
     assert registry["scratch"] is registry["scratch"]
 

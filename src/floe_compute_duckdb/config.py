@@ -13,7 +13,15 @@ import re
 from typing import Annotated, Final, Literal
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from floe_compute_kit.models import ComputeConfig
 
@@ -26,7 +34,8 @@ __all__ = [
     "main_database_name",
 ]
 
-MEMORY_LIMIT_PATTERN: Final = r"^\d+(GB|MB)$"
+# [0-9], not \d: pydantic's \d also matches non-ASCII digits, which DuckDB rejects.
+MEMORY_LIMIT_PATTERN: Final = r"^[0-9]+(GB|MB)$"
 IDENTIFIER_PATTERN: Final = r"^[a-z_][a-z0-9_]*$"
 #: Catalog names DuckDB itself uses; attaching under them fails.
 RESERVED_ALIASES: Final = frozenset({"memory", "system", "temp", "main"})
@@ -174,21 +183,28 @@ class DuckDBConfig(ComputeConfig):
         default="iceberg", description="TYPE of the secret built from credentials"
     )
 
+    @field_validator("path")
+    @classmethod
+    def _check_path(cls, path: str) -> str:
+        """A field validator, so the error is located at ``path``."""
+        if path == ":memory:":
+            return path
+        if _read_as_url(path):
+            raise ValueError(
+                f"path {path!r}: dbt-duckdb reads it as a URL and would name the "
+                "database after part of it; use ':memory:' or a plain local file path "
+                "(no ':', '?', '#', ';', leading '//' or control characters)"
+            )
+        name = main_database_name(path)
+        if not name or name in RESERVED_ALIASES - {"main"}:
+            raise ValueError(
+                f"path {path!r} does not give the database a usable name "
+                f"({name!r}); use a path such as 'warehouse.duckdb'"
+            )
+        return path
+
     @model_validator(mode="after")
     def _check(self) -> DuckDBConfig:
-        if self.path != ":memory:":
-            if _read_as_url(self.path):
-                raise ValueError(
-                    f"path {self.path!r}: dbt-duckdb reads it as a URL and would name the "
-                    "database after part of it; use ':memory:' or a plain local file path "
-                    "(no ':', '?', '#', ';', leading '//' or control characters)"
-                )
-            name = main_database_name(self.path)
-            if not name or name in RESERVED_ALIASES - {"main"}:
-                raise ValueError(
-                    f"path {self.path!r} does not give the database a usable name "
-                    f"({name!r}); use a path such as 'warehouse.duckdb'"
-                )
         for table in ("settings", "connection"):
             for key in getattr(self, table):
                 if key in _FIELD_SETTINGS:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -121,6 +122,13 @@ def _status_text(status: object) -> str:
     return str(value)
 
 
+#: The validation being traced in this context, so a nested one for the same plugin
+#: (a self-instrumented plugin called by ``floe-compute health``) is counted once.
+_CURRENT_VALIDATION: ContextVar[tuple[str, Outcome] | None] = ContextVar(
+    "floe_compute_current_validation", default=None
+)
+
+
 @contextmanager
 def traced_validation(plugin_name: str) -> Iterator[Outcome]:
     """Span + metrics around one validate_connection.
@@ -128,11 +136,27 @@ def traced_validation(plugin_name: str) -> Iterator[Outcome]:
     Set ``outcome.status`` (e.g. ``result.status``) and, for a failure,
     ``outcome.error_type`` (a short class name, never a message). An exception escaping
     the block is recorded with status ``error`` and its class name.
+
+    Nested inside another ``traced_validation`` of the same plugin, it records nothing
+    itself: it hands its outcome to the outer one, so each call is one span and one
+    measurement, carrying the plugin's own (more precise) error type.
     """
+    current = _CURRENT_VALIDATION.get()
+    if current is not None and current[0] == plugin_name:
+        outer = current[1]
+        inner = Outcome()
+        try:
+            yield inner
+        finally:
+            outer.status = inner.status
+            outer.error_type = inner.error_type or outer.error_type
+        return
+
     from opentelemetry.trace import Status, StatusCode  # noqa: PLC0415 - lazy, as above
 
     duration, errors, _ = _instruments()
     outcome = Outcome()
+    token = _CURRENT_VALIDATION.set((plugin_name, outcome))
     started = time.perf_counter()
     with get_tracer().start_as_current_span(
         SPAN_VALIDATION,
@@ -156,6 +180,7 @@ def traced_validation(plugin_name: str) -> Iterator[Outcome]:
                 span.set_attribute(ATTR_ERROR_TYPE, outcome.error_type)
                 errors.add(1, {"plugin": plugin_name, "error_type": outcome.error_type})
             duration.record(elapsed_ms, {"plugin": plugin_name, "status": status})
+            _CURRENT_VALIDATION.reset(token)
 
 
 @contextmanager

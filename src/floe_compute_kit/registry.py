@@ -170,6 +170,10 @@ class ComputeRegistry(Mapping[str, ComputePlugin]):
     def __len__(self) -> int:
         return len(self._infos)
 
+    def __contains__(self, name: object) -> bool:
+        """Membership never imports a plugin, and never raises for an unknown name."""
+        return name in self._infos
+
 
 class ApprovedComputes(ComputeRegistry):
     """The computes a manifest approves: each discovered, loaded and configured.
@@ -191,10 +195,6 @@ class ApprovedComputes(ComputeRegistry):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._infos)  # manifest order, not sorted
-
-    def __contains__(self, name: object) -> bool:
-        # Mapping's default catches only KeyError; PluginNotFoundError is a LookupError.
-        return name in self._infos
 
     @classmethod
     def from_manifest(

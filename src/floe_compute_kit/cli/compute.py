@@ -353,8 +353,8 @@ def _observe_health(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             with traced_validation(name) as outcome:
                 result = check_health(row["plugin"], row["config"])
                 outcome.status = result.status.value
-                if result.status is ConnectionStatus.UNHEALTHY:
-                    outcome.error_type = "unhealthy"
+                if result.status is ConnectionStatus.UNHEALTHY and not outcome.error_type:
+                    outcome.error_type = "unhealthy"  # the plugin did not say why
             out.append(
                 _row(name, result.status.value, result.latency_ms, result.message, result.warnings)
             )

@@ -26,6 +26,7 @@ __all__ = [
     "build_certificate",
     "catalogue_version",
     "certificate_digest",
+    "consistency_errors",
     "level_achieved",
     "load_schema",
     "normalized",
@@ -130,6 +131,47 @@ def underlying_outcome(check: Mapping[str, Any]) -> str:
     return str(check.get("outcome"))
 
 
+def _verdict(
+    checks: Sequence[Mapping[str, Any]], requested: Level, *, failed_run: bool
+) -> Level | None:
+    if failed_run:
+        return None
+    outcomes = {c["id"]: Outcome(c["outcome"]) for c in checks}
+    levels = {c["id"]: Level(c["level"]) for c in checks}
+    return level_achieved(outcomes, levels, requested)
+
+
+def consistency_errors(cert: Mapping[str, Any]) -> list[str]:
+    """Where a (schema-valid) certificate's verdict or summary disagrees with its own checks.
+
+    The digest proves a certificate was not edited after sealing; this proves the seal
+    was put on a verdict the recorded results support.
+    """
+    checks = cert["checks"]
+    run = cert["run"]
+    achieved = _verdict(
+        checks,
+        Level(run["requested_level"]),
+        failed_run=bool(run.get("load_error") or cert["waiver_problems"]),
+    )
+    problems: list[str] = []
+    recorded = cert["level_achieved"]
+    if recorded != (achieved.value if achieved else None):
+        problems.append(
+            f"level_achieved: recorded {recorded} but the recorded checks support "
+            f"{achieved.value if achieved else None}"
+        )
+    certified = achieved is not None and achieved.includes(Level(run["requested_level"]))
+    if cert["certified"] != certified:
+        problems.append(f"certified: recorded {cert['certified']} but the checks say {certified}")
+    if cert["summary"] != _summary(checks):
+        problems.append("summary: the counts do not match the recorded checks")
+    for c in checks:
+        if (c["outcome"] == Outcome.WAIVED.value) != (c["waiver"] is not None):
+            problems.append(f"checks/{c['id']}: outcome {c['outcome']} with waiver {c['waiver']}")
+    return problems
+
+
 def _summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     counts = {o.value: 0 for o in Outcome}
     by_method: dict[str, dict[str, int]] = {}
@@ -205,11 +247,7 @@ def build_certificate(
                 "waiver": applied.get(r.check_id),
             }
         )
-    outcomes = {c["id"]: Outcome(c["outcome"]) for c in checks}
-    levels = {c["id"]: Level(c["level"]) for c in checks}
-    achieved = (
-        None if load_error or waiver_problems else level_achieved(outcomes, levels, requested)
-    )
+    achieved = _verdict(checks, requested, failed_run=bool(load_error or waiver_problems))
     cert: dict[str, Any] = {
         "kind": CERTIFICATE_KIND,
         "schema_version": SCHEMA_VERSION,

@@ -87,6 +87,10 @@ class RegisteredCheck:
 REGISTERED: dict[str, RegisteredCheck] = {}
 
 
+def _where(fn: CheckFn) -> tuple[str, str]:
+    return (getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)))
+
+
 def check(
     id: str,
     *,
@@ -99,7 +103,10 @@ def check(
     """Register ``fn`` as the check for one contract clause."""
 
     def register(fn: CheckFn) -> CheckFn:
-        if id in REGISTERED and REGISTERED[id].fn is not fn:
+        previous = REGISTERED.get(id)
+        # A module imported again (pytester restores sys.modules) re-registers its own
+        # function; only a different function under the same id is an error.
+        if previous is not None and _where(previous.fn) != _where(fn):
             raise ValueError(f"check id {id!r} is registered twice")
         spec = CheckSpec(id, method, tuple(requirements), wording, level, capability)
         REGISTERED[id] = RegisteredCheck(spec, fn)

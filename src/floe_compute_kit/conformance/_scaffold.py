@@ -168,6 +168,8 @@ class $plugin_class(ComputePlugin):
     version = "0.1.0"
     floe_api_version = FLOE_API_VERSION
     config_model = $config_class
+    # Claim what you support, e.g. frozenset({Capability.DBT_BUILD}) once `dbt build` works
+    # with your profiles: claimed capabilities are checked, unclaimed ones are "unsupported".
     capabilities = frozenset()
 '''
 )

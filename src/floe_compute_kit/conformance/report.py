@@ -21,8 +21,8 @@ from typing import Any, Final
 from floe_compute_kit import __version__
 from floe_compute_kit.conformance._certificate import (
     build_certificate,
-    catalogue_version,
     certificate_digest,
+    consistency_errors,
     schema_errors,
     underlying_outcome,
 )
@@ -37,6 +37,7 @@ from floe_compute_kit.errors import CertificateError
 __all__ = [
     "FORMATS",
     "certify",
+    "failing_check_ids",
     "read_certificate",
     "replay_snippet",
     "rerun_differences",
@@ -182,8 +183,11 @@ def read_certificate(path: Path) -> dict[str, Any]:
 
 
 def verify_certificate(cert: dict[str, Any]) -> list[str]:
-    """Everything wrong with ``cert``: schema violations and a digest that does not match."""
+    """Everything wrong with ``cert``: schema violations, a verdict its checks do not
+    support, and a digest that does not match."""
     problems = [f"schema: {e}" for e in schema_errors(cert)]
+    if not problems:
+        problems += [f"consistency: {e}" for e in consistency_errors(cert)]
     recorded = cert.get("digest")
     actual = certificate_digest(cert)
     if recorded != actual:
@@ -243,7 +247,11 @@ def rerun_differences(
             if old_o != new_o:
                 diffs.append(
                     f"{cid}: recorded {old_o}, {new_o} now"
-                    + (f" ({new_checks[cid]['message']})" if new_checks[cid]["message"] else "")
+                    + (
+                        f" ({_one_line(new_checks[cid]['message'])})"
+                        if new_checks[cid]["message"]
+                        else ""
+                    )
                 )
             elif old_checks[cid]["example"] != new_checks[cid]["example"]:
                 diffs.append(f"{cid}: same outcome, different shrunk example")
@@ -329,8 +337,3 @@ def failing_check_ids(cert: dict[str, Any]) -> list[str]:
         for c in cert["checks"]
         if underlying_outcome(c) in {Outcome.FAILED.value, Outcome.ERROR.value}
     ]
-
-
-def catalogue_hash() -> str:
-    """The catalogue version of the installed kit (what a fresh certificate would record)."""
-    return catalogue_version(load_catalogue())

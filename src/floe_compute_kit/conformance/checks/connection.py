@@ -87,7 +87,7 @@ def as_result(value: Any) -> Any:
 
 
 def parsed(value: Any) -> Any | None:
-    """``value`` as a ConnectionResult, or None if it is not one (connection.result_type says so)."""
+    """``value`` as a ConnectionResult, or None (connection.result_type reports it)."""
     try:
         return as_result(value)
     except CheckFailed:
@@ -172,7 +172,7 @@ def _returned(ctx: CheckContext, configs: list[Any]) -> list[tuple[Any, TimedCal
 @check(
     "connection.result_type",
     method=METHOD,
-    requirements=("FR-008", "FR-028"),
+    requirements=("FR-008", "FR-035"),
     wording="validate_connection MUST return a ConnectionResult, or an object with the same "
     "fields and valid values.",
 )

@@ -5,8 +5,9 @@ engine is DuckDB the kit executes the statements in a fresh in-memory DuckDB (ex
 installed offline from the duckdb-extension packages), then creates a table in the
 catalog, writes and reads it, and cross-reads with pyiceberg. For any other engine the
 kit has no engine to run them on: the round-trip check then verifies that the statements
-parse in the engine's dialect and point at the catalog, and records what it did not
-execute in ``ctx.extra["notes"]``.
+parse in the engine's dialect and point at the catalog, and then reports "unsupported"
+with a NOT EXECUTED message (also kept in ``ctx.extra["notes"]``): a parse error fails, but
+reading and writing were never shown, so it does not pass.
 
 The catalog is ``ctx.iceberg_uri`` when set (``--floe-iceberg-uri``), else one started
 here by :func:`~floe_compute_kit.conformance.iceberg.iceberg_rest_catalog`.
@@ -18,8 +19,10 @@ import contextlib
 import logging
 import os
 import secrets
+import threading
+import weakref
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import call
@@ -33,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["iceberg_interop", "iceberg_roundtrip"]
 
 _CAPABILITY = "catalog_attachment"
+#: id(CheckContext) -> the catalog started for it (CheckContext is unhashable).
+_SHARED: dict[int, IcebergCatalogEndpoint] = {}
+_SHARED_LOCK = threading.Lock()
 _ALIAS = "floe_conformance_iceberg"
 #: Rows written and read back: a NULL, a quote and non-ASCII text, so a lossy path shows.
 _ROWS: tuple[tuple[int, str | None], ...] = ((1, "alpha"), (2, "o'brien"), (3, "zoë ✓"), (4, None))
@@ -81,12 +87,28 @@ def _dialect(ctx: CheckContext) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def _catalog(ctx: CheckContext) -> Iterator[IcebergCatalogEndpoint]:
+def _catalog(ctx: CheckContext) -> contextlib.AbstractContextManager[IcebergCatalogEndpoint]:
+    """``ctx.iceberg_uri``'s catalog, or one started for this context and shared by its checks.
+
+    A started catalog lives as long as ``ctx`` (stopped when the context is collected, or
+    at exit), so the two checks of one suite run start one catalog, not two.
+    """
     from floe_compute_kit.conformance.iceberg import iceberg_rest_catalog  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
 
-    with iceberg_rest_catalog(ctx.iceberg_uri, workdir=ctx.workdir) as endpoint:
-        yield endpoint
+    if ctx.iceberg_uri:
+        return iceberg_rest_catalog(ctx.iceberg_uri, workdir=ctx.workdir)
+    key = id(ctx)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            stack = contextlib.ExitStack()
+            _SHARED[key] = stack.enter_context(iceberg_rest_catalog(None, workdir=ctx.workdir))
+
+            def stop() -> None:
+                _SHARED.pop(key, None)
+                stack.close()
+
+            weakref.finalize(ctx, stop)
+        return contextlib.nullcontext(_SHARED[key])
 
 
 def _statements(ctx: CheckContext, endpoint: IcebergCatalogEndpoint) -> list[str]:
@@ -201,7 +223,7 @@ def _parse_only(
     dialect: str,
     statements: list[str],
     endpoint: IcebergCatalogEndpoint,
-) -> None:
+) -> NoReturn:
     import sqlglot  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
 
     try:
@@ -219,13 +241,15 @@ def _parse_only(
             _parse_one(index, statement, dialect_used, endpoint)
     finally:
         sqlglot_log.setLevel(level)
-    _note(
-        ctx,
-        check_id,
+    message = (
         f"NOT EXECUTED: the kit runs attachment SQL only on DuckDB; the engine here is "
         f"{dialect!r}. {len(statements)} statement(s) parsed as {dialect_used or 'generic'} "
-        "SQL and point at the catalog; nothing was created, written or read.",
+        "SQL and point at the catalog; nothing was created, written or read."
     )
+    _note(ctx, check_id, message)
+    # Not "passed": reading and writing were never shown. Unsupported carries the reason
+    # into the certificate without blocking it; a statement that does not parse fails.
+    raise CheckUnsupported(message)
 
 
 def _parse_one(index: int, statement: str, dialect: str, endpoint: IcebergCatalogEndpoint) -> None:
@@ -264,7 +288,6 @@ def iceberg_roundtrip(ctx: CheckContext) -> None:
         statements = _statements(ctx, endpoint)
         if dialect != "duckdb":
             _parse_only(ctx, "iceberg.roundtrip", dialect or "unknown", statements, endpoint)
-            return
         namespace = _namespace()
         with _duckdb_attached(ctx, endpoint, statements) as con:
             try:

@@ -60,7 +60,7 @@ def integration_config(ctx: CheckContext) -> Any:
     if "plugin" in fields and isinstance(name, str):
         data["plugin"] = name
     if "path" in fields:
-        data["path"] = str(ctx.workdir / "integration" / "floe_conformance.duckdb")
+        data["path"] = str(ctx.workdir / "integration" / "floe_conformance.db")
     try:
         return ctx.config_model.model_validate(data)
     except Exception:  # the model needs more than defaults: use the suite's baseline config

@@ -9,7 +9,7 @@ from floe_compute_kit.conformance._loader import REQUIRED_MEMBERS
 @check(
     "plugin.loads",
     method="<load>",
-    requirements=("FR-004", "FR-028"),
+    requirements=("FR-004", "FR-035"),
     wording="The plugin MUST import, instantiate without arguments and implement every "
     "ComputePlugin member (subclassing ComputePlugin is not required).",
 )

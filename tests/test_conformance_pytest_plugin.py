@@ -1,0 +1,165 @@
+"""End to end: the pytest11 plugin, in fresh pytest processes (pytester)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from floe_compute_kit.conformance.pytest_plugin import (
+    OPT_BUDGET,
+    OPT_ICEBERG_URI,
+    OPT_LEVEL,
+    OPT_MAX_EXAMPLES,
+    OPT_PLUGIN,
+    OPT_SEED,
+    PLUGIN_NAME,
+)
+from floe_compute_kit.conformance.runner import select_checks
+
+pytestmark = pytest.mark.requirement("FR-036")
+
+TESTS_DIR = Path(__file__).parent
+FAST = (f"{OPT_MAX_EXAMPLES}=5", "-p", "no:cacheprovider")
+
+
+@pytest.fixture
+def zoo_path(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester whose subprocesses can import the zoo plugins."""
+    monkeypatch.setenv("PYTHONPATH", str(TESTS_DIR))
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return pytester
+
+
+def test_options_sit_in_one_group(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    text = result.stdout.str()
+    start = text.index(f"disable with -p no:{PLUGIN_NAME}")
+    section = text[start : text.index("\n\n", start)]
+    for option in (OPT_PLUGIN, OPT_LEVEL, OPT_MAX_EXAMPLES, OPT_SEED, OPT_BUDGET, OPT_ICEBERG_URI):
+        assert option in section
+
+
+def test_without_floe_plugin_it_collects_nothing(pytester: pytest.Pytester) -> None:
+    assert pytester.runpytest_subprocess().ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    pytester.makepyfile(test_own="def test_own():\n    pass\n")
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(passed=1)
+
+
+def test_p_no_disables_the_plugin(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("-p", f"no:{PLUGIN_NAME}", f"{OPT_PLUGIN}=duckdb")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --floe-plugin=duckdb*"])
+
+
+def test_entry_point_name_runs_the_whole_core_suite_in_an_empty_dir(
+    zoo_path: pytest.Pytester,
+) -> None:
+    result = zoo_path.runpytest_subprocess(f"{OPT_PLUGIN}=duckdb", "-v", *FAST)
+    ids = [r.spec.id for r in select_checks()]
+    result.assert_outcomes(passed=len(ids))
+    for check_id in ids:
+        result.stdout.fnmatch_lines([f"*test_contract[[]{check_id}[]] PASSED*"])
+
+
+def test_a_failure_prints_the_shrunk_config_and_the_seed(zoo_path: pytest.Pytester) -> None:
+    args = (f"{OPT_PLUGIN}=zoo.plugins:CappedThreads", f"{OPT_SEED}=5", "-k", "profile", *FAST)
+    first = zoo_path.runpytest_subprocess(*args)
+    first.assert_outcomes(
+        failed=1, passed=len([r for r in select_checks() if r.spec.id.startswith("profile.")]) - 1
+    )
+    first.stdout.fnmatch_lines(
+        [
+            "*profile.threads [[]FR-005[]]: The profile's `threads` MUST equal `config.threads`.*",
+            "*Falsifying config (secrets masked):*",
+            "*threads: 9*",
+            "*Reproduce with: --floe-seed=5 -k 'profile.threads'*",
+        ]
+    )
+    again = zoo_path.runpytest_subprocess(*args)
+    shown = re.compile(r"Falsifying config.*?Reproduce", re.DOTALL)
+    assert shown.findall(first.stdout.str()) == shown.findall(again.stdout.str())
+
+
+def test_an_incomplete_plugin_is_one_clear_failure(zoo_path: pytest.Pytester) -> None:
+    result = zoo_path.runpytest_subprocess(
+        f"{OPT_PLUGIN}=zoo.plugins:IncompletePlugin", "-v", *FAST
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_contract[[]plugin.loads[]] FAILED*",
+            "*IncompletePlugin is incomplete: it does not implement validate_connection, "
+            "get_catalog_attachment_sql*",
+        ]
+    )
+
+
+def test_an_authors_class_runs_the_same_suite(zoo_path: pytest.Pytester) -> None:
+    zoo_path.makepyfile(
+        test_mine="""
+        import pytest
+        from hypothesis import strategies as st
+        from floe_compute_duckdb.config import DuckDBConfig
+        from floe_compute_kit.conformance.suites import (
+            BaseResourcesContract,
+            ComputePluginContract,
+        )
+        from zoo.plugins import StructuralGood
+
+
+        class TestStructural(ComputePluginContract):
+            plugin = StructuralGood
+
+            @pytest.fixture
+            def floe_config_strategy(self):
+                return st.builds(DuckDBConfig, threads=st.integers(1, 64))
+
+
+        class TestOnlyResources(BaseResourcesContract):
+            plugin = "zoo.plugins:LargeIsSmall"
+        """
+    )
+    result = zoo_path.runpytest_subprocess("-v", *FAST)
+    core = [r.spec.id for r in select_checks()]
+    resources = [c for c in core if c.startswith("resources.")]
+    result.assert_outcomes(passed=len(core) + len(resources) - 1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*TestStructural::test_contract[[]profile.threads[]] PASSED*",
+            "*TestOnlyResources::test_contract[[]resources.monotonic[]] FAILED*",
+        ]
+    )
+
+
+def test_xdist_junitxml_and_a_hypothesis_profile(zoo_path: pytest.Pytester) -> None:
+    zoo_path.makeconftest(
+        """
+        from hypothesis import HealthCheck, settings
+        settings.register_profile("floe_ci", deadline=None, print_blob=True,
+                                  suppress_health_check=[HealthCheck.too_slow])
+        """
+    )
+    xml = zoo_path.path / "out.xml"
+    result = zoo_path.runpytest_subprocess(
+        f"{OPT_PLUGIN}=duckdb",
+        "-n",
+        "2",
+        f"--junitxml={xml}",
+        "--hypothesis-profile=floe_ci",
+        "-k",
+        "metadata or resources or packages",
+        *FAST,
+    )
+    picked = [
+        r.spec.id
+        for r in select_checks()
+        if r.spec.id.split(".")[0] in {"metadata", "resources", "packages"}
+    ]
+    result.assert_outcomes(passed=len(picked))
+    tree = ET.parse(xml)  # noqa: S314 - our own pytest run wrote this file
+    names = {case.get("name") for case in tree.getroot().iter("testcase")}
+    assert names == {f"test_contract[{check_id}]" for check_id in picked}
