@@ -163,3 +163,24 @@ def test_xdist_junitxml_and_a_hypothesis_profile(zoo_path: pytest.Pytester) -> N
     tree = ET.parse(xml)  # noqa: S314 - our own pytest run wrote this file
     names = {case.get("name") for case in tree.getroot().iter("testcase")}
     assert names == {f"test_contract[{check_id}]" for check_id in picked}
+
+
+def test_iceberg_fixtures_are_available_once_a_module_is_collected(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_own="def test_own():\n    pass\n")
+    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*floe_iceberg_catalog*"])
+
+
+def test_the_plugin_module_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pytest; import floe_compute_kit.conformance.pytest_plugin; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pydantic', 'hypothesis', 'duckdb', 'dbt', 'yaml', 'sqlglot', 'rich'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

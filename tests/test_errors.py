@@ -51,7 +51,7 @@ def test_correlation_id_is_generated_unique_or_kept() -> None:
 
 @pytest.mark.requirement("FR-023")
 def test_every_error_is_logged_with_its_correlation_id(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="floe.compute.errors"):
+    with caplog.at_level(logging.INFO, logger="floe.compute.errors"):
         err = ComputeTimeoutError("query q7 exceeded 2s", plugin_name="duckdb", timeout_seconds=2)
     (record,) = caplog.records
     assert record.correlation_id == err.correlation_id  # type: ignore[attr-defined]

@@ -48,8 +48,9 @@ def _options(allowed: Iterable[object]) -> str:
 class ComputeError(Exception):
     """Base of every floe compute error.
 
-    Logged once, when raised into being, with its correlation id so that an
-    operator can join the traceback to log lines and spans (FR-023).
+    Logged once (logger ``floe.compute.errors``, level INFO), when created, with its
+    correlation id so that an operator can join the traceback to log lines and spans
+    (FR-023).
     """
 
     def __init__(
@@ -63,7 +64,9 @@ class ComputeError(Exception):
         self.message = message
         self.plugin_name = plugin_name
         self.correlation_id = correlation_id or new_correlation_id()
-        _log.warning(
+        # INFO, not WARNING: many errors are expected and handled (the kit provokes them
+        # on purpose), and Python's last-resort handler would print every WARNING.
+        _log.info(
             "%s [plugin=%s correlation_id=%s]: %s",
             type(self).__name__,
             plugin_name or "-",

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from floe_compute_kit.cli._progress import suite_progress
 from floe_compute_kit.conformance._render import replay_command
-from floe_compute_kit.conformance._results import CheckResult, Level
+from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance._waivers import load_waivers
 from floe_compute_kit.conformance.report import FORMATS, certify, write_certificate
 from floe_compute_kit.errors import WaiverError
@@ -151,17 +152,9 @@ def run(args: argparse.Namespace) -> int:
     # rich and the runner load only when a report runs, not when the CLI parses arguments.
     from rich.console import Console  # noqa: PLC0415
     from rich.markup import escape  # noqa: PLC0415
-    from rich.progress import (  # noqa: PLC0415
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
     from floe_compute_kit.conformance.runner import select_checks  # noqa: PLC0415
 
-    err = Console(stderr=True)
     out = Console(highlight=False)
     level = Level(args.level)
     try:
@@ -170,21 +163,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     total = len(select_checks(level))
-    progress = Progress(
-        TextColumn("[bold]certifying[/] {task.fields[plugin]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task("", total=total, plugin=args.plugin)
-
-        def advance(result: CheckResult) -> None:
-            progress.update(task, advance=1, description=f"{result.check_id}: {result.outcome}")
-
+    with suite_progress(f"certifying {args.plugin}", total) as advance:
         cert = certify(
             args.plugin,
             level=level,

@@ -10,6 +10,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from floe_compute_kit.cli._progress import suite_progress
+from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.report import (
     read_certificate,
     rerun_differences,
@@ -59,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.rerun:
         return 0
-    _, diffs = rerun_differences(cert)
+    # The runner imports every check module: only when re-running.
+    from floe_compute_kit.conformance.runner import select_checks  # noqa: PLC0415
+
+    total = len(select_checks(Level(cert["run"]["requested_level"])))
+    with suite_progress(f"re-running {cert['plugin']['spec']}", total) as advance:
+        _, diffs = rerun_differences(cert, on_result=advance)
     for diff in diffs:
         print(f"DIFFERENT {diff}")
     if diffs:

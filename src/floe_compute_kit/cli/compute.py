@@ -93,12 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.verbose:
+    if args.verbose:  # errors log at INFO with their correlation ids (errors.py)
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    elif not logging.getLogger().handlers:
-        # Every error is printed once on stdout; without this, Python's last-resort
-        # handler would repeat each one as a warning on stderr.
-        logging.getLogger("floe.compute").addHandler(logging.NullHandler())
     code: int = args._run(args)
     return code
 

@@ -1,1 +1,75 @@
-"""The conformance kit: checks catalogue, suites, strategies, sandbox and pytest plugin."""
+"""The conformance kit: checks catalogue, suites, strategies, sandbox and pytest plugin.
+
+Names are imported on first use (PEP 562): the pytest11 plugin imports this package
+in every pytest run, so importing it must cost nothing.
+
+>>> from floe_compute_kit.conformance import run_suite  # doctest: +SKIP
+>>> run_suite("duckdb").passed  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from floe_compute_kit.conformance._check import (
+        CheckContext,
+        CheckFailed,
+        CheckUnsupported,
+        check,
+    )
+    from floe_compute_kit.conformance._results import (
+        CheckResult,
+        CheckSpec,
+        Level,
+        Outcome,
+        SuiteResult,
+    )
+    from floe_compute_kit.conformance.runner import run_check, run_suite, select_checks
+
+#: public name -> the module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    "CheckContext": "floe_compute_kit.conformance._check",
+    "CheckFailed": "floe_compute_kit.conformance._check",
+    "CheckUnsupported": "floe_compute_kit.conformance._check",
+    "check": "floe_compute_kit.conformance._check",
+    "CheckResult": "floe_compute_kit.conformance._results",
+    "CheckSpec": "floe_compute_kit.conformance._results",
+    "Level": "floe_compute_kit.conformance._results",
+    "Outcome": "floe_compute_kit.conformance._results",
+    "SuiteResult": "floe_compute_kit.conformance._results",
+    "run_check": "floe_compute_kit.conformance.runner",
+    "run_suite": "floe_compute_kit.conformance.runner",
+    "select_checks": "floe_compute_kit.conformance.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'floe_compute_kit.conformance' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = [
+    "CheckContext",
+    "CheckFailed",
+    "CheckResult",
+    "CheckSpec",
+    "CheckUnsupported",
+    "Level",
+    "Outcome",
+    "SuiteResult",
+    "check",
+    "run_check",
+    "run_suite",
+    "select_checks",
+]

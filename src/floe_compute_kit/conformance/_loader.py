@@ -119,13 +119,13 @@ def _missing_members(obj: object) -> list[str]:
         if member in abstract:
             missing.append(member)
             continue
-        present = hasattr(cls, member) or (not isinstance(obj, type) and member in vars_of(obj))
+        present = hasattr(cls, member) or (not isinstance(obj, type) and member in _vars_of(obj))
         if not present or (member in _METHODS and not callable(getattr(cls, member, None))):
             missing.append(member)
     return missing
 
 
-def vars_of(obj: object) -> dict[str, Any]:
+def _vars_of(obj: object) -> dict[str, Any]:
     try:
         return dict(vars(obj))
     except TypeError:

@@ -16,6 +16,10 @@ Fixtures: ``floe_plugin`` (the target), ``floe_level``, ``floe_seed``,
 ``floe_config_strategy`` (valid configs; default: generated from config_model),
 ``floe_unreachable_config`` (a config whose target cannot be reached), and
 ``floe_context`` (what every check receives).
+
+The plugin and the level also decide which checks are collected, before any fixture
+runs: set them as class attributes (``plugin = MyPlugin``, ``level = "extended"``) or
+pass ``--floe-plugin`` / ``--floe-level``; the command line wins over the class.
 """
 
 from __future__ import annotations

@@ -123,6 +123,9 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the requirements (FR-/SC-/US-) a test proves"
+    )
     if config.getoption(dest(OPT_PLUGIN), default=None):
         path = _suite_path()
         if path not in config.args:

@@ -83,9 +83,26 @@ class _ContractSuite(ContractFixtures):
         ]
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        if "floe_check" in metafunc.fixturenames:
-            ids = type(self).floe_check_ids(metafunc.config)
-            metafunc.parametrize("floe_check", ids, ids=ids)
+        if "floe_check" not in metafunc.fixturenames:
+            return
+        from floe_compute_kit.conformance.checks import load_catalogue  # noqa: PLC0415
+
+        ids = type(self).floe_check_ids(metafunc.config)
+        # Each test names the requirements its check proves, when the project knows
+        # the ``requirement`` marker (the kit's pytest plugin registers it).
+        marked = any(
+            str(line).startswith("requirement") for line in metafunc.config.getini("markers")
+        )
+        specs = {reg.spec.id: reg.spec for reg in load_catalogue()}
+        params = [
+            pytest.param(
+                check_id,
+                id=check_id,
+                marks=[pytest.mark.requirement(*specs[check_id].requirements)] if marked else [],
+            )
+            for check_id in ids
+        ]
+        metafunc.parametrize("floe_check", params)
 
     def test_contract(self, floe_check: str, floe_context: Any) -> None:
         from floe_compute_kit.conformance._loader import LoadFailure  # noqa: PLC0415

@@ -24,7 +24,14 @@ CHECK_MODULES = (
 
 
 def load_catalogue() -> list[RegisteredCheck]:
-    """Every registered check, in catalogue order (by module, then definition)."""
+    """Every registered check, in catalogue order (by module, then definition).
+
+    Sorted rather than taken in registration order, because a test or a plugin may
+    import one check module before the others.
+    """
     for name in CHECK_MODULES:
         importlib.import_module(f"{__name__}.{name}")
-    return list(REGISTERED.values())
+    rank = {f"{__name__}.{name}": i for i, name in enumerate(CHECK_MODULES)}
+    registered = list(REGISTERED.values())
+    # sorted() is stable, so checks keep their definition order within a module.
+    return sorted(registered, key=lambda reg: rank.get(reg.fn.__module__, len(rank)))

@@ -266,7 +266,7 @@ def for_all_values(
     )
     @given(strategy)
     def run(value: Any) -> None:
-        seen.append(value)
+        seen.append(copy.deepcopy(value))  # reported as drawn, even if the plugin mutates it
         prop(value)
 
     try:

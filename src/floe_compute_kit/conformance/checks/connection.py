@@ -8,6 +8,7 @@ returned, so one defect fails one check.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 from enum import Enum
@@ -114,15 +115,37 @@ def unreachable_config(ctx: CheckContext) -> Any:
     if config is None and callable(getattr(ctx.plugin, "conformance_unreachable_config", None)):
         config = call(ctx.plugin, "conformance_unreachable_config")
     if config is None:
-        base = baseline_config(ctx)
-        fields = type(base).model_fields
+        config = _guess_unreachable(ctx)
+    if isinstance(config, dict):
+        config = ctx.config_model.model_validate(config)
+    ctx.extra[_UNREACHABLE] = config
+    return config
+
+
+#: File names tried for a missing file target, in order, until the model accepts one.
+MISSING_FILES: Final = (
+    "floe_missing_target.db",
+    "floe_missing_target.duckdb",
+    "floe_missing_target.sqlite",
+    "floe_missing_target",
+)
+
+
+def _guess_unreachable(ctx: CheckContext) -> Any:
+    base = baseline_config(ctx)
+    fields = type(base).model_fields
+    port = _closed_port()
+    folder = ctx.workdir / "unreachable"
+    candidates: list[str] = [str(folder / n) for n in MISSING_FILES]
+    # relative names, for models that only accept them (they do not exist in the cwd)
+    candidates += [f"floe_missing_{ctx.workdir.name}_{n}" for n in MISSING_FILES]
+    problems: list[str] = []
+    for target in candidates:
         data = base.model_dump()
-        target = ctx.workdir / "unreachable" / "floe_missing_target.db"
-        port = _closed_port()
         changed = False
         for name in fields:
             if name in PATH_FIELDS:
-                data[name], changed = str(target), True
+                data[name], changed = target, True
             elif name in HOST_FIELDS:
                 data[name], changed = "127.0.0.1", True
             elif name == "port":
@@ -130,26 +153,28 @@ def unreachable_config(ctx: CheckContext) -> Any:
             elif name in URL_FIELDS:
                 data[name], changed = f"http://127.0.0.1:{port}/", True
         if not changed:
-            raise CheckFailed(
-                "cannot build an unreachable config for this plugin: define "
-                "conformance_unreachable_config() on the plugin, or override the "
-                "floe_unreachable_config fixture"
-            )
+            break
         try:
-            config = type(base).model_validate(data)
+            return type(base).model_validate(data)
         except ValidationError as exc:
-            raise CheckFailed(
-                f"the guessed unreachable config is not valid ({exc}); define "
-                "conformance_unreachable_config() on the plugin"
-            ) from None
-    if isinstance(config, dict):
-        config = ctx.config_model.model_validate(config)
-    ctx.extra[_UNREACHABLE] = config
-    return config
+            problems.append(str(exc).splitlines()[0])
+    raise CheckFailed(
+        "cannot build an unreachable config for this plugin"
+        + (f" (the model rejected every guess: {problems[-1]})" if problems else "")
+        + ": define conformance_unreachable_config() on the plugin, or override the "
+        "floe_unreachable_config fixture"
+    )
 
 
 def _standard_configs(ctx: CheckContext) -> list[Any]:
-    return [baseline_config(ctx), *example_configs(ctx), unreachable_config(ctx)]
+    """Baseline, examples and (when one can be had) the unreachable config.
+
+    Without an unreachable config only connection.unreachable fails.
+    """
+    configs = [baseline_config(ctx), *example_configs(ctx)]
+    with contextlib.suppress(CheckFailed):  # connection.unreachable reports it
+        configs.append(unreachable_config(ctx))
+    return configs
 
 
 def _returned(ctx: CheckContext, configs: list[Any]) -> list[tuple[Any, TimedCall]]:
@@ -205,20 +230,24 @@ def never_raises(ctx: CheckContext) -> None:
 
 def _relocate(ctx: CheckContext, config: Any) -> Any:
     """Generated file targets are moved under the work directory, never the cwd."""
-    data = config.model_dump()
-    moved = False
-    for name in PATH_FIELDS:
-        value = data.get(name)
-        if isinstance(value, str) and value != ":memory:" and not value.startswith(":"):
-            safe = hashlib.sha256(value.encode()).hexdigest()[:12]
-            data[name] = str(ctx.workdir / "generated" / f"t{safe}.db")
-            moved = True
-    if not moved:
+    names = [
+        name
+        for name in PATH_FIELDS
+        if isinstance(getattr(config, name, None), str)
+        and not getattr(config, name).startswith(":")
+    ]
+    if not names:
         return config
-    try:
-        return type(config).model_validate(data)
-    except ValidationError:
-        return config
+    for suffix in (".db", ".duckdb", ".sqlite", ""):
+        data = config.model_dump()
+        for name in names:
+            safe = hashlib.sha256(data[name].encode()).hexdigest()[:12]
+            data[name] = str(ctx.workdir / "generated" / f"t{safe}{suffix}")
+        try:
+            return type(config).model_validate(data)
+        except ValidationError:
+            continue
+    return config
 
 
 @check(
@@ -332,7 +361,7 @@ def _existing_duckdb_target(ctx: CheckContext) -> Any | None:
     level=Level.EXTENDED,
 )
 def never_modifies(ctx: CheckContext) -> None:
-    configs = [unreachable_config(ctx), *example_configs(ctx)]
+    configs = _standard_configs(ctx)
     existing = _existing_duckdb_target(ctx)
     if existing is not None:
         configs.append(existing)
