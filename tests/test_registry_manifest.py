@@ -95,6 +95,7 @@ def manifest(tmp_path: Path, approved: str, config: str = "") -> Path:
 
 
 @pytest.mark.requirement("FR-012")
+@pytest.mark.requirement("SC-003")
 @pytest.mark.usefixtures("sites")
 def test_three_approved_computes_are_discovered_loaded_and_configured(tmp_path: Path) -> None:
     path = manifest(

@@ -7,39 +7,11 @@ test fails when the committed file differs from what the catalogue says.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
 
+from floe_compute_kit._requirements import REQUIREMENTS
 from floe_compute_kit.conformance._check import RegisteredCheck
 
 __all__ = ["REQUIREMENTS", "render_markdown"]
-
-#: Every requirement id a check may name, with what it asks.
-REQUIREMENTS: Final = {
-    "FR-002": "A plugin identifies itself: lowercase `name`, PEP 440 `version`.",
-    "FR-003": "A plugin states the contract version it targets (`floe_api_version`).",
-    "FR-004": "Faults are reported, never crash the suite: a plugin that fails to import, is "
-    "incomplete, raises, returns the wrong type or hangs gives failing checks with the reason.",
-    "FR-005": "generate_dbt_profile: a YAML-safe, deterministic, pure dbt target that dbt accepts.",
-    "FR-006": "get_required_dbt_packages: PEP 508 requirements including the dbt adapter.",
-    "FR-007": "get_catalog_attachment_sql: injection-safe single statements, or None.",
-    "FR-008": "validate_connection: a measured, read-only health check that never raises.",
-    "FR-009": "get_resource_requirements: valid, monotonic Kubernetes resources per size.",
-    "FR-025": "The config model: every field generated and checked; invalid configs rejected "
-    "naming the field; example configs valid.",
-    "FR-026": "No I/O outside validate_connection (sockets, subprocesses, file writes, "
-    "database connections).",
-    "FR-027": "Capabilities: claims are known and tested; unclaimed features answer cleanly "
-    "and are reported as unsupported, not failed. (kit-level)",
-    "FR-035": "Structural plugins: classes of the right shape are checked without "
-    "subclassing ComputePlugin, their results validated field by field. (kit-level)",
-    "FR-036": "The pytest plugin and contract suites: one option group, nothing collected "
-    "without --floe-plugin, xdist, junitxml and hypothesis profiles work, a failure prints "
-    "the shrunk config and its seed. (kit-level)",
-    "FR-037": "Vendoring: the suites copied into an author's repository with a content hash, "
-    "drift warned about, local changes never overwritten without --force. (kit-level)",
-    "FR-038": "Documentation: the contract reference is generated from the catalogue and the "
-    "tutorial's snippets run. (kit-level)",
-}
 
 
 def _cell(text: str) -> str:
@@ -85,6 +57,6 @@ def render_markdown(catalogue: Sequence[RegisteredCheck]) -> str:
     used = sorted({r for reg in catalogue for r in reg.spec.requirements})
     lines += ["## Requirement ids", "", "| id | requirement |", "|---|---|"]
     for rid in used:
-        lines.append(f"| {rid} | {_cell(REQUIREMENTS.get(rid, '(defined by the check module)'))} |")
+        lines.append(f"| {rid} | {_cell(REQUIREMENTS[rid])} |")
     lines.append("")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Checks: plugin identity (FR-002, FR-003) and declared capabilities (FR-027)."""
+"""Checks: plugin identity (FR-002) and declared capabilities (FR-027)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def version_is_pep440(ctx: CheckContext) -> None:
 @check(
     "metadata.api_version",
     method="floe_api_version",
-    requirements=("FR-003",),
+    requirements=("FR-002",),
     wording="The plugin's `floe_api_version` MUST be a version inside the range this kit "
     "supports (SUPPORTED_API_VERSIONS).",
 )

@@ -1,4 +1,4 @@
-"""Checks: the plugin loads and every member is usable (FR-004, structural plugins FR-028)."""
+"""Checks: the plugin loads and every member is usable (FR-004, structural plugins FR-035)."""
 
 from __future__ import annotations
 
