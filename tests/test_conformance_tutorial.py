@@ -61,3 +61,11 @@ def test_the_tutorial_plugin_is_certified(
         assert "failed" not in outcomes
         # unsupported = the catalog checks; the plugin does not claim catalog_attachment
         result.stdout.no_fnmatch_line("*FAILED*")
+
+
+def test_the_example_plugin_is_the_tutorials_result() -> None:
+    """conformance/example-plugin/ ships the tutorial's files, unchanged."""
+    example = Path(__file__).parents[1] / "conformance" / "example-plugin"
+    for name, body in _files().items():
+        assert (example / name).read_text() == body, name
+    assert (example / "src" / "mydb_floe" / "__init__.py").exists()
