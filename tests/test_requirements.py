@@ -78,7 +78,9 @@ def render() -> str:
 
 
 def test_every_marker_names_a_catalogued_requirement() -> None:
-    unknown = {rid: tests for rid, tests in tests_by_requirement().items() if rid not in REQUIREMENTS}
+    unknown = {
+        rid: tests for rid, tests in tests_by_requirement().items() if rid not in REQUIREMENTS
+    }
     assert not unknown
 
 

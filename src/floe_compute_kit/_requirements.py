@@ -25,7 +25,8 @@ _TABLE: dict[str, str] = {
     "fails to import, is incomplete, raises, returns the wrong type or hangs is reported with "
     "its cause (entry point, distribution, reason), never as a crash; duplicates raise a typed "
     "error; an unknown name lists the available ones.",
-    "FR-004a": "Instantiating an incomplete plugin raises an error that names every missing member.",
+    "FR-004a": "Instantiating an incomplete plugin raises an error that names every missing "
+    "member.",
     # The methods.
     "FR-005": "generate_dbt_profile returns a YAML-safe, deterministic, pure dbt target with "
     "`threads`, a timeout that takes effect, secrets only as env_var references, accepted by "

@@ -281,6 +281,8 @@ def replay_snippet(cert: dict[str, Any], check_id: str, cert_file: str = "certif
     check = checks[check_id]
     run = cert["run"]
     plugin = cert["plugin"]
+    order = [c["id"] for c in cert["checks"]]
+    before = order[: order.index(check_id)]
     lines = [
         f"# Replay of floe conformance check {check_id!r} against plugin {plugin['spec']!r},",
         f"# from {cert_file} (plugin {plugin.get('name')} {plugin.get('version')}, "
@@ -289,11 +291,19 @@ def replay_snippet(cert: dict[str, Any], check_id: str, cert_file: str = "certif
         f"# Clause: {_one_line(check['wording'])}",
         "# Run it where the plugin is importable (installed, or on PYTHONPATH). It fails with",
         "# the check's message while the defect is there and prints PASSED once it is fixed.",
+        "from floe_compute_kit.cli.conformance import build_parser",
         "from floe_compute_kit.conformance._results import Level, Outcome",
         "from floe_compute_kit.conformance.runner import run_suite",
         "",
+        "# Load what `floe-conformance report` loads: hypothesis mixes constants from loaded",
+        "# local modules into its draws, so this keeps the same seed drawing the same configs.",
+        "build_parser()",
+        "",
         f"PLUGIN = {plugin['spec']!r}",
         f"CHECK = {check_id!r}",
+        "# The checks that ran before it, re-run first so the suite state (shared samples,",
+        "# loaded modules) is the one the failure was found in; only CHECK is judged.",
+        f"BEFORE = {pprint.pformat(before, width=88, compact=True)}",
     ]
     example = check.get("example")
     if example is not None:
@@ -305,11 +315,11 @@ def replay_snippet(cert: dict[str, Any], check_id: str, cert_file: str = "certif
         "",
         "suite = run_suite(",
         "    PLUGIN,",
-        f"    level=Level({check['level']!r}),",
+        f"    level=Level({run['requested_level']!r}),",
         f"    seed={int(run['seed'])},",
         f"    max_examples={int(run['max_examples'])},",
         f"    budget_s={float(run['budget_s'])},",
-        "    check_ids=[CHECK],",
+        "    check_ids=[*BEFORE, CHECK],",
         ")",
         'if getattr(suite, "load_error", None):',
         '    raise SystemExit(f"the plugin could not be loaded: {suite.load_error}")',

@@ -23,6 +23,7 @@ from floe_compute_kit.conformance._check import (
     CheckUnsupported,
     RegisteredCheck,
 )
+from floe_compute_kit.conformance._determinism import seed_only_draws
 from floe_compute_kit.conformance._invoke import BudgetExceeded, PluginRaised, read
 from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome, SuiteResult
@@ -139,7 +140,8 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
 
     def target() -> None:
         try:
-            registered.fn(ctx)
+            with seed_only_draws():
+                registered.fn(ctx)
         except BaseException as exc:
             box["error"] = exc
 

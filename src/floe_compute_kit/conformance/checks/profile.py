@@ -206,17 +206,22 @@ def _with_marked_secrets(config: Any) -> Any:
 )
 def no_plain_secrets(ctx: CheckContext) -> None:
     def prop(config: Any) -> None:
-        for variant in (config, _with_marked_secrets(config)):
-            secrets = [s for s in secret_values(variant) if len(s) >= MIN_SECRET_LEN]
-            if not secrets:
-                continue
-            texts = list(walk_strings(profile_of(ctx, variant)))
-            leaked = sorted({s for s in secrets if any(s in t for t in texts)})
-            if leaked:
-                raise CheckFailed(
-                    f"the profile contains {len(leaked)} secret value(s) in plain text; render "
-                    "each as \"{{ env_var('NAME') }}\" and document the variable"
-                )
+        # Judge distinctive tokens, so that a generated secret that happens to equal a
+        # non-secret value of the same config (a setting, a path) is not called a leak.
+        variant = _with_marked_secrets(config)
+        secrets = {s for s in secret_values(variant) if len(s) >= MIN_SECRET_LEN}
+        if variant is config:  # the model refused the tokens: judge the real values
+            plain = list(walk_strings(config.model_dump()))  # SecretStr stays opaque here
+            secrets = {s for s in secrets if not any(s in p for p in plain)}
+        if not secrets:
+            return
+        texts = list(walk_strings(profile_of(ctx, variant)))
+        leaked = sorted(s for s in secrets if any(s in t for t in texts))
+        if leaked:
+            raise CheckFailed(
+                f"the profile contains {len(leaked)} secret value(s) in plain text; render "
+                "each as \"{{ env_var('NAME') }}\" and document the variable"
+            )
 
     for_all(ctx, prop)
 

@@ -1,0 +1,69 @@
+"""Under the kit, a seed alone decides what Hypothesis draws (certificates replay)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from floe_compute_kit.conformance._determinism import seed_only_draws
+
+pytestmark = pytest.mark.requirement("FR-030")
+
+MARKER = "zq_local_constant_7f3a"
+
+
+def draws() -> list[str]:
+    seen: list[str] = []
+
+    @seed(1234)
+    @settings(
+        max_examples=600,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
+    @given(st.text(min_size=1))
+    def collect(value: str) -> None:
+        seen.append(value)
+
+    collect()
+    return seen
+
+
+@pytest.fixture
+def local_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A module outside site-packages, as an editable install is, holding a string constant."""
+    (tmp_path / "floe_local_constants_mod.py").write_text(f"VALUE = {MARKER!r}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    yield "floe_local_constants_mod"
+    sys.modules.pop("floe_local_constants_mod", None)
+
+
+def test_local_constants_change_plain_hypothesis_draws_but_not_the_kits(local_module: str) -> None:
+    with seed_only_draws():
+        before = draws()
+    importlib.import_module(local_module)
+    plain = draws()
+    with seed_only_draws():
+        after = draws()
+    # Plain Hypothesis mixes local constants (this module's, an editable kit's) into the
+    # same seed's draws; under the kit the draws stay what the seed alone decides.
+    assert plain != before, "Hypothesis no longer mixes in local constants"
+    assert after == before
+    assert not any(MARKER in v for v in after)
+
+
+def test_the_switch_nests_and_restores() -> None:
+    from hypothesis.internal.conjecture import providers
+
+    original = providers._get_local_constants
+    with seed_only_draws(), seed_only_draws():
+        assert providers._get_local_constants is not original
+    assert providers._get_local_constants is original
