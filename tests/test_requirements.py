@@ -35,7 +35,7 @@ def _marker_ids(node: ast.AST) -> list[str]:
     return [str(i) for i in found]
 
 
-def tests_by_requirement() -> dict[str, list[str]]:
+def marked_tests() -> dict[str, list[str]]:
     """requirement id -> test functions marked with it (module-level marks count for all)."""
     found: dict[str, list[str]] = defaultdict(list)
     for path in sorted((ROOT / "tests").glob("test_*.py")):
@@ -56,7 +56,7 @@ def tests_by_requirement() -> dict[str, list[str]]:
 
 
 def render() -> str:
-    by_test = tests_by_requirement()
+    by_test = marked_tests()
     by_check: dict[str, list[str]] = defaultdict(list)
     for reg in load_catalogue():
         for rid in reg.spec.requirements:
@@ -79,13 +79,13 @@ def render() -> str:
 
 def test_every_marker_names_a_catalogued_requirement() -> None:
     unknown = {
-        rid: tests for rid, tests in tests_by_requirement().items() if rid not in REQUIREMENTS
+        rid: tests for rid, tests in marked_tests().items() if rid not in REQUIREMENTS
     }
     assert not unknown
 
 
 def test_every_requirement_has_a_test() -> None:
-    marked = tests_by_requirement()
+    marked = marked_tests()
     assert [rid for rid in REQUIREMENTS if not marked.get(rid)] == []
 
 
