@@ -6,7 +6,6 @@ Exit codes: 0 written; 2 a bad NAME or a non-empty target directory without --fo
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -15,14 +14,6 @@ from floe_compute_kit.errors import ComputeConfigurationError
 
 NAME = "init"
 HELP = "scaffold a new compute plugin package (pyproject, plugin skeleton, contract tests)"
-
-
-def _quiet_error_log() -> None:
-    # Errors are logged when raised (for operators); here the CLI prints them itself.
-    log = logging.getLogger("floe.compute.errors")
-    if not log.handlers:
-        log.addHandler(logging.NullHandler())
-        log.propagate = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _quiet_error_log()
     try:
         names = names_for(args.name)
     except ComputeConfigurationError as exc:

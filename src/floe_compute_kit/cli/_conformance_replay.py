@@ -6,7 +6,6 @@ Exit codes: 0 snippet printed; 2 unreadable certificate, or a check that did not
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -21,21 +20,12 @@ NAME = "replay"
 HELP = "print a runnable Python snippet reproducing one failing check of a certificate"
 
 
-def _quiet_error_log() -> None:
-    # Errors are logged when raised (for operators); here the CLI prints them itself.
-    log = logging.getLogger("floe.compute.errors")
-    if not log.handlers:
-        log.addHandler(logging.NullHandler())
-        log.propagate = False
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("certificate", type=Path, help="path to certificate.json")
     parser.add_argument("--check", required=True, metavar="ID", help="the failing check's id")
 
 
 def run(args: argparse.Namespace) -> int:
-    _quiet_error_log()
     try:
         cert = read_certificate(args.certificate)
     except CertificateError as exc:

@@ -7,7 +7,6 @@ plugin that could not be loaded (the message says why).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,14 +35,6 @@ def _formats(text: str) -> list[str]:
             f"{', '.join(FORMATS)}"
         )
     return chosen
-
-
-def _quiet_error_log() -> None:
-    # Errors are logged when raised (for operators); here the CLI prints them itself.
-    log = logging.getLogger("floe.compute.errors")
-    if not log.handlers:
-        log.addHandler(logging.NullHandler())
-        log.propagate = False
 
 
 def _positive(kind: type[int] | type[float], option: str) -> Any:
@@ -148,7 +139,6 @@ def _print_summary(console: Any, cert: dict[str, Any], cert_file: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _quiet_error_log()
     # rich and the runner load only when a report runs, not when the CLI parses arguments.
     from rich.console import Console  # noqa: PLC0415
     from rich.markup import escape  # noqa: PLC0415

@@ -7,7 +7,6 @@ problems; 2 the file cannot be read as a certificate.
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from floe_compute_kit.cli._progress import suite_progress
@@ -23,14 +22,6 @@ NAME = "verify"
 HELP = "check a certificate's digest and schema; --rerun re-runs it with the recorded seed"
 
 
-def _quiet_error_log() -> None:
-    # Errors are logged when raised (for operators); here the CLI prints them itself.
-    log = logging.getLogger("floe.compute.errors")
-    if not log.handlers:
-        log.addHandler(logging.NullHandler())
-        log.propagate = False
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("certificate", type=Path, help="path to certificate.json")
     parser.add_argument(
@@ -41,7 +32,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _quiet_error_log()
     try:
         cert = read_certificate(args.certificate)
     except CertificateError as exc:
