@@ -78,9 +78,7 @@ def render() -> str:
 
 
 def test_every_marker_names_a_catalogued_requirement() -> None:
-    unknown = {
-        rid: tests for rid, tests in marked_tests().items() if rid not in REQUIREMENTS
-    }
+    unknown = {rid: tests for rid, tests in marked_tests().items() if rid not in REQUIREMENTS}
     assert not unknown
 
 
