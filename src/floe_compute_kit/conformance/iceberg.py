@@ -8,8 +8,10 @@
 3. otherwise a local catalog process on 127.0.0.1
    (:mod:`floe_compute_kit.conformance._iceberg_rest`) that is started and stopped here.
 
-The pytest plugin imports this module in every run, so its top level is stdlib, pytest
-and the kit's own light modules; pyiceberg and docker are imported where they are used.
+The pytest fixture ``floe_iceberg_catalog`` lives in the light module
+:mod:`floe_compute_kit.conformance._iceberg_fixtures`, which the kit's pytest plugin
+registers in every run and which imports this one only when the fixture is used;
+``from floe_compute_kit.conformance.iceberg import floe_iceberg_catalog`` works too.
 """
 
 from __future__ import annotations
@@ -31,9 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import pytest
-
-# Cheap: importing the package has already loaded both modules.
+from floe_compute_kit.conformance._iceberg_fixtures import floe_iceberg_catalog
 from floe_compute_kit.errors import ComputeConfigurationError, ComputeConnectionError
 from floe_compute_kit.models import CatalogConfig
 
@@ -406,22 +406,3 @@ def _running(endpoint: IcebergCatalogEndpoint) -> Iterator[IcebergCatalogEndpoin
         yield endpoint
     finally:
         _RUNNING.pop(endpoint.uri, None)
-
-
-def _option_uri(config: pytest.Config) -> str | None:
-    """``--floe-iceberg-uri``, or None when unset or not registered."""
-    try:
-        value = config.getoption("floe_iceberg_uri", default=None)
-    except ValueError:  # pragma: no cover - getoption raises only without a default
-        return None
-    return str(value) if value else None
-
-
-@pytest.fixture(scope="session")
-def floe_iceberg_catalog(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IcebergCatalogEndpoint]:
-    """A running Iceberg REST catalog, shared by the whole session (one per xdist worker)."""
-    workdir = tmp_path_factory.mktemp("floe-iceberg")
-    with iceberg_rest_catalog(_option_uri(request.config), workdir=workdir) as endpoint:
-        yield endpoint

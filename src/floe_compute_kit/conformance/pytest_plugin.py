@@ -43,7 +43,7 @@ DEFAULT_SEED: Final = 0
 DEFAULT_BUDGET_S: Final = 5.0
 LEVELS: Final = ("core", "extended", "integration")
 #: Fixtures of the iceberg helper module, available in every run when it is installed.
-ICEBERG_FIXTURES: Final = "floe_compute_kit.conformance.iceberg"
+ICEBERG_FIXTURES: Final = "floe_compute_kit.conformance._iceberg_fixtures"
 #: The module collected when --floe-plugin is given.
 SUITE_MODULE: Final = "floe_compute_kit.conformance._collected"
 #: Where this plugin keeps its per-run state (loaded plugins, contexts).
@@ -108,21 +108,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_collectstart(collector: pytest.Collector) -> None:
-    """Register the Iceberg fixtures before the first test module is collected.
-
-    Measured: importing that module costs about 150 ms (pydantic, urllib), five times
-    the start-up budget of this plugin, so a run that collects no module never pays it.
-    Fixtures registered here are global, like those of any plugin.
-    """
-    if not isinstance(collector, pytest.Module):
-        return
-    manager = collector.config.pluginmanager
-    if not manager.has_plugin(ICEBERG_FIXTURES) and _importable(ICEBERG_FIXTURES):
-        manager.import_plugin(ICEBERG_FIXTURES)
-
-
 def pytest_configure(config: pytest.Config) -> None:
+    # The Iceberg fixture module is pytest + stdlib only, so every run may have it;
+    # registered as a plugin, a conftest fixture of the same name still overrides it.
+    manager = config.pluginmanager
+    if not manager.has_plugin(ICEBERG_FIXTURES):
+        manager.import_plugin(ICEBERG_FIXTURES)
     config.addinivalue_line(
         "markers", "requirement(*ids): the requirements (FR-/SC-/US-) a test proves"
     )
@@ -130,13 +121,6 @@ def pytest_configure(config: pytest.Config) -> None:
         path = _suite_path()
         if path not in config.args:
             config.args.append(path)
-
-
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ImportError:
-        return False
 
 
 def _suite_path() -> str:
