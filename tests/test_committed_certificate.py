@@ -43,9 +43,7 @@ def test_the_committed_certificate_is_intact() -> None:
 @pytest.mark.requirement("FR-028")
 def test_the_committed_certificate_is_current(tmp_path: Path) -> None:
     # One test, one run: under xdist a shared fixture would run the suite once per worker.
-    # A subprocess, exactly as the committed certificate is made: hypothesis mixes
-    # constants from the local modules loaded in-process into its draws, so the same
-    # seed in a pytest process (which imports more of the kit) may draw other configs.
+    # A subprocess, exactly as the committed certificate is made (the README's command).
     done = subprocess.run(
         [
             str(Path(sys.executable).with_name("floe-conformance")),
