@@ -106,3 +106,18 @@ def test_a_certified_plugin_renders_as_certified() -> None:
     assert "## Failures" not in render_markdown(cert)
     junit = ET.fromstring(render_junit(cert))  # noqa: S314 - XML the kit just wrote itself
     assert junit.get("failures") == "0"
+
+
+def test_a_plugin_imported_from_a_path_says_so_instead_of_a_supplier() -> None:
+    cert = build()
+    cert["distribution"] = {
+        "name": None,
+        "version": None,
+        "package": "mydb_floe",
+        "files": [{"path": "mydb_floe/plugin.py", "sha256": "0" * 64}],
+        "files_sha256": "1" * 64,
+        "hash_source": "computed",
+    }
+    md = render_markdown(cert)
+    assert "no installed distribution (imported from a path)" in md
+    assert "? ?" not in md

@@ -52,8 +52,13 @@ def _dist_line(cert: Mapping[str, Any]) -> str:
     d = cert.get("distribution")
     if not d:
         return "unknown (not installed from a distribution)"
+    supplier = (
+        f"{d['name']} {d.get('version') or '(no version)'}"
+        if d.get("name")
+        else "no installed distribution (imported from a path)"
+    )
     return (
-        f"{d.get('name') or '?'} {d.get('version') or '?'}: package {d['package']}, "
+        f"{supplier}: package {d['package']}, "
         f"{len(d['files'])} files, sha256 {d['files_sha256']} ({d['hash_source']})"
     )
 
