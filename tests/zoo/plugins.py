@@ -273,6 +273,18 @@ class WritesTarget(DuckDBComputePlugin):
         return super().validate_connection(config)
 
 
+class CreatesMissingTarget(DuckDBComputePlugin):
+    """Reports a missing database correctly, but leaves an empty file behind."""
+
+    def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
+        result = super().validate_connection(config)
+        if isinstance(config, DuckDBConfig) and config.path != ":memory:":
+            target = Path(config.path)
+            if target.parent.is_dir() and not target.exists():
+                target.touch()
+        return result
+
+
 # --- get_resource_requirements -------------------------------------------------------
 
 
@@ -432,6 +444,7 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase(_Z + "FakeLatency", "connection.latency"),
     ZooCase(_Z + "HangsOnMemory", "connection.budget"),
     ZooCase(_Z + "WritesTarget", "connection.read_only", "extended"),
+    ZooCase(_Z + "CreatesMissingTarget", "connection.read_only", "extended"),
     ZooCase(_Z + "RequestAboveLimit", "resources.presets"),
     ZooCase(_Z + "LargeIsSmall", "resources.monotonic"),
     ZooCase(_Z + "DefaultsUnknownSize", "resources.unknown_size"),

@@ -136,6 +136,9 @@ def _guess_unreachable(ctx: CheckContext) -> Any:
     fields = type(base).model_fields
     port = _closed_port()
     folder = ctx.workdir / "unreachable"
+    # The folder exists and the file does not: the case where a careless open() or
+    # connect() would create the target, which connection.read_only must see.
+    folder.mkdir(parents=True, exist_ok=True)
     candidates: list[str] = [str(folder / n) for n in MISSING_FILES]
     # relative names, for models that only accept them (they do not exist in the cwd)
     candidates += [f"floe_missing_{ctx.workdir.name}_{n}" for n in MISSING_FILES]
@@ -169,12 +172,38 @@ def _guess_unreachable(ctx: CheckContext) -> Any:
 def _standard_configs(ctx: CheckContext) -> list[Any]:
     """Baseline, examples and (when one can be had) the unreachable config.
 
-    Without an unreachable config only connection.unreachable fails.
+    Example configs with relative file targets are probed under the work directory, so
+    a plugin under test never touches files in the author's working tree. Without an
+    unreachable config only connection.unreachable fails.
     """
-    configs = [baseline_config(ctx), *example_configs(ctx)]
+    base = baseline_config(ctx)
+    moved = [_under_workdir(ctx, c) for c in [base, *example_configs(ctx)]]
+    configs = [moved[0] if moved[0] is not None else base, *(c for c in moved[1:] if c is not None)]
     with contextlib.suppress(CheckFailed):  # connection.unreachable reports it
         configs.append(unreachable_config(ctx))
     return configs
+
+
+def _under_workdir(ctx: CheckContext, config: Any) -> Any:
+    """``config`` with relative file targets moved under the work directory.
+
+    None when the model does not accept the moved path: such an example is then not
+    probed at all, rather than probed in the current directory.
+    """
+    moved = {
+        name: str(ctx.workdir / "examples" / value)
+        for name in PATH_FIELDS
+        if isinstance(value := getattr(config, name, None), str)
+        and value
+        and not value.startswith(":")
+        and not Path(value).is_absolute()
+    }
+    if not moved or not isinstance(config, BaseModel):
+        return config
+    try:
+        return type(config).model_validate({**config.model_dump(), **moved})
+    except ValidationError:
+        return None
 
 
 def _returned(ctx: CheckContext, configs: list[Any]) -> list[tuple[Any, TimedCall]]:
@@ -326,6 +355,34 @@ def _snapshot(paths: list[Path]) -> dict[str, str | None]:
     return state
 
 
+def _fresh_targets(ctx: CheckContext, config: Any, index: int) -> Any:
+    """``config`` with its work-directory targets moved to a new folder.
+
+    Earlier checks have already called the plugin with these configs; a plugin that
+    creates a missing target would have created it then, and "before" would already
+    show the file. The copy keeps the original's shape: a parent folder that existed
+    exists again, a missing one stays missing.
+    """
+    moved: dict[str, str] = {}
+    for name in PATH_FIELDS:
+        value = getattr(config, name, None)
+        if not isinstance(value, str) or value.startswith(":"):
+            continue
+        path = Path(value)
+        if not path.is_relative_to(ctx.workdir) or path.is_relative_to(ctx.workdir / "existing"):
+            continue
+        fresh = ctx.workdir / "read_only" / str(index) / path.relative_to(ctx.workdir)
+        if path.parent.is_dir():
+            fresh.parent.mkdir(parents=True, exist_ok=True)
+        moved[name] = str(fresh)
+    if not moved or not isinstance(config, BaseModel):
+        return config
+    try:
+        return type(config).model_validate({**config.model_dump(), **moved})
+    except ValidationError:
+        return config
+
+
 def _target_paths(config: Any) -> list[Path]:
     out = []
     for name in PATH_FIELDS:
@@ -365,10 +422,17 @@ def never_modifies(ctx: CheckContext) -> None:
     existing = _existing_duckdb_target(ctx)
     if existing is not None:
         configs.append(existing)
-    for config in configs:
+    for i, config in enumerate(configs):
+        config = _fresh_targets(ctx, config, i)
         paths = _target_paths(config)
         before = _snapshot(paths)
-        result = probe(ctx, config)
+        # A fresh call, not probe()'s cached one: earlier checks have already called the
+        # plugin with these configs, so a cached result would hide what this call does.
+        result = call_with_budget(
+            lambda config=config: call(ctx.plugin, METHOD, config),
+            method=METHOD,
+            budget_s=ctx.budget_s,
+        )
         if result.timed_out or result.error is not None:
             continue  # connection.budget and connection.never_raises report these
         after = _snapshot(paths)
