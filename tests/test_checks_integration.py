@@ -92,3 +92,18 @@ def test_a_profile_dbt_cannot_use_fails_with_dbt_output(tmp_path: Path) -> None:
     assert "nonexistent-floe-dir" in result.message
     assert result.example is not None
     assert result.example["plugin"] == "duckdb"
+
+
+def test_details_that_reach_a_certificate_never_carry_a_secret() -> None:
+    """A profile that leaks a secret is the very one this check records; mask it."""
+    from floe_compute_duckdb import DuckDBConfig
+    from floe_compute_kit.conformance.checks.integration import _redacted
+
+    config = DuckDBConfig(credentials={"token": 'tok"en\\-SECRET'})
+    profile = {"type": "duckdb", "settings": {"leak": 'tok"en\\-SECRET, twice'}}
+    assert _redacted(profile, config) == {
+        "type": "duckdb",
+        "settings": {"leak": "**********, twice"},
+    }
+    assert _redacted('dbt: tok"en\\-SECRET', config) == "dbt: **********"
+    assert _redacted(profile, DuckDBConfig()) is profile

@@ -89,6 +89,16 @@ def test_unknown_credential_key_lists_the_allowed_ones() -> None:
     assert "hunter2" not in str(info.value)  # the value itself is never echoed
 
 
+def test_a_bad_credential_is_named_but_never_echoed(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="floe.compute.errors")
+    with pytest.raises(ComputeConfigurationError) as info:
+        PLUGIN.get_catalog_attachment_sql(rest(credentials={"token": "hunter2-TOP\x00SECRET"}))
+    assert info.value.field == "credentials.token"
+    assert "NUL" in str(info.value)
+    for text in (str(info.value), repr(info.value.value), caplog.text):
+        assert "hunter2" not in text
+
+
 hostile_text = st.one_of(
     st.text(max_size=20).filter(lambda t: "\x00" not in t),
     st.lists(st.sampled_from([*HOSTILE, "'; DROP TABLE t; --", "*/ SELECT 1; /*"]), max_size=5).map(

@@ -56,13 +56,14 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _check_text(field: str, value: str) -> None:
+def _check_text(field: str, value: str, *, secret: bool = False) -> None:
     if "\x00" in value:
+        shown = "**********" if secret else value  # a credential never reaches a message or log
         raise ComputeConfigurationError(
-            f"{field}: {value!r} contains a NUL character, which DuckDB cannot take in SQL",
+            f"{field}: {shown!r} contains a NUL character, which DuckDB cannot take in SQL",
             plugin_name=_PLUGIN,
             field=field,
-            value=value,
+            value=shown,
             allowed="text without NUL characters",
         )
 
@@ -87,7 +88,7 @@ def attachment_sql(catalog: CatalogConfig) -> list[str]:
     for field in ("catalog_uri", "catalog_name", "warehouse"):
         _check_text(field, getattr(catalog, field) or "")
     for key, secret in catalog.credentials.items():
-        _check_text(f"credentials.{key}", secret.get_secret_value())
+        _check_text(f"credentials.{key}", secret.get_secret_value(), secret=True)
 
     name = quote_ident(catalog.catalog_name)
     secret_name = quote_ident(f"{catalog.catalog_name}_secret")

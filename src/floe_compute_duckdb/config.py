@@ -45,6 +45,15 @@ _FIELD_SETTINGS: Final = {
     "max_memory": "memory_limit",
     "extension_directory": "extension_directory",
 }
+#: Settings that would let DuckDB download extensions; floe installs them offline only.
+_NETWORK_SETTINGS: Final = frozenset(
+    {
+        "autoinstall_known_extensions",
+        "autoinstall_extension_repository",
+        "custom_extension_repository",
+        "allow_community_extensions",
+    }
+)
 _JINJA = re.compile(r"\{[{%#]")
 # A small, version-independent core of SQL keywords; DuckDB's full list is checked
 # lazily in _check_alias_keyword so that importing this module stays cheap.
@@ -210,6 +219,12 @@ class DuckDBConfig(ComputeConfig):
                 if key in _FIELD_SETTINGS:
                     raise ValueError(
                         f"{table}.{key}: set the field {_FIELD_SETTINGS[key]!r} instead"
+                    )
+                if key in _NETWORK_SETTINGS:
+                    raise ValueError(
+                        f"{table}.{key}: not allowed; floe loads extensions offline from the "
+                        "packaged 1.5.5 files and never lets DuckDB download them "
+                        f"(not allowed: {', '.join(sorted(_NETWORK_SETTINGS))})"
                     )
         aliases = [a.alias for a in self.attach]
         duplicated = sorted({a for a in aliases if aliases.count(a) > 1})

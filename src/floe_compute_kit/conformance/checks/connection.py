@@ -422,8 +422,8 @@ def never_modifies(ctx: CheckContext) -> None:
     existing = _existing_duckdb_target(ctx)
     if existing is not None:
         configs.append(existing)
-    for i, config in enumerate(configs):
-        config = _fresh_targets(ctx, config, i)
+    for i, original in enumerate(configs):
+        config = _fresh_targets(ctx, original, i)
         paths = _target_paths(config)
         before = _snapshot(paths)
         # A fresh call, not probe()'s cached one: earlier checks have already called the

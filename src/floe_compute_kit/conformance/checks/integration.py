@@ -26,7 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._invoke import call, read
 from floe_compute_kit.conformance._results import Level
-from floe_compute_kit.conformance.checks._support import baseline_config, mask
+from floe_compute_kit.conformance.checks._support import baseline_config, mask, secret_values
 
 __all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "bundled_project", "integration_config"]
 
@@ -104,6 +104,20 @@ def _dbt_command() -> list[str]:
     if beside.exists():
         return [str(beside)]
     return [sys.executable, "-m", "dbt.cli.main"]
+
+
+def _redacted(value: Any, config: Any) -> Any:
+    """``value`` with every secret of ``config`` masked: details end up in certificates,
+    and a plugin that writes secrets into its profile is exactly the one to fail here."""
+    secrets = sorted({s for s in secret_values(config) if s}, key=len, reverse=True)
+    if not secrets:
+        return value
+    text = json.dumps(value) if not isinstance(value, str) else value
+    for secret in secrets:
+        text = text.replace(
+            json.dumps(secret)[1:-1] if not isinstance(value, str) else secret, "**********"
+        )
+    return text if isinstance(value, str) else json.loads(text)
 
 
 def _tail(text: str, lines: int = _OUTPUT_TAIL) -> str:
@@ -186,15 +200,16 @@ def dbt_build(ctx: CheckContext) -> None:
         raise CheckFailed(
             f"`dbt build` did not finish within {timeout:g} s with the plugin's profile",
             example=mask(config),
-            details={"profile": profile},
+            details={"profile": _redacted(profile, config)},
         ) from exc
     output = (done.stdout or "") + (done.stderr or "")
+    output = _redacted(output, config)
     if done.returncode != 0:
         raise CheckFailed(
             f"`dbt build` failed (exit {done.returncode}) with the plugin's profile "
             f"(type {profile['type']!r}); dbt said:\n{_tail(output)}",
             example=mask(config),
-            details={"profile": profile, "dbt_output": _tail(output, 200)},
+            details={"profile": _redacted(profile, config), "dbt_output": _tail(output, 200)},
         )
     run_results = project / "target" / "run_results.json"
     if not run_results.exists():
