@@ -108,11 +108,13 @@ class Plugin(BasePlugin):  # type: ignore[misc,unused-ignore]  # dbt-duckdb is u
         state = {"finished": False, "fired": False}
 
         def fire() -> None:
+            # Interrupt while holding the lock: once ``call`` has returned and marked the
+            # query finished, no late interrupt can land on dbt's next statement.
             with lock:
                 if state["finished"]:
                     return
                 state["fired"] = True
-            cursor.interrupt()
+                cursor.interrupt()
 
         timer = threading.Timer(timeout, fire)
         timer.daemon = True

@@ -258,7 +258,7 @@ class FakeLatency(DuckDBComputePlugin):
 class HangsOnMemory(DuckDBComputePlugin):
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
         if isinstance(config, DuckDBConfig) and config.path == ":memory:":
-            time.sleep(3)  # a hang, as far as a 0.5 s budget can tell
+            time.sleep(3)  # a hang, as far as the zoo's 1 s budget can tell
         return super().validate_connection(config)
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "BudgetExceeded",
     "PluginRaised",
     "TimedCall",
     "call",
@@ -37,18 +36,6 @@ class PluginRaised(Exception):  # noqa: N818 - it reports, it is not an error of
         self.traceback = tb
         self.example: dict[str, Any] | None = None
         self.seed: int | None = None
-
-
-class BudgetExceeded(Exception):  # noqa: N818 - an outcome of the plugin, not a kit error
-    """A plugin call did not return within the budget."""
-
-    def __init__(self, method: str, budget_s: float) -> None:
-        super().__init__(
-            f"{method} did not return within the {budget_s:g} s budget; the call was abandoned "
-            "(a hang is reported as a failure and the suite goes on)"
-        )
-        self.method = method
-        self.budget_s = budget_s
 
 
 def plugin_traceback(error: BaseException, *, skip: int = 1) -> str:

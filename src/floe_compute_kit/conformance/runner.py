@@ -24,7 +24,7 @@ from floe_compute_kit.conformance._check import (
     RegisteredCheck,
 )
 from floe_compute_kit.conformance._determinism import seed_only_draws
-from floe_compute_kit.conformance._invoke import BudgetExceeded, PluginRaised, read
+from floe_compute_kit.conformance._invoke import PluginRaised, read
 from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome, SuiteResult
 from floe_compute_kit.conformance.checks import load_catalogue
@@ -108,13 +108,6 @@ def _result_from(check_id: str, exc: BaseException, seed: int) -> CheckResult:
             example=exc.example,
             seed=exc.seed if exc.example is not None else None,
             details={"method": exc.method, "error_type": type(exc.error).__name__},
-        )
-    if isinstance(exc, BudgetExceeded):
-        return CheckResult(
-            check_id,
-            Outcome.FAILED,
-            message=str(exc),
-            details={"method": exc.method, "budget_s": exc.budget_s},
         )
     return CheckResult(
         check_id,

@@ -9,6 +9,7 @@ returned, so one defect fails one check.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import socket
 from enum import Enum
@@ -429,7 +430,7 @@ def never_modifies(ctx: CheckContext) -> None:
         # A fresh call, not probe()'s cached one: earlier checks have already called the
         # plugin with these configs, so a cached result would hide what this call does.
         result = call_with_budget(
-            lambda config=config: call(ctx.plugin, METHOD, config),
+            functools.partial(call, ctx.plugin, METHOD, config),
             method=METHOD,
             budget_s=ctx.budget_s,
         )
