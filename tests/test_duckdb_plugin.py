@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from importlib.metadata import version
@@ -299,15 +301,22 @@ def test_broken_extension_file_is_degraded_with_a_warning(tmp_path: Path) -> Non
 @settings(max_examples=40)
 @given(config=duckdb_configs())
 def test_validate_never_raises_and_never_creates(config: DuckDBConfig) -> None:
-    before = sorted(Path.cwd().iterdir())
-    started = time.perf_counter()
-    result = PLUGIN.validate_connection(config)
-    wall_ms = (time.perf_counter() - started) * 1000
+    # Generated paths are relative: run in an empty folder holding the folders they name,
+    # so that a created file would show up anywhere below it.
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        for folder in {Path(a.path).parent for a in config.attach} | {Path(config.path).parent}:
+            if not folder.is_absolute():
+                folder.mkdir(parents=True, exist_ok=True)
+        before = sorted(Path(tmp).rglob("*"))
+        started = time.perf_counter()
+        result = PLUGIN.validate_connection(config)
+        wall_ms = (time.perf_counter() - started) * 1000
+        after = sorted(Path(tmp).rglob("*"))
     assert result.status in set(ConnectionStatus)
     assert 0 < result.latency_ms <= wall_ms  # the 5 s budget is measured in bench/
     if result.status is not ConnectionStatus.HEALTHY:
         assert result.message or result.warnings
-    assert sorted(Path.cwd().iterdir()) == before
+    assert after == before
     for secret in config.credentials.values():
         text = result.message + " ".join(result.warnings)
         assert secret.get_secret_value() not in text
