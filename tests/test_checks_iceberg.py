@@ -22,7 +22,7 @@ from floe_compute_kit.conformance._check import (
 )
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks.iceberg import (
-    _SHARED,
+    SHARED_CATALOG,
     iceberg_interop,
     iceberg_roundtrip,
 )
@@ -98,15 +98,24 @@ def test_without_a_uri_the_checks_start_one_catalog_that_lives_with_the_context(
 ) -> None:
     ctx = _ctx(DuckDBComputePlugin(), tmp_path, None)
     iceberg_roundtrip(ctx)
-    started = _SHARED[id(ctx)]
+    started = ctx.extra[SHARED_CATALOG]
     assert started.source in ("local", "testcontainers")
     iceberg_interop(ctx)
-    assert _SHARED[id(ctx)] is started  # shared by the checks of one context
+    assert ctx.extra[SHARED_CATALOG] is started  # shared by the checks of one context
     assert "executed on DuckDB" in ctx.extra["notes"]["iceberg.roundtrip"]
     assert _answers(started.uri)
+    ctx.close()
+    assert not _answers(started.uri), "the catalog must stop when its context is closed"
+
+
+@pytest.mark.requirement("FR-034")
+def test_a_context_nobody_closes_still_stops_its_catalog_when_collected(tmp_path: Path) -> None:
+    ctx = _ctx(DuckDBComputePlugin(), tmp_path, None)
+    iceberg_roundtrip(ctx)
+    uri = ctx.extra[SHARED_CATALOG].uri
     del ctx
     gc.collect()
-    assert not _answers(started.uri), "the catalog must stop with its context"
+    assert not _answers(uri), "the catalog must stop with its context"
 
 
 def _answers(uri: str) -> bool:

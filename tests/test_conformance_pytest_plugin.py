@@ -136,6 +136,7 @@ def test_an_authors_class_runs_the_same_suite(zoo_path: pytest.Pytester) -> None
 
 
 def test_xdist_junitxml_and_a_hypothesis_profile(zoo_path: pytest.Pytester) -> None:
+    """The suite runs under xdist with a profile loaded; the checks pin their own settings."""
     zoo_path.makeconftest(
         """
         from hypothesis import HealthCheck, settings

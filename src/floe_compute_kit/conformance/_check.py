@@ -9,6 +9,7 @@ pytest here: the report CLI runs the same functions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,13 @@ class CheckContext:
     unreachable_config: Any = None
     #: how long one whole check may run before it is abandoned as hung
     check_timeout_s: float = 120.0
+    #: services checks start for the whole run (e.g. an Iceberg catalog); closed by
+    #: whoever made the context, before its workdir is removed
+    resources: ExitStack = field(default_factory=ExitStack)
+
+    def close(self) -> None:
+        """Stop what the checks started for this context."""
+        self.resources.close()
 
 
 CheckFn = Callable[[CheckContext], None]

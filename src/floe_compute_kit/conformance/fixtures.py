@@ -191,6 +191,8 @@ class ContractFixtures:
                 unreachable_config=floe_unreachable_config,
             )
             request.config.add_cleanup(lambda: _remove(workdir))
+            # cleanups run last-in first-out: the context's services stop before removal
+            request.config.add_cleanup(contexts[key].close)
         return contexts[key]
 
 

@@ -233,6 +233,7 @@ def run_suite(
             if on_result is not None:
                 on_result(result)
     finally:
+        ctx.close()  # services first: a catalog process may still use the work directory
         if own_dir:
             shutil.rmtree(root, ignore_errors=True)
     suite.duration_s = time.perf_counter() - started

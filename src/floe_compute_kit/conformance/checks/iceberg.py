@@ -37,7 +37,8 @@ __all__ = ["iceberg_interop", "iceberg_roundtrip"]
 
 _CAPABILITY = "catalog_attachment"
 #: id(CheckContext) -> the catalog started for it (CheckContext is unhashable).
-_SHARED: dict[int, IcebergCatalogEndpoint] = {}
+#: ``ctx.extra`` key of the catalog started for a context and shared by its checks.
+SHARED_CATALOG = "iceberg.shared_catalog"
 _SHARED_LOCK = threading.Lock()
 _ALIAS = "floe_conformance_iceberg"
 #: Rows written and read back: a NULL, a quote and non-ASCII text, so a lossy path shows.
@@ -90,25 +91,22 @@ def _dialect(ctx: CheckContext) -> str | None:
 def _catalog(ctx: CheckContext) -> contextlib.AbstractContextManager[IcebergCatalogEndpoint]:
     """``ctx.iceberg_uri``'s catalog, or one started for this context and shared by its checks.
 
-    A started catalog lives as long as ``ctx`` (stopped when the context is collected, or
-    at exit), so the two checks of one suite run start one catalog, not two.
+    A started catalog lives in ``ctx.resources``: stopped when the context is closed (the
+    runner and the pytest fixtures close it before removing the work directory) or, as a
+    backstop, collected; so the two checks of one suite run start one catalog, not two.
     """
     from floe_compute_kit.conformance.iceberg import iceberg_rest_catalog  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
 
     if ctx.iceberg_uri:
         return iceberg_rest_catalog(ctx.iceberg_uri, workdir=ctx.workdir)
-    key = id(ctx)
     with _SHARED_LOCK:
-        if key not in _SHARED:
-            stack = contextlib.ExitStack()
-            _SHARED[key] = stack.enter_context(iceberg_rest_catalog(None, workdir=ctx.workdir))
-
-            def stop() -> None:
-                _SHARED.pop(key, None)
-                stack.close()
-
-            weakref.finalize(ctx, stop)
-        return contextlib.nullcontext(_SHARED[key])
+        endpoint = ctx.extra.get(SHARED_CATALOG)
+        if endpoint is None:
+            endpoint = ctx.resources.enter_context(iceberg_rest_catalog(None, workdir=ctx.workdir))
+            ctx.extra[SHARED_CATALOG] = endpoint
+            # A backstop for contexts nobody closes (ExitStack.close is idempotent).
+            weakref.finalize(ctx, ctx.resources.close)
+        return contextlib.nullcontext(endpoint)
 
 
 def _statements(ctx: CheckContext, endpoint: IcebergCatalogEndpoint) -> list[str]:
