@@ -69,3 +69,27 @@ def test_the_example_plugin_is_the_tutorials_result() -> None:
     for name, body in _files().items():
         assert (example / name).read_text() == body, name
     assert (example / "src" / "mydb_floe" / "__init__.py").exists()
+
+
+@pytest.mark.slow
+def test_the_failure_shown_in_the_tutorial_is_what_the_kit_prints(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Section 5: cap threads at 8 and the kit answers with the text the tutorial shows."""
+    for name, body in _files().items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    plugin = pytester.path / "src" / "mydb_floe" / "plugin.py"
+    source = plugin.read_text()
+    assert '"threads": cfg.threads,' in source
+    plugin.write_text(source.replace('"threads": cfg.threads,', '"threads": min(cfg.threads, 8),'))
+    (pytester.path / "src" / "mydb_floe" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path / "src"))
+    result = pytester.runpytest_subprocess(
+        "--floe-plugin=mydb_floe.plugin:MyDBPlugin", "-k", "profile.threads", *FAST
+    )
+    assert result.ret == 1
+    (shown,) = [body for info, body in _blocks() if info == "text"]
+    expected = [line for line in shown.splitlines() if line and line != "..."]
+    result.stdout.fnmatch_lines([f"*{line.replace('[', '[[]')}*" for line in expected])
