@@ -276,4 +276,7 @@ def test_the_docs_snippets_run(pytester: pytest.Pytester) -> None:
     as_test, as_script = _doc_snippets()
     exec(compile(as_script, "docs/iceberg.md", "exec"), {})  # noqa: S102 - our own docs' snippet
     pytester.makepyfile(test_from_docs=as_test)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    # A subprocess, as a user runs it; it must also exit cleanly (no crash at exit).
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0

@@ -155,6 +155,7 @@ def _build(root: Path, env: dict[str, str], lake: Lake) -> DbtBuild:
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
         [str(dbt), "build", "--project-dir", str(root), "--profiles-dir", str(root)],
+        cwd=root,  # DuckDB's Iceberg writer creates a relative data/ folder in its cwd
         env=env,
         capture_output=True,
         text=True,

@@ -417,6 +417,8 @@ def _make_local_dirs(location: str) -> None:
     if parts.scheme not in {"", "file"}:
         return
     root = Path(unquote(parts.path))
+    if not root.is_absolute():  # not a location this warehouse handed out
+        return
     for sub in ("metadata", "data"):
         (root / sub).mkdir(parents=True, exist_ok=True)
 

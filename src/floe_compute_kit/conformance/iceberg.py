@@ -336,8 +336,9 @@ def _local(workdir: Path | None) -> Iterator[IcebergCatalogEndpoint]:
             "--verbose",
         ]
         with log_path.open("w") as log:
+            # cwd: the catalog's own folder, so nothing it does lands in the caller's tree
             proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-                command, stdout=subprocess.PIPE, stderr=log, env=env, text=True
+                command, stdout=subprocess.PIPE, stderr=log, env=env, text=True, cwd=root
             )
         try:
             deadline = time.monotonic() + _START_TIMEOUT_S

@@ -199,6 +199,7 @@ def _under_workdir(ctx: CheckContext, config: Any) -> Any:
         and not value.startswith(":")
         and not Path(value).is_absolute()
     }
+    moved.update(_moved_dirs(ctx, config))
     if not moved or not isinstance(config, BaseModel):
         return config
     try:
@@ -258,18 +259,38 @@ def never_raises(ctx: CheckContext) -> None:
     for_all(ctx, prop, max_examples=max(3, min(ctx.max_examples, 10)))
 
 
+def _moved_dirs(ctx: CheckContext, config: Any) -> dict[str, str]:
+    """Relative directory fields (``*_dir``, ``*_directory``), moved under the work directory.
+
+    validate_connection may legitimately create such folders (DuckDB installs its
+    extensions into ``extension_directory``); they belong in the work directory, not in
+    the author's working tree.
+    """
+    if not isinstance(config, BaseModel):
+        return {}
+    return {
+        name: str(ctx.workdir / "dirs" / hashlib.sha256(value.encode()).hexdigest()[:12])
+        for name in type(config).model_fields
+        if name.endswith(("_dir", "_directory"))
+        and isinstance(value := getattr(config, name), str)
+        and value
+        and not Path(value).is_absolute()
+    }
+
+
 def _relocate(ctx: CheckContext, config: Any) -> Any:
-    """Generated file targets are moved under the work directory, never the cwd."""
+    """Generated file targets and folders are moved under the work directory, never the cwd."""
     names = [
         name
         for name in PATH_FIELDS
         if isinstance(getattr(config, name, None), str)
         and not getattr(config, name).startswith(":")
     ]
-    if not names:
+    dirs = _moved_dirs(ctx, config)
+    if not names and not dirs:
         return config
     for suffix in (".db", ".duckdb", ".sqlite", ""):
-        data = config.model_dump()
+        data = {**config.model_dump(), **dirs}
         for name in names:
             safe = hashlib.sha256(data[name].encode()).hexdigest()[:12]
             data[name] = str(ctx.workdir / "generated" / f"t{safe}{suffix}")
