@@ -193,17 +193,29 @@ def _under_workdir(ctx: CheckContext, config: Any) -> Any:
     """
     moved = {
         name: str(ctx.workdir / "examples" / value)
+        for name, value in _file_targets(config).items()
+        if not Path(value).is_absolute()
+    }
+    return _replaced(config, {**moved, **_moved_dirs(ctx, config)})
+
+
+def _file_targets(config: Any) -> dict[str, str]:
+    """Typed path fields that name a file target (not ``:memory:``-style names)."""
+    return {
+        name: value
         for name in PATH_FIELDS
         if isinstance(value := getattr(config, name, None), str)
         and value
         and not value.startswith(":")
-        and not Path(value).is_absolute()
     }
-    moved.update(_moved_dirs(ctx, config))
-    if not moved or not isinstance(config, BaseModel):
+
+
+def _replaced(config: Any, changes: dict[str, str]) -> Any | None:
+    """``config`` with ``changes`` applied, or None when its model rejects them."""
+    if not changes or not isinstance(config, BaseModel):
         return config
     try:
-        return type(config).model_validate({**config.model_dump(), **moved})
+        return type(config).model_validate({**config.model_dump(), **changes})
     except ValidationError:
         return None
 
@@ -280,24 +292,21 @@ def _moved_dirs(ctx: CheckContext, config: Any) -> dict[str, str]:
 
 def _relocate(ctx: CheckContext, config: Any) -> Any:
     """Generated file targets and folders are moved under the work directory, never the cwd."""
-    names = [
-        name
-        for name in PATH_FIELDS
-        if isinstance(getattr(config, name, None), str)
-        and not getattr(config, name).startswith(":")
-    ]
+    targets = _file_targets(config)
     dirs = _moved_dirs(ctx, config)
-    if not names and not dirs:
+    if not targets and not dirs:
         return config
     for suffix in (".db", ".duckdb", ".sqlite", ""):
-        data = {**config.model_dump(), **dirs}
-        for name in names:
-            safe = hashlib.sha256(data[name].encode()).hexdigest()[:12]
-            data[name] = str(ctx.workdir / "generated" / f"t{safe}{suffix}")
-        try:
-            return type(config).model_validate(data)
-        except ValidationError:
-            continue
+        moved = {
+            name: str(
+                ctx.workdir / "generated" / f"t{hashlib.sha256(value.encode()).hexdigest()[:12]}"
+                f"{suffix}"
+            )
+            for name, value in targets.items()
+        }
+        relocated = _replaced(config, {**dirs, **moved})
+        if relocated is not None:
+            return relocated
     return config
 
 
@@ -386,10 +395,7 @@ def _fresh_targets(ctx: CheckContext, config: Any, index: int) -> Any:
     exists again, a missing one stays missing.
     """
     moved: dict[str, str] = {}
-    for name in PATH_FIELDS:
-        value = getattr(config, name, None)
-        if not isinstance(value, str) or value.startswith(":"):
-            continue
+    for name, value in _file_targets(config).items():
         path = Path(value)
         if not path.is_relative_to(ctx.workdir) or path.is_relative_to(ctx.workdir / "existing"):
             continue
@@ -397,21 +403,12 @@ def _fresh_targets(ctx: CheckContext, config: Any, index: int) -> Any:
         if path.parent.is_dir():
             fresh.parent.mkdir(parents=True, exist_ok=True)
         moved[name] = str(fresh)
-    if not moved or not isinstance(config, BaseModel):
-        return config
-    try:
-        return type(config).model_validate({**config.model_dump(), **moved})
-    except ValidationError:
-        return config
+    fresh_config = _replaced(config, moved)
+    return config if fresh_config is None else fresh_config
 
 
 def _target_paths(config: Any) -> list[Path]:
-    out = []
-    for name in PATH_FIELDS:
-        value = getattr(config, name, None)
-        if isinstance(value, str) and value and not value.startswith(":"):
-            out.append(Path(value))
-    return out
+    return [Path(value) for value in _file_targets(config).values()]
 
 
 def _existing_duckdb_target(ctx: CheckContext) -> Any | None:
