@@ -15,6 +15,7 @@ from floe_compute_kit.conformance.checks._support import (
     profile_type,
     screen,
 )
+from floe_compute_kit.conformance.engines import engine_for
 
 METHOD: Final = "get_catalog_attachment_sql"
 CAPABILITY: Final = "catalog_attachment"
@@ -39,21 +40,6 @@ HOSTILE: Final = (
 SECRET_STATEMENT_RE: Final = re.compile(
     r"^\s*CREATE\s+(OR\s+REPLACE\s+)?((PERSISTENT|TEMPORARY|TEMP)\s+)?SECRET\b", re.IGNORECASE
 )
-SQLGLOT_DIALECTS: Final = {
-    "postgres": "postgres",
-    "redshift": "redshift",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "spark": "spark",
-    "databricks": "databricks",
-    "trino": "trino",
-    "athena": "athena",
-    "clickhouse": "clickhouse",
-    "mysql": "mysql",
-    "sqlite": "sqlite",
-    "oracle": "oracle",
-    "duckdb": "duckdb",
-}
 
 
 def benign_catalog() -> Any:
@@ -91,39 +77,15 @@ def hostile_catalogs() -> Any:
 
 def statements(ctx: CheckContext, sql: str) -> list[str]:
     """How the engine's own parser splits ``sql``: one entry per statement (by kind)."""
-    kind = profile_type(ctx)
-    if kind == "duckdb":
-        import duckdb  # noqa: PLC0415
-
-        try:
-            return [str(s.type) for s in duckdb.extract_statements(sql)]
-        except duckdb.Error as exc:
-            raise CheckFailed(f"DuckDB cannot parse {sql!r}: {exc}") from None
-    import sqlglot  # noqa: PLC0415
-
     try:
-        parsed = sqlglot.parse(sql, read=SQLGLOT_DIALECTS.get(kind))
-    except sqlglot.errors.SqlglotError as exc:
-        raise CheckFailed(f"sqlglot ({kind}) cannot parse {sql!r}: {exc}") from None
-    return [type(e).__name__ for e in parsed if e is not None]
+        return engine_for(profile_type(ctx)).statement_kinds(sql)
+    except ValueError as exc:
+        raise CheckFailed(str(exc)) from None
 
 
 def split(ctx: CheckContext, sql: str) -> list[str]:
     """The text of each statement in ``sql``, as the engine's parser splits it."""
-    if profile_type(ctx) == "duckdb":
-        import duckdb  # noqa: PLC0415
-
-        try:
-            return [s.query for s in duckdb.extract_statements(sql)]
-        except duckdb.Error:
-            return [sql]
-    import sqlglot  # noqa: PLC0415
-
-    try:
-        parsed = sqlglot.parse(sql, read=SQLGLOT_DIALECTS.get(profile_type(ctx)))
-    except sqlglot.errors.SqlglotError:
-        return [sql]
-    return [e.sql() for e in parsed if e is not None]
+    return engine_for(profile_type(ctx)).split(sql)
 
 
 def shape(ctx: CheckContext, sql: str) -> list[str]:
@@ -134,7 +96,7 @@ def shape(ctx: CheckContext, sql: str) -> list[str]:
     kind = profile_type(ctx)
     values = {TokenType.STRING, TokenType.IDENTIFIER, TokenType.VAR, TokenType.NUMBER}
     try:
-        tokens = sqlglot.tokenize(sql, read=SQLGLOT_DIALECTS.get(kind))
+        tokens = sqlglot.tokenize(sql, read=engine_for(kind).dialect)
     except sqlglot.errors.SqlglotError as exc:
         return [f"<untokenizable: {exc}>"]
     out: list[str] = []

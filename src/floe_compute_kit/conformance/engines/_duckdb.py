@@ -1,0 +1,37 @@
+"""DuckDB: its own parser splits statements; a cross join keeps it busy."""
+
+from __future__ import annotations
+
+from floe_compute_kit.conformance.engines._base import Engine
+
+__all__ = ["DuckDBEngine"]
+
+
+class DuckDBEngine(Engine):
+    profile_type = "duckdb"
+    dialect = "duckdb"
+
+    def statement_kinds(self, sql: str) -> list[str]:
+        import duckdb  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
+
+        try:
+            return [str(s.type) for s in duckdb.extract_statements(sql)]
+        except (duckdb.Error, TypeError, UnicodeError) as exc:
+            raise ValueError(f"DuckDB cannot parse {sql!r}: {exc}") from None
+
+    def split(self, sql: str) -> list[str]:
+        import duckdb  # noqa: PLC0415
+
+        try:
+            return [s.query for s in duckdb.extract_statements(sql)]
+        except (duckdb.Error, TypeError, UnicodeError):
+            return [sql]
+
+    def slow_query(self, seconds: float) -> str | None:
+        # A cross join large enough to outlast ``seconds`` on any machine; the timeout
+        # under test must cancel it.
+        rows = 100_000
+        return (
+            f"select count(*) as n from range({rows}) a, range({rows}) b "
+            "where a.range + b.range < -1"
+        )
