@@ -9,6 +9,7 @@ so a hanging ``validate_connection`` fails one check while the suite goes on.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import traceback
@@ -30,7 +31,10 @@ class PluginRaised(Exception):  # noqa: N818 - it reports, it is not an error of
     """The plugin raised while a check exercised ``method``."""
 
     def __init__(self, method: str, error: BaseException, tb: str) -> None:
-        super().__init__(f"{method} raised {type(error).__name__}: {error}")
+        if getattr(error, "floe_host_event", False):  # it crashed, exited or hung: say so
+            super().__init__(str(error))
+        else:
+            super().__init__(f"{method} raised {type(error).__name__}: {error}")
         self.method = method
         self.error = error
         self.traceback = tb
@@ -40,6 +44,9 @@ class PluginRaised(Exception):  # noqa: N818 - it reports, it is not an error of
 
 def plugin_traceback(error: BaseException, *, skip: int = 1) -> str:
     """The traceback of ``error`` without the first ``skip`` frames (the kit's own)."""
+    remote = getattr(error, "floe_remote_traceback", None)
+    if isinstance(remote, str):  # raised in the plugin host: its traceback is the one there
+        return remote
     tb = error.__traceback__
     for _ in range(skip):
         if tb is not None and tb.tb_next is not None:
@@ -83,12 +90,18 @@ def call_with_budget(fn: Callable[[], Any], *, method: str, budget_s: float) -> 
     Measured: a thread costs about 0.1 ms here, far below a subprocess, and a
     thread left hanging is a daemon, so it never keeps the interpreter alive.
     """
+    from floe_compute_kit.conformance.host import PluginHungError, call_deadline  # noqa: PLC0415
+
     box = TimedCall()
+
+    def run() -> None:
+        with call_deadline(budget_s):
+            box.value = fn()
 
     def target() -> None:
         start = time.perf_counter()
         try:
-            box.value = fn()
+            run()
         except PluginRaised as exc:
             box.error = exc
         except (Exception, SystemExit) as exc:
@@ -96,10 +109,19 @@ def call_with_budget(fn: Callable[[], Any], *, method: str, budget_s: float) -> 
         finally:
             box.wall_ms = (time.perf_counter() - start) * 1000.0
 
-    worker = threading.Thread(target=target, name=f"floe-call-{method}", daemon=True)
+    context = contextvars.copy_context()
+    worker = threading.Thread(
+        target=context.run, args=(target,), name=f"floe-call-{method}", daemon=True
+    )
     started = time.perf_counter()
     worker.start()
-    worker.join(budget_s)
+    # A host enforces the budget itself (and kills a hung plugin); the extra second lets
+    # its answer arrive. In-process, this join is the only limit there is.
+    worker.join(budget_s + 1.0)
     if worker.is_alive():
         return TimedCall(timed_out=True, wall_ms=(time.perf_counter() - started) * 1000.0)
+    if box.error is not None and isinstance(box.error.error, PluginHungError):
+        return TimedCall(timed_out=True, wall_ms=box.wall_ms)
+    if box.error is None and box.wall_ms > budget_s * 1000.0:
+        return TimedCall(timed_out=True, wall_ms=box.wall_ms)
     return box

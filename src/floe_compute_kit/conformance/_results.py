@@ -76,6 +76,13 @@ class SuiteResult:
     results: list[CheckResult] = field(default_factory=list)
     load_error: str | None = None  # why the plugin could not be loaded, when it could not
     duration_s: float = 0.0
+    #: "host" (the plugin ran in a child process) or "in-process"
+    isolation: str = "in-process"
+    #: the plugin's class as "module:qualname", and the capabilities it claims
+    plugin_class: str | None = None
+    capabilities: list[str] = field(default_factory=list)
+    #: where the plugin comes from (distribution) and what it ran with (environment)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

@@ -26,8 +26,7 @@ from floe_compute_kit.conformance._certificate import (
     schema_errors,
     underlying_outcome,
 )
-from floe_compute_kit.conformance._loader import LoadFailure, load_target
-from floe_compute_kit.conformance._provenance import distribution_info, environment_info
+from floe_compute_kit.conformance._provenance import environment_info
 from floe_compute_kit.conformance._render import render_html, render_junit, render_markdown
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome
 from floe_compute_kit.conformance._waivers import Waiver, waiver_problems
@@ -61,14 +60,6 @@ def _kit_version() -> str:
         return __version__
 
 
-def _plugin_object(spec: str) -> tuple[type | None, Any, list[str]]:
-    """The plugin class, instance and claimed capabilities, for provenance only."""
-    loaded = load_target(spec)
-    if isinstance(loaded, LoadFailure):
-        return None, None, []
-    return type(loaded.instance), loaded.instance, sorted(str(c) for c in loaded.capabilities)
-
-
 def certify(
     plugin_spec: str,
     *,
@@ -81,6 +72,7 @@ def certify(
     workdir: Path | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
     today: dt.date | None = None,
+    isolation: str = "host",
 ) -> dict[str, Any]:
     """Run the suite against ``plugin_spec`` and return the sealed certificate.
 
@@ -100,10 +92,11 @@ def certify(
         iceberg_uri=iceberg_uri,
         workdir=workdir,
         on_result=on_result,
+        isolation=isolation,
     )
     duration = time.perf_counter() - started
     load_error: str | None = getattr(suite, "load_error", None)
-    cls, instance, capabilities = (None, None, []) if load_error else _plugin_object(plugin_spec)
+    provenance = suite.provenance
     problems = waiver_problems(
         waivers, (c.spec.id for c in catalogue), today or dt.datetime.now(dt.UTC).date()
     )
@@ -115,11 +108,11 @@ def certify(
             "name": suite.plugin_name,
             "version": suite.plugin_version,
             "floe_api_version": suite.floe_api_version,
-            "class": f"{cls.__module__}:{cls.__qualname__}" if cls is not None else None,
-            "capabilities": capabilities,
+            "class": suite.plugin_class,
+            "capabilities": suite.capabilities,
         },
-        distribution=distribution_info(cls),
-        environment=environment_info(instance),
+        distribution=provenance.get("distribution"),
+        environment=provenance.get("environment") or environment_info(None),
         run={
             "seed": seed,
             "max_examples": max_examples,

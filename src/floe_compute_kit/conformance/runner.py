@@ -31,6 +31,9 @@ from floe_compute_kit.conformance.checks import load_catalogue
 
 __all__ = ["LOADS_CHECK_ID", "make_context", "run_check", "run_suite", "select_checks"]
 
+#: How a suite may run the plugin: in a child process, in this one, or chosen by target.
+ISOLATION_MODES = frozenset({"auto", "host", "in-process"})
+
 #: The check that stands for "the plugin could be loaded at all".
 LOADS_CHECK_ID = "plugin.loads"
 
@@ -100,10 +103,11 @@ def _result_from(check_id: str, exc: BaseException, seed: int) -> CheckResult:
             details=dict(exc.details),
         )
     if isinstance(exc, PluginRaised):
+        event = getattr(exc.error, "floe_host_event", False)
         return CheckResult(
             check_id,
             Outcome.FAILED,
-            message=f"the plugin raised: {exc}",
+            message=str(exc) if event else f"the plugin raised: {exc}",
             traceback=exc.traceback,
             example=exc.example,
             seed=exc.seed if exc.example is not None else None,
@@ -182,6 +186,21 @@ def _load_failed(spec: str, failure: LoadFailure, level: Level, seed: int) -> Su
     )
 
 
+def _isolation(plugin: object, isolation: str) -> str:
+    if isolation not in ISOLATION_MODES:
+        raise ValueError(
+            f"isolation={isolation!r} is not one of {', '.join(sorted(ISOLATION_MODES))}"
+        )
+    if isolation == "auto":
+        return "host" if isinstance(plugin, str) else "in-process"
+    if isolation == "host" and not isinstance(plugin, str):
+        raise ValueError(
+            "isolation='host' needs the plugin named as 'module:Attribute' or an entry-point "
+            "name, so the host process can import it; got an object"
+        )
+    return isolation
+
+
 def run_suite(
     plugin: str | type | object,
     *,
@@ -195,19 +214,35 @@ def run_suite(
     workdir: Path | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
     unreachable_config: Any = None,
+    isolation: str = "auto",
 ) -> SuiteResult:
-    """Every catalogue check in ``level`` against ``plugin``, in catalogue order."""
+    """Every catalogue check in ``level`` against ``plugin``, in catalogue order.
+
+    ``isolation``: "host" runs the plugin in a child process (the kit judges what it
+    returns and survives crashes, exits and hangs), "in-process" calls it directly
+    (for debugging), "auto" picks the host for a named plugin and in-process for an
+    object.
+    """
     started = time.perf_counter()
     level = Level(level)
-    loaded = load_target(plugin)
-    if isinstance(loaded, LoadFailure):
-        suite = _load_failed(loaded.spec, loaded, level, seed)
-        if on_result is not None:
-            on_result(suite.results[0])
-        suite.duration_s = time.perf_counter() - started
-        return suite
+    mode = _isolation(plugin, isolation)
     own_dir = workdir is None
     root = Path(tempfile.mkdtemp(prefix="floe-conformance-")) if workdir is None else workdir
+    if mode == "host":
+        from floe_compute_kit.conformance.host import load_in_host  # noqa: PLC0415
+
+        loaded = load_in_host(str(plugin), root, _host_settings(budget_s))
+    else:
+        loaded = load_target(plugin)
+    if isinstance(loaded, LoadFailure):
+        suite = _load_failed(loaded.spec, loaded, level, seed)
+        suite.isolation = mode
+        if on_result is not None:
+            on_result(suite.results[0])
+        if own_dir:
+            shutil.rmtree(root, ignore_errors=True)
+        suite.duration_s = time.perf_counter() - started
+        return suite
     ctx = make_context(
         loaded,
         workdir=root,
@@ -218,6 +253,9 @@ def run_suite(
         config_strategy=config_strategy,
         unreachable_config=unreachable_config,
     )
+    host = getattr(loaded.instance, "floe_host", None)
+    if host is not None:
+        ctx.resources.callback(host.close)
     suite = SuiteResult(
         plugin_spec=loaded.spec,
         plugin_name=_safe_attr(loaded.instance, "name"),
@@ -226,15 +264,42 @@ def run_suite(
         level=level,
         seed=seed,
     )
+    suite.isolation = mode
+    suite.capabilities = sorted(loaded.capabilities)
     try:
         for registered in select_checks(level, check_ids):
             result = run_check(registered, ctx)
             suite.results.append(result)
             if on_result is not None:
                 on_result(result)
+        suite.plugin_class, suite.provenance = _provenance(loaded, host)
     finally:
-        ctx.close()  # services first: a catalog process may still use the work directory
+        ctx.close()  # services and the host first: they may still use the work directory
         if own_dir:
             shutil.rmtree(root, ignore_errors=True)
     suite.duration_s = time.perf_counter() - started
     return suite
+
+
+def _provenance(loaded: LoadedPlugin, host: Any) -> tuple[str | None, dict[str, Any]]:
+    """The plugin's class and provenance, read in its host when it has one."""
+    if host is not None:
+        cls = host.info.get("class")
+        return (str(cls) if cls else None), loaded.instance.floe_provenance()
+    from floe_compute_kit.conformance._provenance import (  # noqa: PLC0415
+        distribution_info,
+        environment_info,
+    )
+
+    cls_obj = type(loaded.instance)
+    return f"{cls_obj.__module__}:{cls_obj.__qualname__}", {
+        "distribution": distribution_info(cls_obj),
+        "environment": environment_info(loaded.instance),
+    }
+
+
+def _host_settings(budget_s: float) -> Any:
+    """Host deadlines for a run whose validate_connection budget is ``budget_s``."""
+    from floe_compute_kit.conformance.host import HostSettings  # noqa: PLC0415
+
+    return HostSettings(call_deadline_s=max(15.0, budget_s * 3))

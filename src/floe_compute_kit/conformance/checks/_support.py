@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed
-from floe_compute_kit.conformance._invoke import PluginRaised, call, read
+from floe_compute_kit.conformance._invoke import PluginRaised, call, plugin_traceback, read
 
 __all__ = [
     "baseline_config",
@@ -61,6 +61,10 @@ def coerce(ctx: CheckContext, value: Any) -> Any:
         return value
     if isinstance(value, BaseModel):
         return ctx.config_model.model_validate(value.model_dump())
+    from floe_compute_kit.conformance.host._wire import Foreign  # noqa: PLC0415
+
+    if isinstance(value, Foreign):  # another model, returned from the plugin host
+        return ctx.config_model.model_validate(value.floe_fields())
     return ctx.config_model.model_validate(value)
 
 
@@ -305,9 +309,21 @@ def no_io(ctx: CheckContext, method: str, *args: Any) -> Any:
     from floe_compute_kit.conformance.sandbox import call_sandboxed  # noqa: PLC0415
     from floe_compute_kit.errors import IOViolationError  # noqa: PLC0415
 
+    remote = getattr(ctx.plugin, "floe_call", None)
+    violations: list[Any]
     try:
-        result, violations = call_sandboxed(call, ctx.plugin, method, *args, method=method)
+        if remote is not None:  # the sandbox runs in the host, around the plugin's call
+            result = _host_sandboxed(ctx, method, args)
+            violations = list(ctx.plugin.last_violations)
+        else:
+            result, violations = call_sandboxed(call, ctx.plugin, method, *args, method=method)
     except PluginRaised as exc:
+        if remote is not None and ctx.plugin.last_violations:
+            shown = "; ".join(ctx.plugin.last_violations)
+            raise CheckFailed(
+                f"{method} MUST NOT do I/O, but it did: {shown}",
+                details={"violations": list(ctx.plugin.last_violations)},
+            ) from None
         if isinstance(exc.error, IOViolationError) or _io_cause(exc.error):
             raise CheckFailed(
                 f"{method} MUST NOT do I/O, but it did: {exc.error}",
@@ -323,12 +339,21 @@ def no_io(ctx: CheckContext, method: str, *args: Any) -> Any:
     return result
 
 
+def _host_sandboxed(ctx: CheckContext, method: str, args: tuple[Any, ...]) -> Any:
+    try:
+        return ctx.plugin.floe_call(method, *args, sandboxed=True)
+    except Exception as exc:
+        raise PluginRaised(method, exc, plugin_traceback(exc)) from exc
+
+
 def _io_cause(error: BaseException) -> bool:
     from floe_compute_kit.errors import IOViolationError  # noqa: PLC0415
 
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, IOViolationError):
+        if isinstance(seen, IOViolationError) or str(
+            getattr(seen, "floe_remote_type", "")
+        ).endswith("IOViolationError"):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

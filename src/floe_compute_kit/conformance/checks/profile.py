@@ -156,11 +156,14 @@ def no_mutation(ctx: CheckContext) -> None:
     def prop(config: Any) -> None:
         before = copy.deepcopy(config)
         profile_of(ctx, config)
-        if config != before:
+        # In a host the plugin holds its own copy: the host reports it after the call.
+        after_call = getattr(ctx.plugin, "last_args_after", None)
+        after = after_call[0] if after_call else config
+        if after != before:
             changed = [
                 name
                 for name in type(config).model_fields
-                if getattr(config, name) != getattr(before, name)
+                if getattr(after, name, None) != getattr(before, name)
             ]
             raise CheckFailed(f"generate_dbt_profile mutated the config: fields {changed}")
 
