@@ -147,6 +147,9 @@ def run(args: argparse.Namespace) -> int:
 
     out = Console(highlight=False)
     level = Level(args.level)
+    # Resolved now: nothing the plugin does to a working directory may move the output.
+    args.out = args.out.resolve()
+    _keep_hypothesis_out_of_cwd()
     try:
         waivers = load_waivers(args.waivers) if args.waivers is not None else []
     except WaiverError as exc:
@@ -165,15 +168,26 @@ def run(args: argparse.Namespace) -> int:
             on_result=advance,
         )
     load_error = cert["run"]["load_error"]
-    if load_error:
+    if load_error and load_error.startswith(_NOT_FOUND):
         print(
             f"error: the plugin {args.plugin!r} could not be loaded, nothing was certified:\n"
             f"{load_error}",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    _print_summary(out, cert, args.out / FORMATS["json"])
+    # Written before anything is printed: a plugin cannot lose the certificate by
+    # breaking the terminal.
     written = write_certificate(cert, args.out, args.formats or tuple(FORMATS))
+    if load_error:
+        print(
+            f"error: the plugin {args.plugin!r} could not be loaded, nothing was certified:\n"
+            f"{load_error}",
+            file=sys.stderr,
+        )
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+        return EXIT_NOT_CERTIFIED
+    _print_summary(out, cert, args.out / FORMATS["json"])
     achieved = cert["level_achieved"] or "none"
     verdict = "CERTIFIED" if cert["certified"] else "NOT CERTIFIED"
     colour = "green" if cert["certified"] else "red"
@@ -189,3 +203,27 @@ def run(args: argparse.Namespace) -> int:
         out.print(escape(f"wrote {path}"), soft_wrap=True)
     sys.stdout.flush()
     return EXIT_CERTIFIED if cert["certified"] else EXIT_NOT_CERTIFIED
+
+
+#: Load failures that mean the name or module does not resolve: a usage error (exit 2).
+#: Anything else (the plugin's code raised, hung or crashed while loading) is its
+#: defect: a certificate is written and the exit code is 1.
+_NOT_FOUND = (
+    "no compute plugin named",
+    "cannot import plugin",
+    "cannot load entry point",
+    "cannot discover plugins",
+)
+
+
+def _keep_hypothesis_out_of_cwd() -> None:
+    """Hypothesis keeps its files under a folder of the kit's, never the caller's cwd."""
+    import atexit  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from hypothesis.configuration import set_hypothesis_home_dir  # noqa: PLC0415
+
+    home = tempfile.mkdtemp(prefix="floe-conformance-hypothesis-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    set_hypothesis_home_dir(Path(home))

@@ -138,7 +138,18 @@ def _capabilities(raw: object) -> frozenset[str]:
     return frozenset(str(c.value) if isinstance(c, Enum) else str(c) for c in raw)
 
 
-def load_target(target: object) -> LoadedPlugin | LoadFailure:
+def _instantiate(spec: str, cls: type) -> object:
+    try:
+        return cls()
+    except (Exception, SystemExit) as exc:
+        return LoadFailure(
+            spec,
+            f"cannot instantiate {cls.__qualname__}(): {type(exc).__name__}: {exc}",
+            _format(exc),
+        )
+
+
+def load_target(target: object) -> LoadedPlugin | LoadFailure:  # noqa: PLR0911 - one return per reason a load fails
     """An instance ready to check, or why there is none. Never raises."""
     spec = describe_target(target)
     obj = _resolve(target) if isinstance(target, str) else target
@@ -148,6 +159,12 @@ def load_target(target: object) -> LoadedPlugin | LoadFailure:
         return LoadFailure(
             spec, f"{spec!r} refers to {obj!r}, which is neither a plugin class nor an instance"
         )
+    if isinstance(obj, type) and not issubclass(obj, ComputePlugin):
+        # A structural plugin may set its metadata in __init__: judge the instance.
+        made = _instantiate(spec, obj)
+        if isinstance(made, LoadFailure):
+            return made
+        obj = made
     missing = _missing_members(obj)
     if missing:
         name = obj.__qualname__ if isinstance(obj, type) else type(obj).__qualname__
@@ -157,17 +174,9 @@ def load_target(target: object) -> LoadedPlugin | LoadFailure:
             f"(required: {', '.join(REQUIRED_MEMBERS)})",
             missing=tuple(missing),
         )
-    if isinstance(obj, type):
-        try:
-            instance = obj()
-        except (Exception, SystemExit) as exc:
-            return LoadFailure(
-                spec,
-                f"cannot instantiate {obj.__qualname__}(): {type(exc).__name__}: {exc}",
-                _format(exc),
-            )
-    else:
-        instance = obj
+    instance = _instantiate(spec, obj) if isinstance(obj, type) else obj
+    if isinstance(instance, LoadFailure):
+        return instance
     try:
         declared = getattr(instance, "config_model", ComputeConfig)
     except Exception as exc:

@@ -39,6 +39,7 @@ from floe_compute_kit.conformance.pytest_plugin import (
     DEFAULT_SEED,
     OPT_BUDGET,
     OPT_ICEBERG_URI,
+    OPT_IN_PROCESS,
     OPT_LEVEL,
     OPT_MAX_EXAMPLES,
     OPT_PLUGIN,
@@ -74,7 +75,20 @@ def load_cached(config: pytest.Config, target: Any) -> LoadedPlugin | LoadFailur
     loads: dict[Any, LoadedPlugin | LoadFailure] = _state(config).setdefault("loads", {})
     key = target if isinstance(target, str | type) else id(target)
     if key not in loads:
-        loads[key] = load_target(target)
+        in_process = bool(config.getoption(dest(OPT_IN_PROCESS), default=False))
+        if isinstance(target, str) and not in_process:
+            # A named plugin runs in its own host process, as `floe-conformance report`
+            # runs it; classes and instances given in code are called in-process.
+            from floe_compute_kit.conformance.host import load_in_host  # noqa: PLC0415
+
+            workdir = Path(tempfile.mkdtemp(prefix="floe-conformance-host-"))
+            loads[key] = load_in_host(target, workdir)
+            host = getattr(getattr(loads[key], "instance", None), "floe_host", None)
+            config.add_cleanup(lambda: _remove(workdir))
+            if host is not None:
+                config.add_cleanup(host.close)
+        else:
+            loads[key] = load_target(target)
     return loads[key]
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "GROUP",
     "OPT_BUDGET",
     "OPT_ICEBERG_URI",
+    "OPT_IN_PROCESS",
     "OPT_LEVEL",
     "OPT_MAX_EXAMPLES",
     "OPT_PLUGIN",
@@ -38,6 +39,7 @@ OPT_MAX_EXAMPLES: Final = "--floe-max-examples"
 OPT_SEED: Final = "--floe-seed"
 OPT_BUDGET: Final = "--floe-budget"
 OPT_ICEBERG_URI: Final = "--floe-iceberg-uri"
+OPT_IN_PROCESS: Final = "--floe-in-process"
 DEFAULT_MAX_EXAMPLES: Final = 50
 DEFAULT_SEED: Final = 0
 DEFAULT_BUDGET_S: Final = 5.0
@@ -105,6 +107,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="URI",
         help="a running Iceberg REST catalog for the integration-level catalog checks",
+    )
+    group.addoption(
+        OPT_IN_PROCESS,
+        dest=dest(OPT_IN_PROCESS),
+        action="store_true",
+        default=False,
+        help="call the plugin in this process instead of its own host process (for "
+        "debugging: a crash or hang of the plugin then ends the test run)",
     )
 
 

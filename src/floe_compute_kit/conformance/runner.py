@@ -215,6 +215,7 @@ def run_suite(
     on_result: Callable[[CheckResult], None] | None = None,
     unreachable_config: Any = None,
     isolation: str = "auto",
+    host_settings: Any = None,
 ) -> SuiteResult:
     """Every catalogue check in ``level`` against ``plugin``, in catalogue order.
 
@@ -231,7 +232,7 @@ def run_suite(
     if mode == "host":
         from floe_compute_kit.conformance.host import load_in_host  # noqa: PLC0415
 
-        loaded = load_in_host(str(plugin), root, _host_settings(budget_s))
+        loaded = load_in_host(str(plugin), root, host_settings or _host_settings(budget_s))
     else:
         loaded = load_target(plugin)
     if isinstance(loaded, LoadFailure):

@@ -20,6 +20,7 @@ CHECK_MODULES = (
     "catalog",
     "integration",
     "iceberg",
+    "isolation",  # last: it reports what every earlier call did to the plugin's process
 )
 
 

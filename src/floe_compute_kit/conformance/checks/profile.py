@@ -64,6 +64,48 @@ def yaml_round_trip(ctx: CheckContext) -> None:
     for_all(ctx, prop)
 
 
+_PLAIN: Final = (str, int, float, bool, type(None))
+
+
+def _not_plain(value: Any, where: str = "profile") -> str | None:  # noqa: PLR0911 - one return per kind of value
+    """Where ``value`` holds something other than YAML-plain data, or None."""
+    if type(value) in _PLAIN:
+        return None
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return f"{where} has a {type(key).__name__} key {key!r:.60}"
+            found = _not_plain(item, f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if type(value) is list:
+        for index, item in enumerate(value):
+            found = _not_plain(item, f"{where}[{index}]")
+            if found:
+                return found
+        return None
+    return f"{where} is a {type(value).__name__} ({value!r:.60})"
+
+
+@check(
+    "profile.plain_types",
+    method=METHOD,
+    requirements=("FR-005",),
+    wording="The profile MUST hold only YAML-plain data: dicts with string keys, lists, "
+    "str, int, float, bool and None (no sets, bytes, dates, tuples or objects).",
+)
+def plain_types(ctx: CheckContext) -> None:
+    def prop(config: Any) -> None:
+        found = _not_plain(profile_of(ctx, config))
+        if found:
+            raise CheckFailed(
+                f"{found}: dbt reads profiles.yml, so every value MUST be plain YAML data"
+            )
+
+    for_all(ctx, prop)
+
+
 @check(
     "profile.type",
     method=METHOD,

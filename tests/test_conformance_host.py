@@ -1,0 +1,192 @@
+"""The plugin host: whatever a plugin does to its process ends as a failed check.
+
+Each hostile plugin in tests/zoo/hostile.py runs in the host; the suite finishes,
+the failure names what the plugin did, no process is left behind, and nothing the
+plugin does reaches the kit's own process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from floe_compute_kit.conformance._results import Level, Outcome, SuiteResult
+from floe_compute_kit.conformance.host import HostSettings
+from floe_compute_kit.conformance.runner import run_suite
+from zoo.hostile import CHILD_MARKER
+
+pytestmark = pytest.mark.requirement("FR-004")
+
+_H = "zoo.hostile:"
+#: plugin -> (a check that must fail, a phrase its message must contain)
+HOSTILE = {
+    "ExitsInProfile": (
+        "profile.type",
+        "ended its process with exit code 3 inside generate_dbt_profile",
+    ),
+    "SegfaultInResources": (
+        "resources.presets",
+        "killed by SIGSEGV inside get_resource_requirements",
+    ),
+    "InterruptsInPackages": ("packages.pep508", "KeyboardInterrupt"),
+    "ExitsInValidate": ("connection.never_raises", "SystemExit"),
+    "ClosesStdout": ("plugin.side_effects", "closed file descriptor 1"),
+    "RaisingIterable": ("packages.pep508", "list of strings"),
+    "ExitsZeroOnName": ("metadata.name", "SystemExit"),
+    "MockResult": ("connection.result_type", "MagicMock"),
+    "SetInProfile": ("profile.plain_types", "set"),
+    "BytesInProfile": ("profile.plain_types", "bytes"),
+    "DatetimeInProfile": ("profile.plain_types", "datetime"),
+    "IntKeyInProfile": ("profile.plain_types", "int key"),
+    "LeavesChild": ("plugin.side_effects", "child process"),
+    "ChdirRoot": ("plugin.side_effects", "working directory"),
+    "ChangesEnviron": ("plugin.side_effects", "FLOE_ZOO_PLANTED"),
+    "ReplacesSignal": ("plugin.side_effects", "SIGTERM"),
+    "NonDaemonThread": ("plugin.side_effects", "zoo-sleeper"),
+    "RegexHang": ("resources.presets", "did not return within 3 s"),
+    "SleepsInResources": ("resources.presets", "did not return within 3 s"),
+    "CopiedSpecAboveLimit": ("resources.presets", "cpu_request"),
+}
+_FAST = HostSettings(call_deadline_s=3.0, load_deadline_s=20.0)
+
+
+def _stray(marker: str) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(cmdline.decode(errors="replace"))
+    return found
+
+
+def _run(target: str, **kwargs: object) -> SuiteResult:
+    return run_suite(target, max_examples=5, host_settings=_FAST, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("plugin", "expected"), HOSTILE.items(), ids=list(HOSTILE))
+def test_hostile_plugin_fails_a_check_that_names_it(plugin: str, expected: tuple[str, str]) -> None:
+    cwd, env = os.getcwd(), dict(os.environ)
+    suite = _run(_H + plugin)
+    check_id, phrase = expected
+    results = suite.by_id()
+    assert suite.isolation == "host"
+    assert not suite.passed
+    assert check_id in results, sorted(results)
+    assert results[check_id].outcome is Outcome.FAILED, results[check_id]
+    assert phrase in results[check_id].message, results[check_id].message
+    assert os.getcwd() == cwd
+    assert dict(os.environ) == env
+    assert _stray(CHILD_MARKER) == []
+
+
+def test_a_hung_method_is_not_waited_for_twice() -> None:
+    suite = _run(_H + "SleepsInResources")
+    messages = [r.message for r in suite.results if "get_resource_requirements" in r.message]
+    assert any("did not return within 3 s" in m for m in messages)
+    assert any("hung earlier" in m for m in messages), messages
+
+
+def test_an_interrupt_in_init_fails_loading() -> None:
+    suite = _run(_H + "InterruptsInInit")
+    assert suite.load_error is not None
+    assert "KeyboardInterrupt" in suite.load_error
+
+
+def test_an_import_that_never_finishes_fails_loading() -> None:
+    suite = run_suite("zoo.sleepy_import:Plugin", host_settings=HostSettings(load_deadline_s=3.0))
+    assert suite.load_error is not None
+    assert "loading the plugin did not return within 3 s" in suite.load_error
+
+
+def test_a_plugin_that_patches_the_kit_cannot_certify() -> None:
+    suite = _run("zoo.patches_kit:PatchesTheKit")
+    assert "zoo.patches_kit" not in sys.modules
+    failed = {r.check_id for r in suite.results if r.outcome is Outcome.FAILED}
+    assert "profile.timeout" in failed
+
+
+@pytest.mark.parametrize("plugin", ["PrintsTwentyMegabytes", "StructuralApiInInit"])
+def test_correct_plugins_that_are_noisy_or_structural_pass(plugin: str) -> None:
+    suite = _run(_H + plugin)
+    assert {r.check_id: r.message for r in suite.results if r.outcome is Outcome.FAILED} == {}
+    assert suite.load_error is None
+
+
+def test_host_and_in_process_agree_on_the_reference_plugin() -> None:
+    host = run_suite("duckdb", max_examples=10, isolation="host")
+    local = run_suite("duckdb", max_examples=10, isolation="in-process")
+    assert host.passed, [r for r in host.results if r.outcome is not Outcome.PASSED]
+    side = {"plugin.side_effects"}
+    assert {r.check_id: r.outcome for r in host.results if r.check_id not in side} == {
+        r.check_id: r.outcome for r in local.results if r.check_id not in side
+    }
+    assert local.by_id()["plugin.side_effects"].outcome is Outcome.UNSUPPORTED
+
+
+def test_report_cli_gives_exit_1_and_a_certificate_for_a_plugin_that_exits_zero(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "cert"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "floe_compute_kit.cli.conformance",
+            "report",
+            "--plugin",
+            _H + "ExitsZeroOnName",
+            "--out",
+            "cert",
+            "--max-examples",
+            "5",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    text = (out / "certificate.json").read_text(encoding="utf-8")
+    assert '"certified": false' in text
+    assert "SystemExit" in text
+
+
+def test_report_cli_writes_where_asked_when_the_plugin_changes_directory(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "floe_compute_kit.cli.conformance",
+            "report",
+            "--plugin",
+            _H + "ChdirRoot",
+            "--out",
+            "cert",
+            "--max-examples",
+            "5",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (tmp_path / "cert" / "certificate.json").is_file()
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+@pytest.mark.parametrize("level", [Level.CORE])
+def test_slow_health_plugin_is_still_certified(level: Level) -> None:
+    suite = run_suite(_H + "SlowHealth", level=level, max_examples=5)
+    assert {r.check_id: r.message for r in suite.results if r.outcome is Outcome.FAILED} == {}
