@@ -67,3 +67,32 @@ def test_the_switch_nests_and_restores() -> None:
     with seed_only_draws(), seed_only_draws():
         assert providers._get_local_constants is not original
     assert providers._get_local_constants is original
+
+
+def test_a_check_abandoned_as_hung_leaves_hypothesis_as_it_was(tmp_path: Path) -> None:
+    import threading
+
+    from hypothesis.internal.conjecture import providers
+
+    from floe_compute_kit.conformance._check import CheckContext, RegisteredCheck
+    from floe_compute_kit.conformance._results import CheckSpec, Level, Outcome
+    from floe_compute_kit.conformance.runner import run_check
+    from floe_compute_kit.models import ComputeConfig
+
+    release = threading.Event()
+    original = providers._get_local_constants
+    spec = CheckSpec("test.hangs", "generate_dbt_profile", ("FR-030",), "hangs", Level.CORE, None)
+    hung = RegisteredCheck(spec, lambda ctx: release.wait(30))
+    ctx = CheckContext(
+        plugin=object(),
+        plugin_spec="x",
+        config_model=ComputeConfig,
+        workdir=tmp_path,
+        check_timeout_s=0.2,
+    )
+    try:
+        result = run_check(hung, ctx)
+        assert result.outcome is Outcome.FAILED
+        assert providers._get_local_constants is original
+    finally:
+        release.set()

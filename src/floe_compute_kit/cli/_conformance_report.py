@@ -14,6 +14,7 @@ from typing import Any
 from floe_compute_kit.cli._progress import suite_progress
 from floe_compute_kit.conformance._render import replay_command
 from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance._settings import DEFAULTS
 from floe_compute_kit.conformance._waivers import load_waivers
 from floe_compute_kit.conformance.report import FORMATS, certify, write_certificate
 from floe_compute_kit.errors import WaiverError
@@ -63,11 +64,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--level",
         choices=["core", "extended", "integration"],
-        default="core",
+        default=DEFAULTS.level,
         help="level to certify; each includes the ones before it (default: core)",
     )
     parser.add_argument("--out", type=Path, default=Path("certificate"), help="output directory")
-    parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default: 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULTS.seed,
+        help=f"hypothesis seed (default: {DEFAULTS.seed})",
+    )
     parser.add_argument(
         "--waivers",
         type=Path,
@@ -77,13 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-examples",
         type=_positive(int, "--max-examples"),
-        default=50,
+        default=DEFAULTS.max_examples,
         help="generated configs per property check",
     )
     parser.add_argument(
         "--budget",
         type=_positive(float, "--budget"),
-        default=5.0,
+        default=DEFAULTS.budget_s,
         help="seconds validate_connection may take",
     )
     parser.add_argument("--iceberg-uri", help="a running Iceberg REST catalog for iceberg checks")

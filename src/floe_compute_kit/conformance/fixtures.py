@@ -45,6 +45,7 @@ from floe_compute_kit.conformance.pytest_plugin import (
     OPT_PLUGIN,
     OPT_SEED,
     STATE_KEY,
+    RunState,
     dest,
 )
 
@@ -62,17 +63,16 @@ def resolve_option(
     return default if from_class is None else from_class
 
 
-def _state(config: pytest.Config) -> dict[str, Any]:
+def _state(config: pytest.Config) -> RunState:
     stash = config.stash
     if STATE_KEY not in stash:
-        stash[STATE_KEY] = {}
-    state: dict[str, Any] = stash[STATE_KEY]
-    return state
+        stash[STATE_KEY] = RunState()
+    return stash[STATE_KEY]
 
 
 def load_cached(config: pytest.Config, target: Any) -> LoadedPlugin | LoadFailure:
     """Load ``target`` once per pytest run (kept in config.stash, never in a global)."""
-    loads: dict[Any, LoadedPlugin | LoadFailure] = _state(config).setdefault("loads", {})
+    loads: dict[Any, LoadedPlugin | LoadFailure] = _state(config).loads
     key = target if isinstance(target, str | type) else id(target)
     if key not in loads:
         in_process = bool(config.getoption(dest(OPT_IN_PROCESS), default=False))
@@ -191,7 +191,7 @@ class ContractFixtures:
             repr(floe_config_strategy),
             repr(floe_unreachable_config),
         )
-        contexts: dict[Any, CheckContext] = _state(request.config).setdefault("contexts", {})
+        contexts: dict[Any, CheckContext] = _state(request.config).contexts
         if key not in contexts:
             workdir = Path(tempfile.mkdtemp(prefix="floe-conformance-"))
             contexts[key] = make_context(

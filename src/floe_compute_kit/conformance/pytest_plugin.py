@@ -13,9 +13,12 @@ are imported by the suite module when it is collected.
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pytest
+
+from floe_compute_kit.conformance._settings import DEFAULTS, LEVELS
 
 __all__ = [
     "GROUP",
@@ -27,6 +30,7 @@ __all__ = [
     "OPT_PLUGIN",
     "OPT_SEED",
     "PLUGIN_NAME",
+    "RunState",
     "dest",
 ]
 
@@ -40,16 +44,27 @@ OPT_SEED: Final = "--floe-seed"
 OPT_BUDGET: Final = "--floe-budget"
 OPT_ICEBERG_URI: Final = "--floe-iceberg-uri"
 OPT_IN_PROCESS: Final = "--floe-in-process"
-DEFAULT_MAX_EXAMPLES: Final = 50
-DEFAULT_SEED: Final = 0
-DEFAULT_BUDGET_S: Final = 5.0
-LEVELS: Final = ("core", "extended", "integration")
+DEFAULT_MAX_EXAMPLES: Final = DEFAULTS.max_examples
+DEFAULT_SEED: Final = DEFAULTS.seed
+DEFAULT_BUDGET_S: Final = DEFAULTS.budget_s
 #: Fixtures of the iceberg helper module, available in every run when it is installed.
 ICEBERG_FIXTURES: Final = "floe_compute_kit.conformance._iceberg_fixtures"
 #: The module collected when --floe-plugin is given.
 SUITE_MODULE: Final = "floe_compute_kit.conformance._collected"
-#: Where this plugin keeps its per-run state (loaded plugins, contexts).
-STATE_KEY: Final = pytest.StashKey[dict[str, Any]]()
+
+
+@dataclass
+class RunState:
+    """What one pytest run keeps: each plugin loaded once, one check context per settings."""
+
+    #: target -> LoadedPlugin | LoadFailure
+    loads: dict[Any, Any] = field(default_factory=dict)
+    #: (plugin, settings) -> CheckContext
+    contexts: dict[Any, Any] = field(default_factory=dict)
+
+
+#: Where this plugin keeps its per-run state.
+STATE_KEY: Final = pytest.StashKey[RunState]()
 
 
 def dest(option: str) -> str:

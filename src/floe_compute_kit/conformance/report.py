@@ -29,6 +29,7 @@ from floe_compute_kit.conformance._certificate import (
 from floe_compute_kit.conformance._provenance import environment_info
 from floe_compute_kit.conformance._render import render_html, render_junit, render_markdown
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome
+from floe_compute_kit.conformance._settings import DEFAULTS
 from floe_compute_kit.conformance._waivers import Waiver, waiver_problems
 from floe_compute_kit.conformance.checks import load_catalogue
 from floe_compute_kit.errors import CertificateError
@@ -64,9 +65,9 @@ def certify(
     plugin_spec: str,
     *,
     level: Level = Level.CORE,
-    seed: int = 0,
-    max_examples: int = 50,
-    budget_s: float = 5.0,
+    seed: int = DEFAULTS.seed,
+    max_examples: int = DEFAULTS.max_examples,
+    budget_s: float = DEFAULTS.budget_s,
     waivers: Sequence[Waiver] = (),
     iceberg_uri: str | None = None,
     workdir: Path | None = None,

@@ -27,6 +27,7 @@ from floe_compute_kit.conformance._determinism import seed_only_draws
 from floe_compute_kit.conformance._invoke import PluginRaised, read
 from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome, SuiteResult
+from floe_compute_kit.conformance._settings import DEFAULTS
 from floe_compute_kit.conformance.checks import load_catalogue
 
 __all__ = ["LOADS_CHECK_ID", "make_context", "run_check", "run_suite", "select_checks"]
@@ -62,9 +63,9 @@ def make_context(
     loaded: LoadedPlugin,
     *,
     workdir: Path,
-    seed: int = 0,
-    max_examples: int = 50,
-    budget_s: float = 5.0,
+    seed: int = DEFAULTS.seed,
+    max_examples: int = DEFAULTS.max_examples,
+    budget_s: float = DEFAULTS.budget_s,
     iceberg_uri: str | None = None,
     config_strategy: Any = None,
     unreachable_config: Any = None,
@@ -137,14 +138,16 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
 
     def target() -> None:
         try:
-            with seed_only_draws():
-                registered.fn(ctx)
+            registered.fn(ctx)
         except BaseException as exc:
             box["error"] = exc
 
     worker = threading.Thread(target=target, name=f"floe-check-{spec.id}", daemon=True)
-    worker.start()
-    worker.join(ctx.check_timeout_s)
+    # Switched on around the wait, not inside the worker: a check abandoned as hung
+    # must not leave Hypothesis patched for the author's own tests.
+    with seed_only_draws():
+        worker.start()
+        worker.join(ctx.check_timeout_s)
     duration = time.perf_counter() - start
     if worker.is_alive():
         return CheckResult(
@@ -205,16 +208,16 @@ def run_suite(
     plugin: str | type | object,
     *,
     level: Level = Level.CORE,
-    seed: int = 0,
-    max_examples: int = 50,
-    budget_s: float = 5.0,
+    seed: int = DEFAULTS.seed,
+    max_examples: int = DEFAULTS.max_examples,
+    budget_s: float = DEFAULTS.budget_s,
     iceberg_uri: str | None = None,
     check_ids: Collection[str] | None = None,
     config_strategy: Any = None,
     workdir: Path | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
     unreachable_config: Any = None,
-    isolation: str = "auto",
+    isolation: str = DEFAULTS.isolation,
     host_settings: Any = None,
 ) -> SuiteResult:
     """Every catalogue check in ``level`` against ``plugin``, in catalogue order.
