@@ -46,12 +46,9 @@ def mask(config: Any) -> dict[str, Any]:
         data = json.loads(json.dumps(config, default=str))
     else:
         return {"value": repr(config)}
-    try:
-        from floe_compute_kit.conformance.strategies import mask_secrets  # noqa: PLC0415 - hypothesis is heavy
+    from floe_compute_kit.conformance._masking import mask_secrets  # noqa: PLC0415
 
-        masked: dict[str, Any] = mask_secrets(data)
-    except ImportError:
-        masked = data
+    masked: dict[str, Any] = mask_secrets(data)
     return masked
 
 
