@@ -126,7 +126,9 @@ def test_an_authors_class_runs_the_same_suite(zoo_path: pytest.Pytester) -> None
     result = zoo_path.runpytest_subprocess("-v", *FAST)
     core = [r.spec.id for r in select_checks()]
     resources = [c for c in core if c.startswith("resources.")]
-    result.assert_outcomes(passed=len(core) + len(resources) - 1, failed=1)
+    # StructuralGood is a class, so it is called in-process: the side-effects check,
+    # which only the plugin host can make, is reported as not applicable (skipped).
+    result.assert_outcomes(passed=len(core) - 1 + len(resources) - 1, failed=1, skipped=1)
     result.stdout.fnmatch_lines(
         [
             "*TestStructural::test_contract[[]profile.threads[]] PASSED*",

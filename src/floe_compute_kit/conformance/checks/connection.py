@@ -28,6 +28,7 @@ from floe_compute_kit.conformance.checks._support import (
     mask,
     profile_type,
 )
+from floe_compute_kit.conformance.engines import engine_for
 
 METHOD: Final = "validate_connection"
 _PROBES = "connection.probes"
@@ -411,18 +412,15 @@ def _target_paths(config: Any) -> list[Path]:
     return [Path(value) for value in _file_targets(config).values()]
 
 
-def _existing_duckdb_target(ctx: CheckContext) -> Any | None:
-    """For DuckDB-type plugins with a path field: a real database file to point at."""
+def _existing_file_target(ctx: CheckContext) -> Any | None:
+    """For plugins on an engine with file targets and a path field: a real file to point at."""
     base = baseline_config(ctx)
-    if "path" not in type(base).model_fields or profile_type(ctx) != "duckdb":
+    engine = engine_for(profile_type(ctx))
+    if "path" not in type(base).model_fields:
         return None
-    import duckdb  # noqa: PLC0415 - only for DuckDB-type plugins, at extended level
-
-    target = ctx.workdir / "existing" / "floe_target.duckdb"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(target)) as con:
-            con.execute("CREATE TABLE floe_probe AS SELECT 42 AS answer")
+    target = ctx.workdir / "existing" / "floe_target.db"
+    if not target.exists() and not engine.seed_file_target(target):
+        return None
     try:
         return type(base).model_validate({**base.model_dump(), "path": str(target)})
     except ValidationError:
@@ -438,7 +436,7 @@ def _existing_duckdb_target(ctx: CheckContext) -> Any | None:
 )
 def never_modifies(ctx: CheckContext) -> None:
     configs = _standard_configs(ctx)
-    existing = _existing_duckdb_target(ctx)
+    existing = _existing_file_target(ctx)
     if existing is not None:
         configs.append(existing)
     for i, original in enumerate(configs):
@@ -463,14 +461,10 @@ def never_modifies(ctx: CheckContext) -> None:
                 f"{METHOD} {verb} the target: {', '.join(changed)}", example=mask(config)
             )
     if existing is not None:
-        import duckdb  # noqa: PLC0415
-
-        try:
-            with duckdb.connect(existing.path) as con:
-                con.execute("CREATE OR REPLACE TABLE floe_write_probe AS SELECT 1 AS x")
-        except duckdb.Error as exc:
+        problem = engine_for(profile_type(ctx)).write_lock_problem(Path(existing.path))
+        if problem is not None:
             raise CheckFailed(
                 f"after {METHOD} the target cannot be opened for writing: it is still locked "
-                f"or held open ({exc}); close every connection before returning",
+                f"or held open ({problem}); close every connection before returning",
                 example=mask(existing),
-            ) from None
+            )

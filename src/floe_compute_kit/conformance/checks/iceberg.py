@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, NoReturn
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import call
 from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance.checks._support import profile_type
+from floe_compute_kit.conformance.engines import engine_for
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,49 +45,18 @@ _SHARED_LOCK = threading.Lock()
 _ALIAS = "floe_conformance_iceberg"
 #: Rows written and read back: a NULL, a quote and non-ASCII text, so a lossy path shows.
 _ROWS: tuple[tuple[int, str | None], ...] = ((1, "alpha"), (2, "o'brien"), (3, "zoë ✓"), (4, None))
-#: dbt adapter package -> sqlglot dialect, for engines the kit cannot execute.
-_DIALECTS = {
-    "dbt-postgres": "postgres",
-    "dbt-redshift": "redshift",
-    "dbt-snowflake": "snowflake",
-    "dbt-bigquery": "bigquery",
-    "dbt-spark": "spark",
-    "dbt-databricks": "databricks",
-    "dbt-trino": "trino",
-    "dbt-athena-community": "athena",
-    "dbt-clickhouse": "clickhouse",
-    "dbt-sqlserver": "tsql",
-    "dbt-fabric": "tsql",
-    "dbt-oracle": "oracle",
-    "dbt-mysql": "mysql",
-    "dbt-duckdb": "duckdb",
-}
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _adapter_packages(ctx: CheckContext) -> list[str]:
-    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
-
-    names: list[str] = []
-    for text in call(ctx.plugin, "get_required_dbt_packages") or []:
-        with contextlib.suppress(InvalidRequirement, TypeError):
-            names.append(Requirement(str(text)).name.lower().replace("_", "-"))
-    return names
-
-
 def _dialect(ctx: CheckContext) -> str | None:
     """The sqlglot dialect of the plugin's engine; ``duckdb`` means the kit can run it."""
-    packages = _adapter_packages(ctx)
-    for package in packages:
-        if package in _DIALECTS:
-            return _DIALECTS[package]
-    for package in packages:
-        if package.startswith("dbt-") and package not in {"dbt-core", "dbt-adapters"}:
-            return package.removeprefix("dbt-")
-    return None
+    engine = engine_for(profile_type(ctx))
+    if engine.runs_catalog_sql:
+        return "duckdb"
+    return engine.dialect or engine.profile_type or None
 
 
 def _catalog(ctx: CheckContext) -> contextlib.AbstractContextManager[IcebergCatalogEndpoint]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 __all__ = ["SQLGLOT_DIALECTS", "Engine", "GenericEngine"]
@@ -20,6 +21,8 @@ SQLGLOT_DIALECTS: Final = {
     "mysql": "mysql",
     "sqlite": "sqlite",
     "oracle": "oracle",
+    "sqlserver": "tsql",
+    "fabric": "tsql",
     "duckdb": "duckdb",
 }
 
@@ -31,6 +34,8 @@ class Engine:
     profile_type: str = ""
     #: the sqlglot dialect used to tokenize its SQL
     dialect: str | None = None
+    #: True when the kit can execute catalog attachment SQL on this engine itself
+    runs_catalog_sql: bool = False
 
     def statement_kinds(self, sql: str) -> list[str]:
         """The kind of each statement in ``sql``, by the engine's own parser.
@@ -54,6 +59,15 @@ class Engine:
         except sqlglot.errors.SqlglotError:
             return [sql]
         return [e.sql(dialect=self.dialect) for e in parsed if e is not None]
+
+    def seed_file_target(self, path: Path) -> bool:
+        """Create a small database file at ``path`` for read-only checks; False if the
+        engine has no file targets."""
+        return False
+
+    def write_lock_problem(self, path: Path) -> str | None:
+        """Why ``path`` cannot be opened for writing now (still locked), or None."""
+        return None
 
     def slow_query(self, seconds: float) -> str | None:
         """A SELECT that keeps the engine busy for about ``seconds``, for timeout checks.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from floe_compute_kit.conformance.engines._base import Engine
 
 __all__ = ["DuckDBEngine"]
@@ -10,6 +12,25 @@ __all__ = ["DuckDBEngine"]
 class DuckDBEngine(Engine):
     profile_type = "duckdb"
     dialect = "duckdb"
+    runs_catalog_sql = True
+
+    def seed_file_target(self, path: Path) -> bool:
+        import duckdb  # noqa: PLC0415
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(path)) as con:
+            con.execute("CREATE TABLE floe_probe AS SELECT 42 AS answer")
+        return True
+
+    def write_lock_problem(self, path: Path) -> str | None:
+        import duckdb  # noqa: PLC0415
+
+        try:
+            with duckdb.connect(str(path)) as con:
+                con.execute("CREATE OR REPLACE TABLE floe_write_probe AS SELECT 1 AS x")
+        except duckdb.Error as exc:
+            return str(exc)
+        return None
 
     def statement_kinds(self, sql: str) -> list[str]:
         import duckdb  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
