@@ -52,6 +52,9 @@ class _DuckDBLike:
     def get_required_dbt_packages(self) -> list[str]:
         return ["dbt-duckdb>=1.11,<1.12"]
 
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        return {"type": "duckdb", "threads": config.threads}
+
     def get_catalog_attachment_sql(self, catalog: CatalogConfig) -> list[str] | None:
         return self.rewrite(catalog) if self.rewrite else attachment_sql(catalog)
 
@@ -66,6 +69,9 @@ class _PostgresLike:
 
     def get_required_dbt_packages(self) -> list[str]:
         return ["dbt-postgres>=1.9"]
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        return {"type": "postgres", "threads": config.threads}
 
     def get_catalog_attachment_sql(self, catalog: CatalogConfig) -> list[str]:
         return list(self.statements(catalog))
