@@ -9,9 +9,6 @@ so a hanging ``validate_connection`` fails one check while the suite goes on.
 
 from __future__ import annotations
 
-import contextvars
-import threading
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,43 +82,27 @@ class TimedCall:
 
 
 def call_with_budget(fn: Callable[[], Any], *, method: str, budget_s: float) -> TimedCall:
-    """Run ``fn`` in a daemon thread; stop waiting after ``budget_s`` seconds.
+    """``fn()`` with ``budget_s`` seconds to return.
 
-    Measured: a thread costs about 0.1 ms here, far below a subprocess, and a
-    thread left hanging is a daemon, so it never keeps the interpreter alive.
+    Against a plugin host the host enforces the budget (and kills a hung plugin); the
+    extra second lets its answer arrive. In-process, the wait is the only limit there is.
     """
+    from floe_compute_kit._deadline import run_with_deadline  # noqa: PLC0415
     from floe_compute_kit.conformance.host import PluginHungError, call_deadline  # noqa: PLC0415
 
-    box = TimedCall()
-
-    def run() -> None:
+    def budgeted() -> Any:
         with call_deadline(budget_s):
-            box.value = fn()
+            return fn()
 
-    def target() -> None:
-        start = time.perf_counter()
-        try:
-            run()
-        except PluginRaised as exc:
-            box.error = exc
-        except (Exception, SystemExit) as exc:
-            box.error = PluginRaised(method, exc, plugin_traceback(exc, skip=0))
-        finally:
-            box.wall_ms = (time.perf_counter() - start) * 1000.0
-
-    context = contextvars.copy_context()
-    worker = threading.Thread(
-        target=context.run, args=(target,), name=f"floe-call-{method}", daemon=True
-    )
-    started = time.perf_counter()
-    worker.start()
-    # A host enforces the budget itself (and kills a hung plugin); the extra second lets
-    # its answer arrive. In-process, this join is the only limit there is.
-    worker.join(budget_s + 1.0)
-    if worker.is_alive():
-        return TimedCall(timed_out=True, wall_ms=(time.perf_counter() - started) * 1000.0)
-    if box.error is not None and isinstance(box.error.error, PluginHungError):
-        return TimedCall(timed_out=True, wall_ms=box.wall_ms)
-    if box.error is None and box.wall_ms > budget_s * 1000.0:
-        return TimedCall(timed_out=True, wall_ms=box.wall_ms)
-    return box
+    done = run_with_deadline(budgeted, budget_s + 1.0, name=f"floe-call-{method}")
+    wall_ms = done.wall_s * 1000.0
+    if done.timed_out or wall_ms > budget_s * 1000.0:
+        return TimedCall(timed_out=True, wall_ms=wall_ms)
+    error = done.error
+    if error is None:
+        return TimedCall(value=done.value, wall_ms=wall_ms)
+    if not isinstance(error, PluginRaised):
+        error = PluginRaised(method, error, plugin_traceback(error, skip=0))
+    if isinstance(error.error, PluginHungError):
+        return TimedCall(timed_out=True, wall_ms=wall_ms)
+    return TimedCall(error=error, wall_ms=wall_ms)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
+from floe_compute_kit._deadline import run_with_deadline
 from floe_compute_kit.conformance._check import (
     CheckContext,
     CheckFailed,
@@ -134,22 +134,14 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
             message=f"the plugin does not claim the {spec.capability!r} capability",
             duration_s=time.perf_counter() - start,
         )
-    box: dict[str, BaseException | None] = {"error": None}
-
-    def target() -> None:
-        try:
-            registered.fn(ctx)
-        except BaseException as exc:
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name=f"floe-check-{spec.id}", daemon=True)
     # Switched on around the wait, not inside the worker: a check abandoned as hung
     # must not leave Hypothesis patched for the author's own tests.
     with seed_only_draws():
-        worker.start()
-        worker.join(ctx.check_timeout_s)
+        done = run_with_deadline(
+            lambda: registered.fn(ctx), ctx.check_timeout_s, name=f"floe-check-{spec.id}"
+        )
     duration = time.perf_counter() - start
-    if worker.is_alive():
+    if done.timed_out:
         return CheckResult(
             spec.id,
             Outcome.FAILED,
@@ -159,7 +151,7 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
                 f"a call into the plugin hangs while checking {spec.method}"
             ),
         )
-    error = box["error"]
+    error = done.error
     if error is None:
         result = CheckResult(spec.id, Outcome.PASSED)
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import contextvars
+import json
 import os
 import select
 import signal
@@ -342,6 +343,7 @@ class HostPlugin:
         self.last_args_after: list[Any] = []
         self.last_violations: list[str] = []
         self.last_wall_ms: float = 0.0
+        self._validated: dict[str, dict[str, Any]] = {}
 
     @property
     def floe_host(self) -> PluginHost:
@@ -379,7 +381,15 @@ class HostPlugin:
         return value if isinstance(value, dict) else {}
 
     def floe_validate(self, model: type[MirrorBase], data: Any) -> Any:
-        reply = self._host.request({"op": "validate", "data": encode(data)}, "config_model")
+        encoded = encode(data)
+        key = json.dumps(encoded, sort_keys=True)
+        reply = self._validated.get(key)
+        if reply is None:
+            # The model's verdict on equal input is taken to be the same: checks
+            # re-validate the same configs many times, and each asks would cost a trip.
+            reply = self._host.request({"op": "validate", "data": encoded}, "config_model")
+            if len(self._validated) < 10_000:
+                self._validated[key] = reply
         if "rejected" in reply:
             raise rebuild_validation_error(model.__name__, reply["rejected"])
         if "raised" in reply:

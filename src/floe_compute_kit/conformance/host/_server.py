@@ -214,6 +214,9 @@ class _Host:
     def __init__(self) -> None:
         self.loaded: Any = None
         self.models: dict[str, Any] = {}
+        # One baseline for the host's life: after each call collect() restores the
+        # process to it, so the state before a call is the baseline (one scan a call).
+        self.baseline = _Effects()
 
     # --- requests -------------------------------------------------------------
     def load(self, spec: str) -> dict[str, Any]:
@@ -222,7 +225,7 @@ class _Host:
         from floe_compute_kit import models as kit_models  # noqa: PLC0415
         from floe_compute_kit.conformance._loader import LoadFailure, load_target  # noqa: PLC0415
 
-        effects = _Effects()
+        effects = self.baseline
         try:
             loaded = load_target(spec)
         except BaseException as exc:
@@ -278,7 +281,7 @@ class _Host:
         }
 
     def get(self, name: str) -> dict[str, Any]:
-        effects = _Effects()
+        effects = self.baseline
         start = time.perf_counter()
         try:
             value = getattr(self.loaded.instance, name)
@@ -297,7 +300,7 @@ class _Host:
             real_args = [self._arg(a) for a in args]
         except ValueError as exc:
             return {"rejected": _errors(exc)}
-        effects = _Effects()
+        effects = self.baseline
         violations: list[str] = []
         start = time.perf_counter()
         try:
