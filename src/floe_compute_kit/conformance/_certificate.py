@@ -1,8 +1,14 @@
 """The certificate: a JSON document a platform team can check without trusting the author.
 
-Built from a :class:`SuiteResult` plus provenance, validated against the schema
-shipped beside this module, and sealed with a sha256 over its canonical JSON
+Built from a :class:`SuiteResult` plus provenance as a typed
+:class:`~floe_compute_kit.conformance.certificate.Certificate` (whose model generates the
+shipped schema), scrubbed of secrets, and sealed with a sha256 over its canonical JSON
 (sorted keys, no whitespace, UTF-8) with the ``digest`` field left out.
+
+The digest proves only that nobody edited the file without resealing it. What a forger
+cannot reseal away is checked by :func:`consistency_errors` (the verdict follows from the
+recorded results) and :func:`catalogue_errors` (the recorded results are the catalogue's
+checks, each once, at its real level).
 """
 
 from __future__ import annotations
@@ -14,9 +20,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 from floe_compute_kit.conformance._check import RegisteredCheck
 from floe_compute_kit.conformance._results import CheckResult, CheckSpec, Level, Outcome
 from floe_compute_kit.conformance._waivers import Waiver
+from floe_compute_kit.conformance.certificate import (
+    CERTIFICATE_KIND,
+    SCHEMA_VERSION,
+    Certificate,
+    CheckRecord,
+    Scrubber,
+    parse_certificate,
+    validation_lines,
+)
 
 __all__ = [
     "CERTIFICATE_KIND",
@@ -24,6 +41,7 @@ __all__ = [
     "VOLATILE_FIELDS",
     "apply_waivers",
     "build_certificate",
+    "catalogue_errors",
     "catalogue_version",
     "certificate_digest",
     "consistency_errors",
@@ -33,9 +51,6 @@ __all__ = [
     "schema_errors",
     "underlying_outcome",
 ]
-
-SCHEMA_VERSION: Final = "1.0"
-CERTIFICATE_KIND: Final = "floe-compute-certificate"
 
 #: Outcomes that do not block a level: the plugin honours the clause, or does not claim it.
 _CLEAR = {Outcome.PASSED, Outcome.UNSUPPORTED}
@@ -123,8 +138,10 @@ def level_achieved(
     return achieved
 
 
-def underlying_outcome(check: Mapping[str, Any]) -> str:
+def underlying_outcome(check: Mapping[str, Any] | CheckRecord) -> str:
     """What the check itself returned, before any waiver."""
+    if isinstance(check, CheckRecord):
+        return check.underlying_outcome.value
     waiver = check.get("waiver")
     if check.get("outcome") == Outcome.WAIVED and isinstance(waiver, Mapping):
         return str(waiver["underlying_outcome"])
@@ -141,34 +158,117 @@ def _verdict(
     return level_achieved(outcomes, levels, requested)
 
 
-def consistency_errors(cert: Mapping[str, Any]) -> list[str]:
+def _as_model(cert: Mapping[str, Any] | Certificate) -> Certificate:
+    return cert if isinstance(cert, Certificate) else parse_certificate(dict(cert))
+
+
+def consistency_errors(cert: Mapping[str, Any] | Certificate) -> list[str]:
     """Where a (schema-valid) certificate's verdict or summary disagrees with its own checks.
 
     The digest proves a certificate was not edited after sealing; this proves the seal
     was put on a verdict the recorded results support.
     """
-    checks = cert["checks"]
-    run = cert["run"]
+    model = _as_model(cert)
+    checks = [c.model_dump(mode="json") for c in model.checks]
+    requested = model.run.requested_level
     achieved = _verdict(
-        checks,
-        Level(run["requested_level"]),
-        failed_run=bool(run.get("load_error") or cert["waiver_problems"]),
+        checks, requested, failed_run=bool(model.run.load_error or model.waiver_problems)
     )
     problems: list[str] = []
-    recorded = cert["level_achieved"]
+    recorded = model.level_achieved.value if model.level_achieved else None
     if recorded != (achieved.value if achieved else None):
         problems.append(
             f"level_achieved: recorded {recorded} but the recorded checks support "
             f"{achieved.value if achieved else None}"
         )
-    certified = achieved is not None and achieved.includes(Level(run["requested_level"]))
-    if cert["certified"] != certified:
-        problems.append(f"certified: recorded {cert['certified']} but the checks say {certified}")
-    if cert["summary"] != _summary(checks):
+    certified = achieved is not None and achieved.includes(requested)
+    if model.certified != certified:
+        problems.append(f"certified: recorded {model.certified} but the checks say {certified}")
+    if model.summary.model_dump(mode="json") != _summary(checks):
         problems.append("summary: the counts do not match the recorded checks")
-    for c in checks:
-        if (c["outcome"] == Outcome.WAIVED.value) != (c["waiver"] is not None):
-            problems.append(f"checks/{c['id']}: outcome {c['outcome']} with waiver {c['waiver']}")
+    for c in model.checks:
+        if (c.outcome is Outcome.WAIVED) != (c.waiver is not None):
+            problems.append(
+                f"checks/{c.id}: outcome {c.outcome.value} with waiver "
+                f"{'present' if c.waiver else 'absent'}"
+            )
+    return problems
+
+
+def catalogue_errors(
+    cert: Mapping[str, Any] | Certificate, catalogue: Sequence[RegisteredCheck]
+) -> list[str]:
+    """Where the recorded checks are not the catalogue's: what a resealed forgery breaks.
+
+    The certificate must name this catalogue (an unknown catalogue version cannot be
+    judged), and hold every check of its requested level exactly once, as the catalogue
+    states it (level, wording, method, requirements, capability). An "unsupported"
+    outcome is only possible for a check that needs a capability the plugin does not claim,
+    and such a check can only be "unsupported".
+    """
+    model = _as_model(cert)
+    own = catalogue_version(catalogue)
+    if model.kit.catalogue_version != own or model.kit.catalogue_size != len(catalogue):
+        return [
+            f"kit.catalogue_version: {model.kit.catalogue_version} "
+            f"({model.kit.catalogue_size} checks) is not this kit's catalogue ({own}, "
+            f"{len(catalogue)} checks); verify it with the kit version that issued it "
+            f"(floe-compute-kit {model.kit.version})"
+        ]
+    specs = {reg.spec.id: reg.spec for reg in catalogue}
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    claimed = set(model.plugin.capabilities)
+    for record in model.checks:
+        seen[record.id] = seen.get(record.id, 0) + 1
+        spec = specs.get(record.id)
+        if spec is None:
+            problems.append(f"checks/{record.id}: no such check in the catalogue")
+            continue
+        stated = spec_json(spec)
+        for field in ("level", "method", "wording", "requirements", "capability"):
+            value = getattr(record, field)
+            value = value.value if isinstance(value, Level) else value
+            if value != stated[field]:
+                problems.append(
+                    f"checks/{record.id}/{field}: recorded {value!r}, but the catalogue "
+                    f"says {stated[field]!r}"
+                )
+        needs = spec.capability
+        if record.underlying_outcome is Outcome.UNSUPPORTED and needs is None:
+            problems.append(f"checks/{record.id}: recorded unsupported, but it needs no capability")
+        if needs is not None and needs not in claimed and record.outcome is not Outcome.UNSUPPORTED:
+            problems.append(
+                f"checks/{record.id}: recorded {record.outcome.value}, but the plugin does not "
+                f"claim {needs!r}, so it can only be unsupported"
+            )
+    problems += [
+        f"checks/{cid}: recorded {count} times; each check appears once"
+        for cid, count in seen.items()
+        if count > 1
+    ]
+    if model.run.load_error is None:
+        requested = model.run.requested_level
+        missing = [
+            reg.spec.id
+            for reg in catalogue
+            if requested.includes(reg.spec.level) and reg.spec.id not in seen
+        ]
+        if missing:
+            problems.append(
+                f"checks: {len(missing)} check(s) of the {requested.value} level are missing "
+                f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); a "
+                "certificate holds every check of its level"
+            )
+        extra = [
+            record.id
+            for record in model.checks
+            if record.id in specs and not requested.includes(specs[record.id].level)
+        ]
+        if extra:
+            problems.append(
+                f"checks: {', '.join(extra[:5])} are above the requested level {requested.value}"
+            )
     return problems
 
 
@@ -211,6 +311,22 @@ def _worse(a: str, b: str) -> str:
     return a if _SEVERITY[a] >= _SEVERITY[b] else b
 
 
+def _check_json(
+    spec: CheckSpec, result: CheckResult, waiver: dict[str, Any] | None, scrub: Scrubber
+) -> dict[str, Any]:
+    return {
+        **spec_json(spec),
+        "outcome": result.outcome.value,
+        "duration_s": round(float(result.duration_s), 4),
+        "message": scrub.text(result.message),
+        "traceback": None if result.traceback is None else scrub.text(result.traceback),
+        "example": scrub.data(_json_safe(result.example)),
+        "seed": result.seed,
+        "details": scrub.data(_json_safe(result.details)),
+        "waiver": waiver,
+    }
+
+
 def build_certificate(
     *,
     kit_version: str,
@@ -225,56 +341,63 @@ def build_certificate(
     requested: Level,
     load_error: str | None = None,
     created_at: dt.datetime | None = None,
+    secrets: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The sealed certificate for one run (results already in catalogue order)."""
+    """The sealed certificate for one run (results already in catalogue order).
+
+    Every text a plugin could have written (messages, tracebacks, examples, details, the
+    load error) is scrubbed of ``secrets`` (values the runner knows are secret) and of
+    credential-shaped text before anything is stored. Raises ValidationError (a kit bug)
+    when the result is not a valid :class:`Certificate`.
+    """
+    scrub = Scrubber(secrets)
     waived_results, applied = apply_waivers(results, waivers)
     specs = {c.spec.id: c.spec for c in catalogue}
-    checks: list[dict[str, Any]] = []
-    for r in waived_results:
-        spec = specs.get(r.check_id) or CheckSpec(
-            r.check_id, "plugin", (), "The plugin MUST load.", Level.CORE, None
+    checks = [
+        _check_json(
+            specs.get(r.check_id)
+            or CheckSpec(r.check_id, "plugin", (), "The plugin MUST load.", Level.CORE, None),
+            r,
+            applied.get(r.check_id),
+            scrub,
         )
-        checks.append(
-            {
-                **spec_json(spec),
-                "outcome": r.outcome.value,
-                "duration_s": round(float(r.duration_s), 4),
-                "message": r.message,
-                "traceback": r.traceback,
-                "example": _json_safe(r.example),
-                "seed": r.seed,
-                "details": _json_safe(r.details),
-                "waiver": applied.get(r.check_id),
-            }
-        )
+        for r in waived_results
+    ]
     achieved = _verdict(checks, requested, failed_run=bool(load_error or waiver_problems))
-    cert: dict[str, Any] = {
-        "kind": CERTIFICATE_KIND,
-        "schema_version": SCHEMA_VERSION,
-        "created_at": (created_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-        "kit": {
-            "name": "floe-compute-kit",
-            "version": kit_version,
-            "catalogue_version": catalogue_version(catalogue),
-            "catalogue_size": len(catalogue),
-        },
-        "plugin": dict(plugin),
-        "distribution": None if distribution is None else dict(distribution),
-        "environment": dict(environment),
-        "run": {**run, "requested_level": requested.value, "load_error": load_error},
-        "waivers": [{**w.to_json(), "applied": w.check in applied} for w in waivers],
-        "waiver_problems": list(waiver_problems),
-        "checks": checks,
-        "summary": _summary(checks),
-        "level_achieved": achieved.value if achieved else None,
-        "certified": achieved is not None and achieved.includes(requested),
-    }
-    cert = _json_safe(cert)
-    cert["digest"] = certificate_digest(cert)
-    return cert
+    body: dict[str, Any] = _json_safe(
+        {
+            "kind": CERTIFICATE_KIND,
+            "schema_version": SCHEMA_VERSION,
+            "created_at": (created_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+            "kit": {
+                "name": "floe-compute-kit",
+                "version": kit_version,
+                "catalogue_version": catalogue_version(catalogue),
+                "catalogue_size": len(catalogue),
+            },
+            "plugin": dict(plugin),
+            "distribution": None if distribution is None else dict(distribution),
+            "environment": dict(environment),
+            "run": {
+                **run,
+                "requested_level": requested.value,
+                "load_error": None if load_error is None else scrub.text(load_error),
+            },
+            "waivers": [{**w.to_json(), "applied": w.check in applied} for w in waivers],
+            "waiver_problems": [scrub.text(p) for p in waiver_problems],
+            "checks": checks,
+            "summary": _summary(checks),
+            "level_achieved": achieved.value if achieved else None,
+            "certified": achieved is not None and achieved.includes(requested),
+        }
+    )
+    body["digest"] = certificate_digest(body)
+    # Through the model: what the kit writes is, by construction, what the schema says.
+    return parse_certificate(body).to_json()
 
 
 def load_schema() -> dict[str, Any]:
+    """The JSON Schema shipped beside this module (generated from the model)."""
     text = (
         resources.files("floe_compute_kit.conformance")
         .joinpath("certificate.schema.json")
@@ -285,12 +408,15 @@ def load_schema() -> dict[str, Any]:
 
 
 def schema_errors(cert: object) -> list[str]:
-    """Every way ``cert`` breaks the shipped schema, as ``path: message`` lines."""
-    import jsonschema  # noqa: PLC0415 - costs ~0.1 s; only certify and verify need it
-
-    validator = jsonschema.Draft202012Validator(load_schema())
-    errors = sorted(validator.iter_errors(cert), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+    """Every way ``cert`` breaks the certificate model (and so the shipped schema), as
+    ``path: message`` lines."""
+    if not isinstance(cert, Mapping):
+        return [f"(root): a certificate is a JSON object, not {type(cert).__name__}"]
+    try:
+        parse_certificate(dict(cert))
+    except ValidationError as exc:
+        return validation_lines(exc)
+    return []
 
 
 def _drop(data: Any, path: Sequence[str]) -> None:
