@@ -178,7 +178,9 @@ def write_certificate(
             out, f"cannot create the folder: {exc.strerror}", fix="choose a writable --out"
         ) from None
     for path, text in rendered:
-        write_atomic(path, text)
+        # No lock file: the rename is atomic on its own, and a .lock beside each output
+        # would be published with the certificate (two runs into one folder: last one wins).
+        write_atomic(path, text, lock=False)
     return [path for path, _ in rendered]
 
 

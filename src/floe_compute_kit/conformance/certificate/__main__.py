@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if current != wanted:
-        write_atomic(SCHEMA_FILE, wanted)
+        write_atomic(SCHEMA_FILE, wanted, lock=False)  # a lock file would land in src/
         print(f"wrote {SCHEMA_FILE}")
     return 0
 
