@@ -15,6 +15,17 @@ from floe_compute_kit.conformance._results import Outcome
 pytestmark = pytest.mark.requirement("FR-031")
 
 
+def _assigned(tree: ast.Module) -> dict[str, object]:
+    """NAME = <literal> assignments at the top of a script."""
+    return {
+        t.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name) and isinstance(node.value, ast.Constant | ast.Dict)
+    }
+
+
 @pytest.fixture
 def cert_file(tmp_path: Path) -> Path:
     path = tmp_path / "certificate.json"
@@ -27,14 +38,7 @@ def test_prints_a_python_snippet_for_a_failed_check(
 ) -> None:
     assert main(["replay", str(cert_file), "--check", "profile.threads"]) == 0
     snippet = capsys.readouterr().out
-    tree = ast.parse(snippet)  # valid Python
-    assigned = {
-        t.id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for t in node.targets
-        if isinstance(t, ast.Name) and isinstance(node.value, ast.Constant | ast.Dict)
-    }
+    assigned = _assigned(ast.parse(snippet))  # valid Python
     assert assigned["PLUGIN"] == "demo_plugin:Demo"
     assert assigned["CHECK"] == "profile.threads"
     assert assigned["EXAMPLE"]["threads"] == 4
@@ -103,14 +107,7 @@ def test_code_in_certificate_fields_never_becomes_code_in_the_snippet(
     benign = ast.parse(replay_snippet(plain, "profile.threads"))
     assert _shape(tree) == _shape(benign)
     assert not any(isinstance(n, ast.Import) and n.names[0].name == "os" for n in ast.walk(tree))
-    # The values come back intact, as literals.
-    assigned = {
-        t.id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for t in node.targets
-        if isinstance(t, ast.Name) and isinstance(node.value, ast.Constant | ast.Dict)
-    }
+    assigned = _assigned(tree)  # the values come back intact, as literals
     assert assigned["PLUGIN"] == "demo_plugin:Demo" + HOSTILE
     assert assigned["EXAMPLE"] == {"plugin": HOSTILE, HOSTILE: [HOSTILE]}
     compile(snippet, "replay.py", "exec")

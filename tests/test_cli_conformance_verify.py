@@ -22,6 +22,7 @@ from floe_compute_kit.conformance._results import Outcome
 pytestmark = pytest.mark.requirement("FR-030")
 
 Cert = dict[str, Any]
+CLI = ("python", "-m", "floe_compute_kit.cli.conformance")
 
 
 def _write(tmp_path: Path, cert: Cert, name: str = "certificate.json") -> Path:
@@ -46,9 +47,12 @@ def _claim_certified(cert: Cert) -> Cert:
 
 
 def _summary_of(cert: Cert) -> Cert:
+    # What a careful forger does: recompute the summary from the edited checks.
     from floe_compute_kit.conformance._certificate import _summary
+    from floe_compute_kit.conformance.certificate import CheckRecord
 
-    cert["summary"] = _summary(cert["checks"])
+    records = [CheckRecord.model_validate(c) for c in cert["checks"]]
+    cert["summary"] = _summary(records).model_dump(mode="json")
     return cert
 
 
@@ -228,3 +232,37 @@ def test_rerun_without_a_terminal_or_yes_refuses_to_import_the_plugin(
     err = capsys.readouterr().err
     assert "--rerun imports and runs the plugin os:system" in err
     assert "pass --yes if you trust this certificate" in err
+
+
+def test_rerun_asks_on_a_terminal_and_a_no_imports_nothing(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    marker = tmp_path / "imported"
+    (tmp_path / "floe_cert_marker.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Plugin: ...\n"
+    )
+    cert = build_real()
+    cert["plugin"]["spec"] = "floe_cert_marker:Plugin"
+    path = _write(tmp_path, _reseal(cert))
+    master, slave = pty.openpty()  # a terminal, so verify asks
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, *CLI[1:], "verify", str(path), "--rerun"],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        )
+        os.write(master, b"n\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 2, out + err
+    assert "--rerun will import and run floe_cert_marker:Plugin" in out
+    assert "Run it? [y/N]" in out
+    assert not marker.exists()

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from floe_compute_kit.conformance.certificate import parse_certificate
 from floe_compute_kit.conformance.certificate._escape import one_line
 from floe_compute_kit.conformance.report import (
     failing_check_ids,
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     failing = failing_check_ids(cert)
     wanted = one_line(repr(args.check), 200)
     if args.check not in failing:
-        known = {c["id"] for c in cert["checks"]}
+        known = {c.id for c in parse_certificate(cert).checks}
         why = "did not fail" if args.check in known else "is not in this certificate"
         print(
             f"error: --check {wanted} {why}; failing checks: "

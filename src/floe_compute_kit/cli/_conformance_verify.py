@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from floe_compute_kit.cli._progress import suite_progress
-from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance.certificate import parse_certificate
 from floe_compute_kit.conformance.certificate._escape import one_line
 from floe_compute_kit.conformance.report import (
     read_certificate,
@@ -61,8 +61,10 @@ def _confirmed(spec: str, yes: bool) -> bool:
         end="",
         flush=True,
     )
-    answer = sys.stdin.readline().strip().lower()
-    return answer in {"y", "yes"}
+    if sys.stdin.readline().strip().lower() in {"y", "yes"}:
+        return True
+    print("not re-run: not confirmed", file=sys.stderr)
+    return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,27 +79,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"INVALID {one_line(problem)}")
     if problems:
         return 1
-    plugin = cert["plugin"]
+    model = parse_certificate(cert)
+    achieved = model.level_achieved.value if model.level_achieved else "none"
     print(
-        f"OK {shown}: digest, schema {one_line(cert['schema_version'])}, catalogue and verdict "
-        f"valid; {one_line(plugin['name'], 80)} {one_line(plugin['version'], 40)} level achieved "
-        f"{cert['level_achieved'] or 'none'} of {cert['run']['requested_level']} "
-        f"({'certified' if cert['certified'] else 'not certified'})"
+        f"OK {shown}: digest, schema {one_line(model.schema_version)}, catalogue and verdict "
+        f"valid; {one_line(model.plugin.name, 80)} {one_line(model.plugin.version, 40)} level "
+        f"achieved {achieved} of {model.run.requested_level.value} "
+        f"({'certified' if model.certified else 'not certified'})"
     )
     if not args.rerun:
         return 0
-    if not _confirmed(cert["plugin"]["spec"], args.yes):
+    if not _confirmed(model.plugin.spec, args.yes):
         return 2
     # The runner imports every check module: only when re-running.
     from floe_compute_kit.conformance.runner import select_checks  # noqa: PLC0415
 
-    total = len(select_checks(Level(cert["run"]["requested_level"])))
-    with suite_progress(f"re-running {one_line(cert['plugin']['spec'], 80)}", total) as advance:
+    total = len(select_checks(model.run.requested_level))
+    with suite_progress(f"re-running {one_line(model.plugin.spec, 80)}", total) as advance:
         _, diffs = rerun_differences(cert, on_result=advance)
     for diff in diffs:
         print(f"DIFFERENT {one_line(diff)}")
     if diffs:
-        print(f"rerun with seed {cert['run']['seed']}: {len(diffs)} difference(s)")
+        print(f"rerun with seed {model.run.seed}: {len(diffs)} difference(s)")
         return 1
-    print(f"rerun with seed {cert['run']['seed']}: same results")
+    print(f"rerun with seed {model.run.seed}: same results")
     return 0

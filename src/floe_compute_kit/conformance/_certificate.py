@@ -30,7 +30,16 @@ from floe_compute_kit.conformance.certificate import (
     SCHEMA_VERSION,
     Certificate,
     CheckRecord,
+    Counts,
+    Distribution,
+    Environment,
+    KitInfo,
+    PluginInfo,
+    RequirementStatus,
+    RunInfo,
     Scrubber,
+    Summary,
+    WaiverRecord,
     parse_certificate,
     validation_lines,
 )
@@ -148,13 +157,11 @@ def underlying_outcome(check: Mapping[str, Any] | CheckRecord) -> str:
     return str(check.get("outcome"))
 
 
-def _verdict(
-    checks: Sequence[Mapping[str, Any]], requested: Level, *, failed_run: bool
-) -> Level | None:
+def _verdict(checks: Sequence[CheckRecord], requested: Level, *, failed_run: bool) -> Level | None:
     if failed_run:
         return None
-    outcomes = {c["id"]: Outcome(c["outcome"]) for c in checks}
-    levels = {c["id"]: Level(c["level"]) for c in checks}
+    outcomes = {c.id: c.outcome for c in checks}
+    levels = {c.id: c.level for c in checks}
     return level_achieved(outcomes, levels, requested)
 
 
@@ -169,10 +176,9 @@ def consistency_errors(cert: Mapping[str, Any] | Certificate) -> list[str]:
     was put on a verdict the recorded results support.
     """
     model = _as_model(cert)
-    checks = [c.model_dump(mode="json") for c in model.checks]
     requested = model.run.requested_level
     achieved = _verdict(
-        checks, requested, failed_run=bool(model.run.load_error or model.waiver_problems)
+        model.checks, requested, failed_run=bool(model.run.load_error or model.waiver_problems)
     )
     problems: list[str] = []
     recorded = model.level_achieved.value if model.level_achieved else None
@@ -184,7 +190,7 @@ def consistency_errors(cert: Mapping[str, Any] | Certificate) -> list[str]:
     certified = achieved is not None and achieved.includes(requested)
     if model.certified != certified:
         problems.append(f"certified: recorded {model.certified} but the checks say {certified}")
-    if model.summary.model_dump(mode="json") != _summary(checks):
+    if model.summary != _summary(model.checks):
         problems.append("summary: the counts do not match the recorded checks")
     for c in model.checks:
         if (c.outcome is Outcome.WAIVED) != (c.waiver is not None):
@@ -272,25 +278,27 @@ def catalogue_errors(
     return problems
 
 
-def _summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _summary(checks: Sequence[CheckRecord]) -> Summary:
     counts = {o.value: 0 for o in Outcome}
     by_method: dict[str, dict[str, int]] = {}
-    by_requirement: dict[str, dict[str, Any]] = {}
+    by_requirement: dict[str, tuple[list[str], str]] = {}
     for c in checks:
-        outcome = c["outcome"]
+        outcome = c.outcome.value
         counts[outcome] += 1
-        row = by_method.setdefault(c["method"], {o.value: 0 for o in Outcome})
+        row = by_method.setdefault(c.method, {o.value: 0 for o in Outcome})
         row[outcome] += 1
-        for req in c["requirements"]:
-            entry = by_requirement.setdefault(req, {"checks": [], "status": outcome})
-            entry["checks"].append(c["id"])
-            entry["status"] = _worse(entry["status"], outcome)
-    return {
-        "total": len(checks),
-        "counts": counts,
-        "by_method": dict(sorted(by_method.items())),
-        "by_requirement": dict(sorted(by_requirement.items())),
-    }
+        for req in c.requirements:
+            ids, status = by_requirement.get(req, ([], outcome))
+            by_requirement[req] = ([*ids, c.id], _worse(status, outcome))
+    return Summary(
+        total=len(checks),
+        counts=Counts(**counts),
+        by_method={m: Counts(**row) for m, row in sorted(by_method.items())},
+        by_requirement={
+            req: RequirementStatus(checks=ids, status=Outcome(status))
+            for req, (ids, status) in sorted(by_requirement.items())
+        },
+    )
 
 
 _SEVERITY = {
@@ -311,20 +319,22 @@ def _worse(a: str, b: str) -> str:
     return a if _SEVERITY[a] >= _SEVERITY[b] else b
 
 
-def _check_json(
+def _record(
     spec: CheckSpec, result: CheckResult, waiver: dict[str, Any] | None, scrub: Scrubber
-) -> dict[str, Any]:
-    return {
-        **spec_json(spec),
-        "outcome": result.outcome.value,
-        "duration_s": round(float(result.duration_s), 4),
-        "message": scrub.text(result.message),
-        "traceback": None if result.traceback is None else scrub.text(result.traceback),
-        "example": scrub.data(_json_safe(result.example)),
-        "seed": result.seed,
-        "details": scrub.data(_json_safe(result.details)),
-        "waiver": waiver,
-    }
+) -> CheckRecord:
+    return CheckRecord.model_validate(
+        {
+            **spec_json(spec),
+            "outcome": result.outcome.value,
+            "duration_s": round(float(result.duration_s), 4),
+            "message": scrub.text(result.message),
+            "traceback": None if result.traceback is None else scrub.text(result.traceback),
+            "example": scrub.data(_json_safe(result.example)),
+            "seed": result.seed,
+            "details": scrub.data(_json_safe(result.details)),
+            "waiver": _json_safe(waiver),
+        }
+    )
 
 
 def build_certificate(
@@ -343,18 +353,18 @@ def build_certificate(
     created_at: dt.datetime | None = None,
     secrets: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The sealed certificate for one run (results already in catalogue order).
+    """The sealed certificate for one run (results already in catalogue order), as JSON.
 
     Every text a plugin could have written (messages, tracebacks, examples, details, the
     load error) is scrubbed of ``secrets`` (values the runner knows are secret) and of
     credential-shaped text before anything is stored. Raises ValidationError (a kit bug)
-    when the result is not a valid :class:`Certificate`.
+    when the parts do not make a valid :class:`Certificate`.
     """
     scrub = Scrubber(secrets)
     waived_results, applied = apply_waivers(results, waivers)
     specs = {c.spec.id: c.spec for c in catalogue}
     checks = [
-        _check_json(
+        _record(
             specs.get(r.check_id)
             or CheckSpec(r.check_id, "plugin", (), "The plugin MUST load.", Level.CORE, None),
             r,
@@ -364,36 +374,44 @@ def build_certificate(
         for r in waived_results
     ]
     achieved = _verdict(checks, requested, failed_run=bool(load_error or waiver_problems))
-    body: dict[str, Any] = _json_safe(
-        {
-            "kind": CERTIFICATE_KIND,
-            "schema_version": SCHEMA_VERSION,
-            "created_at": (created_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-            "kit": {
-                "name": "floe-compute-kit",
-                "version": kit_version,
-                "catalogue_version": catalogue_version(catalogue),
-                "catalogue_size": len(catalogue),
-            },
-            "plugin": dict(plugin),
-            "distribution": None if distribution is None else dict(distribution),
-            "environment": dict(environment),
-            "run": {
-                **run,
-                "requested_level": requested.value,
-                "load_error": None if load_error is None else scrub.text(load_error),
-            },
-            "waivers": [{**w.to_json(), "applied": w.check in applied} for w in waivers],
-            "waiver_problems": [scrub.text(p) for p in waiver_problems],
-            "checks": checks,
-            "summary": _summary(checks),
-            "level_achieved": achieved.value if achieved else None,
-            "certified": achieved is not None and achieved.includes(requested),
-        }
+    unsealed = Certificate(
+        kind=CERTIFICATE_KIND,
+        schema_version=SCHEMA_VERSION,
+        created_at=(created_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        kit=KitInfo(
+            name="floe-compute-kit",
+            version=kit_version,
+            catalogue_version=catalogue_version(catalogue),
+            catalogue_size=len(catalogue),
+        ),
+        plugin=PluginInfo.model_validate(_json_safe(dict(plugin))),
+        distribution=None
+        if distribution is None
+        else Distribution.model_validate(_json_safe(dict(distribution))),
+        environment=Environment.model_validate(_json_safe(dict(environment))),
+        run=RunInfo.model_validate(
+            _json_safe(
+                {
+                    **run,
+                    "requested_level": requested.value,
+                    "load_error": None if load_error is None else scrub.text(load_error),
+                }
+            )
+        ),
+        waivers=[
+            WaiverRecord.model_validate({**w.to_json(), "applied": w.check in applied})
+            for w in waivers
+        ],
+        waiver_problems=[scrub.text(p) for p in waiver_problems],
+        checks=checks,
+        summary=_summary(checks),
+        level_achieved=achieved,
+        certified=achieved is not None and achieved.includes(requested),
+        digest="sha256:" + "0" * 64,
     )
+    body = unsealed.to_json()
     body["digest"] = certificate_digest(body)
-    # Through the model: what the kit writes is, by construction, what the schema says.
-    return parse_certificate(body).to_json()
+    return body
 
 
 def load_schema() -> dict[str, Any]:

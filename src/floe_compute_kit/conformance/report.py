@@ -29,7 +29,6 @@ from floe_compute_kit.conformance._certificate import (
     certificate_digest,
     consistency_errors,
     schema_errors,
-    underlying_outcome,
 )
 from floe_compute_kit.conformance._loader import LoadFailure, load_target
 from floe_compute_kit.conformance._provenance import distribution_info, environment_info
@@ -37,6 +36,7 @@ from floe_compute_kit.conformance._render import render_html, render_junit, rend
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome
 from floe_compute_kit.conformance._waivers import Waiver, waiver_problems
 from floe_compute_kit.conformance.certificate import (
+    Certificate,
     parse_certificate,
     read_certificate_json,
     validation_lines,
@@ -236,66 +236,68 @@ def rerun_differences(
     """Re-run the recorded plugin with the recorded seed and settings; list what changed.
 
     Waivers are re-applied as recorded (expiry is not re-judged: the question is whether
-    the plugin still behaves as certified).
+    the plugin still behaves as certified). This imports the plugin ``plugin.spec`` names:
+    the CLI asks before it calls this for a certificate from someone else.
     """
-    run = cert["run"]
-    waivers = [Waiver.from_json(w) for w in cert.get("waivers", [])]
+    old = parse_certificate(cert)
+    run = old.run
+    waivers = [Waiver.from_json(w.model_dump()) for w in old.waivers]
     fresh = certify(
-        cert["plugin"]["spec"],
-        level=Level(run["requested_level"]),
-        seed=int(run["seed"]),
-        max_examples=int(run["max_examples"]),
-        budget_s=float(run["budget_s"]),
+        old.plugin.spec,
+        level=run.requested_level,
+        seed=run.seed,
+        max_examples=run.max_examples,
+        budget_s=run.budget_s,
         waivers=waivers,
         workdir=workdir,
         on_result=on_result,
         today=min((w.expires for w in waivers), default=None),
     )
-    diffs: list[str] = []
-    for key, label in [
-        (("plugin", "version"), "plugin version"),
-        (("plugin", "floe_api_version"), "floe_api_version"),
-        (("kit", "version"), "kit version"),
-        (("kit", "catalogue_version"), "catalogue version"),
-        (("distribution", "files_sha256"), "plugin files sha256"),
-    ]:
-        old = _get(cert, key)
-        new = _get(fresh, key)
-        if old != new:
-            diffs.append(f"{label}: {old} -> {new}")
-    old_checks = {c["id"]: c for c in cert["checks"]}
-    new_checks = {c["id"]: c for c in fresh["checks"]}
+    new = parse_certificate(fresh)
+    diffs = [
+        f"{label}: {was} -> {now}"
+        for label, was, now in [
+            ("plugin version", old.plugin.version, new.plugin.version),
+            ("floe_api_version", old.plugin.floe_api_version, new.plugin.floe_api_version),
+            ("kit version", old.kit.version, new.kit.version),
+            ("catalogue version", old.kit.catalogue_version, new.kit.catalogue_version),
+            ("plugin files sha256", _files_sha(old), _files_sha(new)),
+        ]
+        if was != now
+    ]
+    old_checks = {c.id: c for c in old.checks}
+    new_checks = {c.id: c for c in new.checks}
     for cid in sorted(old_checks.keys() | new_checks.keys()):
-        if cid not in new_checks:
-            diffs.append(f"{cid}: recorded {underlying_outcome(old_checks[cid])}, not run now")
-        elif cid not in old_checks:
-            diffs.append(f"{cid}: not recorded, {underlying_outcome(new_checks[cid])} now")
-        else:
-            old_o = underlying_outcome(old_checks[cid])
-            new_o = underlying_outcome(new_checks[cid])
-            if old_o != new_o:
-                diffs.append(
-                    f"{cid}: recorded {old_o}, {new_o} now"
-                    + (
-                        f" ({_one_line(new_checks[cid]['message'])})"
-                        if new_checks[cid]["message"]
-                        else ""
-                    )
-                )
-            elif old_checks[cid]["example"] != new_checks[cid]["example"]:
-                diffs.append(f"{cid}: same outcome, different shrunk example")
-    if cert.get("level_achieved") != fresh.get("level_achieved"):
+        was_check, now_check = old_checks.get(cid), new_checks.get(cid)
+        if was_check is None or now_check is None:
+            only = was_check or now_check
+            outcome = only.underlying_outcome.value if only is not None else "?"
+            diffs.append(
+                f"{cid}: recorded {outcome}, not run now"
+                if now_check is None
+                else f"{cid}: not recorded, {outcome} now"
+            )
+        elif was_check.underlying_outcome != now_check.underlying_outcome:
+            why = f" ({_one_line(now_check.message)})" if now_check.message else ""
+            diffs.append(
+                f"{cid}: recorded {was_check.underlying_outcome.value}, "
+                f"{now_check.underlying_outcome.value} now{why}"
+            )
+        elif was_check.example != now_check.example:
+            diffs.append(f"{cid}: same outcome, different shrunk example")
+    if old.level_achieved != new.level_achieved:
         diffs.append(
-            f"level achieved: {cert.get('level_achieved')} -> {fresh.get('level_achieved')}"
+            f"level achieved: {_level(old.level_achieved)} -> {_level(new.level_achieved)}"
         )
     return fresh, diffs
 
 
-def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = data
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
+def _files_sha(cert: Certificate) -> str | None:
+    return cert.distribution.files_sha256 if cert.distribution is not None else None
+
+
+def _level(level: Level | None) -> str | None:
+    return level.value if level is not None else None
 
 
 def replay_snippet(cert: dict[str, Any], check_id: str, cert_file: str = "certificate.json") -> str:
@@ -374,8 +376,9 @@ def _one_line(text: str, limit: int = 200) -> str:
 
 
 def failing_check_ids(cert: dict[str, Any]) -> list[str]:
+    """The checks that failed or errored (waived ones included: the failure is still there)."""
     return [
-        c["id"]
-        for c in cert["checks"]
-        if underlying_outcome(c) in {Outcome.FAILED.value, Outcome.ERROR.value}
+        c.id
+        for c in parse_certificate(cert).checks
+        if c.underlying_outcome in {Outcome.FAILED, Outcome.ERROR}
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from floe_compute_kit.conformance._results import Level, Outcome
 
@@ -52,8 +52,26 @@ NonEmptyName = Annotated[str, Field(min_length=1, max_length=_NAME)]
 Version = Annotated[str | None, Field(max_length=_NAME)]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Sha256Tagged = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+
+
+def _parses_as(parse: Any) -> Any:
+    # Keep the text (the digest is over it), but only if it means what it claims.
+    def check(value: str) -> str:
+        parse(value)
+        return value
+
+    return AfterValidator(check)
+
+
 IsoDate = Annotated[
-    str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"})
+    str,
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"}),
+    _parses_as(dt.date.fromisoformat),
+]
+Timestamp = Annotated[
+    str,
+    Field(max_length=64, json_schema_extra={"format": "date-time"}),
+    _parses_as(dt.datetime.fromisoformat),
 ]
 CheckId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.<>-]+$")]
 RequirementId = Annotated[str, Field(pattern=r"^[A-Z]+-?[0-9]+$", max_length=50)]
@@ -88,12 +106,6 @@ class _WaiverFields(_Model):
     reason: Annotated[str, Field(min_length=1, max_length=_TEXT)]
     expires: IsoDate
     link: NonEmptyName
-
-    @field_validator("expires")
-    @classmethod
-    def _a_real_date(cls, value: str) -> str:
-        dt.date.fromisoformat(value)
-        return value
 
 
 class WaiverRecord(_WaiverFields):
@@ -210,7 +222,7 @@ class Certificate(_Model):
 
     kind: Literal["floe-compute-certificate"]
     schema_version: Annotated[str, Field(pattern=r"^1\.[0-9]+$")]
-    created_at: Annotated[str, Field(max_length=64, json_schema_extra={"format": "date-time"})]
+    created_at: Timestamp
     kit: KitInfo
     plugin: PluginInfo
     distribution: Distribution | None
@@ -223,12 +235,6 @@ class Certificate(_Model):
     level_achieved: LevelValue | None
     certified: bool
     digest: Sha256Tagged
-
-    @field_validator("created_at")
-    @classmethod
-    def _a_timestamp(cls, value: str) -> str:
-        dt.datetime.fromisoformat(value)
-        return value
 
     def check(self, check_id: str) -> CheckRecord:
         """The recorded check ``check_id``; KeyError when the certificate has none."""
