@@ -181,3 +181,21 @@ def test_junit_is_valid_xml_whatever_the_plugin_printed() -> None:
     assert "CERTIFIED" in (failure.text or "")  # shown as text, harmlessly
     assert "\x1b" not in junit
     assert "\x00" not in junit
+
+
+def test_a_value_seen_as_a_credential_once_is_masked_everywhere() -> None:
+    r = results(profile_threads=Outcome.FAILED)
+    for item in r:
+        if item.outcome is Outcome.FAILED:
+            item.message = "login failed for password=Tr0ub4dor"
+            item.traceback = "Traceback ...\nValueError: Tr0ub4dor"  # bare: no key beside it
+            item.details = {"raw": "Tr0ub4dor"}
+    cert = build(results=r)
+    for fmt, rendered in _outputs(cert).items():
+        assert "Tr0ub4dor" not in rendered, fmt
+
+
+def test_ordinary_text_near_secret_words_is_left_alone() -> None:
+    scrub = Scrubber()
+    for text in ["passed: reading x", "max_tokens=4096", "the password field is required"]:
+        assert scrub.text(text) == text

@@ -30,6 +30,11 @@ from floe_compute_kit.conformance.certificate import (
     SCHEMA_VERSION,
     Certificate,
     CheckRecord,
+    Scrubber,
+    parse_certificate,
+    validation_lines,
+)
+from floe_compute_kit.conformance.certificate._model import (
     Counts,
     Distribution,
     Environment,
@@ -37,11 +42,8 @@ from floe_compute_kit.conformance.certificate import (
     PluginInfo,
     RequirementStatus,
     RunInfo,
-    Scrubber,
     Summary,
     WaiverRecord,
-    parse_certificate,
-    validation_lines,
 )
 
 __all__ = [
@@ -319,6 +321,25 @@ def _worse(a: str, b: str) -> str:
     return a if _SEVERITY[a] >= _SEVERITY[b] else b
 
 
+def _texts(results: Sequence[CheckResult], load_error: str | None) -> list[str]:
+    """Every text a plugin could have written into the results, to learn secrets from."""
+    texts = [load_error or ""]
+    for r in results:
+        texts += [r.message, r.traceback or ""]
+        texts += _strings(_json_safe(r.example)) + _strings(_json_safe(r.details))
+    return texts
+
+
+def _strings(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for k, v in data.items() for s in [k, *_strings(v)]]
+    if isinstance(data, list):
+        return [s for v in data for s in _strings(v)]
+    return []
+
+
 def _record(
     spec: CheckSpec, result: CheckResult, waiver: dict[str, Any] | None, scrub: Scrubber
 ) -> CheckRecord:
@@ -360,7 +381,7 @@ def build_certificate(
     credential-shaped text before anything is stored. Raises ValidationError (a kit bug)
     when the parts do not make a valid :class:`Certificate`.
     """
-    scrub = Scrubber(secrets)
+    scrub = Scrubber.learning_from(_texts(results, load_error), secrets)
     waived_results, applied = apply_waivers(results, waivers)
     specs = {c.spec.id: c.spec for c in catalogue}
     checks = [

@@ -1,5 +1,8 @@
 """The certificate: its typed model (which generates the shipped schema), a bounded reader,
-the secret scrubbing applied when it is built and the escaping applied when it is shown."""
+the secret scrubbing applied when it is built and the escaping applied when it is shown.
+
+The parts of the model (``KitInfo``, ``RunInfo``, ``Summary``...) live in ``_model``; a
+reader needs only :class:`Certificate` and what hangs off it."""
 
 from __future__ import annotations
 
@@ -7,19 +10,8 @@ from floe_compute_kit.conformance.certificate._model import (
     CERTIFICATE_KIND,
     SCHEMA_ID,
     SCHEMA_VERSION,
-    AppliedWaiver,
     Certificate,
     CheckRecord,
-    Counts,
-    Distribution,
-    Environment,
-    FileHash,
-    KitInfo,
-    PluginInfo,
-    RequirementStatus,
-    RunInfo,
-    Summary,
-    WaiverRecord,
     json_schema,
 )
 from floe_compute_kit.conformance.certificate._read import (
@@ -38,20 +30,9 @@ __all__ = [
     "MAX_DEPTH",
     "SCHEMA_ID",
     "SCHEMA_VERSION",
-    "AppliedWaiver",
     "Certificate",
     "CheckRecord",
-    "Counts",
-    "Distribution",
-    "Environment",
-    "FileHash",
-    "KitInfo",
-    "PluginInfo",
-    "RequirementStatus",
-    "RunInfo",
     "Scrubber",
-    "Summary",
-    "WaiverRecord",
     "json_schema",
     "parse_certificate",
     "read_certificate_json",

@@ -13,6 +13,7 @@ import codecs
 import json
 import math
 import re
+import reprlib
 from pathlib import Path
 from typing import Any, Final
 
@@ -176,14 +177,19 @@ def read_certificate_json(path: Path) -> dict[str, Any]:
     return data
 
 
+# Never repr a whole input: the offending value may be the 16 MiB root object.
+_SHORT: Final = reprlib.Repr()
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
+_SHORT.maxlevel = 2
+
+
 def validation_lines(error: ValidationError) -> list[str]:
     """One ``path: message`` line per problem, with the offending value shortened."""
     lines = []
     for item in error.errors(include_url=False):
         where = "/".join(str(p) for p in item["loc"]) or "(root)"
-        value = repr(item.get("input"))
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        lines.append(f"{where}: {item['msg']} (got {shown})")
+        lines.append(f"{where}: {item['msg']} (got {_SHORT.repr(item.get('input'))})")
     return lines
 
 

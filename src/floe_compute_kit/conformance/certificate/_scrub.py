@@ -21,17 +21,18 @@ MASK: Final = "**********"
 #: without protecting anything a guess could not find.
 MIN_SECRET_LENGTH: Final = 4
 
+#: Key names whose value is a secret; a key must END with one (``db_password``,
+#: ``client_secret``), so ``passed:`` or ``tokens:`` are left alone.
 _KEY: Final = (
-    r"(?:pass(?:word|wd|phrase)?|pwd|secret|client[_-]?secret|token|access[_-]?token|"
-    r"refresh[_-]?token|api[_-]?key|apikey|private[_-]?key|access[_-]?key(?:[_-]?id)?|"
-    r"secret[_-]?access[_-]?key|session[_-]?token|credential|authorization)"
+    r"(?:pass(?:word|wd|phrase)?|pwd|pw|secret|secret[_-]?key|token|api[_-]?key|apikey|"
+    r"private[_-]?key|access[_-]?key(?:[_-]?id)?|credentials?|authorization)"
 )
 _PATTERNS: Final = (
     # Authorization: Bearer <token>, Basic <b64>
     re.compile(r"(?i)(\b(?:bearer|basic)\s+)([A-Za-z0-9._~+/=-]{8,})"),
     # password=..., "token": "...", secret: ... (the value up to a quote, space or separator)
     re.compile(
-        rf"(?i)(\b[\w-]*{_KEY}[\w-]*[\"']?\s*[:=]\s*(?:SecretStr\()?[\"']?)(?!(?i:bearer|basic)\s)([^\s\"',;)}}\]]+)"
+        rf"(?i)(\b[\w-]*?{_KEY}[\"']?\s*[:=]\s*(?:SecretStr\()?[\"']?)(?!(?i:bearer|basic)\s)([^\s\"',;(){{}}\[\]]+)"
     ),
     # scheme://user:password@host
     re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^/\s@]+)(?=@)"),
@@ -54,6 +55,19 @@ class Scrubber:
         # Longest first, so a secret that contains another is masked whole.
         ordered = sorted(spellings, key=len, reverse=True)
         self._known = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    @classmethod
+    def learning_from(cls, texts: Iterable[str], secrets: Iterable[str] = ()) -> Scrubber:
+        """A scrubber that also masks, everywhere, each value it found credential-shaped in
+        ``texts``: ``password=abc`` in a message masks a bare ``abc`` in the traceback."""
+        found = [
+            match.group(2)
+            for text in texts
+            for pattern in _PATTERNS
+            for match in pattern.finditer(text)
+            if match.group(2) != MASK
+        ]
+        return cls([*secrets, *found])
 
     def text(self, value: str) -> str:
         if self._known is not None:
