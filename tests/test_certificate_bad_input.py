@@ -53,6 +53,14 @@ INPUTS: dict[str, tuple[Callable[[Path], bytes], str]] = {
         _replace_first('"id": "meta.name"', '"id": 7'),
         "checks/0/id: Input should be a valid string",
     ),
+    "zero max_examples": (
+        _replace_first('"max_examples": 10', '"max_examples": 0'),
+        "run/max_examples: Input should be greater than or equal to 1",
+    ),
+    "zero budget": (
+        _replace_first('"budget_s": 5.0', '"budget_s": 0'),
+        "run/budget_s: Input should be greater than 0",
+    ),
     "wrong schema": (_replace_first('"schema_version": "1.0"', '"schema_version": "9.0"'), "9.0"),
     "wrong kind": (
         _replace_first('"kind": "floe-compute-certificate"', '"kind": "x"'),

@@ -266,3 +266,17 @@ def test_rerun_asks_on_a_terminal_and_a_no_imports_nothing(tmp_path: Path) -> No
     assert "--rerun will import and run floe_cert_marker:Plugin" in out
     assert "Run it? [y/N]" in out
     assert not marker.exists()
+
+
+def test_a_plugin_that_did_not_load_verifies_as_not_certified(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from floe_compute_kit.conformance._results import CheckResult
+
+    failed = CheckResult("plugin.loads", Outcome.FAILED, message="cannot import plugin 'x:Y'")
+    cert = build_real(results=[failed], load_error="cannot import plugin 'x:Y'")
+    cert["plugin"].update(name=None, version=None, capabilities=[])
+    path = _write(tmp_path, _reseal(cert))
+    assert main(["verify", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "? ? level achieved none of integration (not certified)" in out

@@ -81,10 +81,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     model = parse_certificate(cert)
     achieved = model.level_achieved.value if model.level_achieved else "none"
+    plugin = f"{one_line(model.plugin.name or '?', 80)} {one_line(model.plugin.version or '?', 40)}"
     print(
         f"OK {shown}: digest, schema {one_line(model.schema_version)}, catalogue and verdict "
-        f"valid; {one_line(model.plugin.name, 80)} {one_line(model.plugin.version, 40)} level "
-        f"achieved {achieved} of {model.run.requested_level.value} "
+        f"valid; {plugin} level achieved {achieved} of {model.run.requested_level.value} "
         f"({'certified' if model.certified else 'not certified'})"
     )
     if not args.rerun:
