@@ -157,8 +157,9 @@ def test_duplicate_keys_are_an_error_not_last_wins(
     assert text.count('"certified"') == 2
     path = tmp_path / "dup.json"
     path.write_text(text)
-    assert main(["verify", str(path)]) == 2
+    assert main(["verify", str(path)]) == 1
     out = capsys.readouterr().out
+    assert out.startswith("INVALID ")
     assert "the key 'certified' appears twice in one object" in out
     assert str(path) in out
 

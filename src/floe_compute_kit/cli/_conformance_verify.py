@@ -1,7 +1,8 @@
 """``floe-conformance verify``: is this certificate intact, and does the plugin still earn it?
 
-Exit codes: 0 valid (and, with --rerun, no difference); 1 digest, catalogue, verdict or
-rerun problems; 2 the file is not a readable certificate, or a rerun was not confirmed.
+Exit codes: 0 valid (and, with --rerun, no difference); 1 digest, catalogue, verdict,
+duplicate-key or rerun problems; 2 the file is not a readable certificate, or a rerun was
+not confirmed.
 
 Everything printed that came from the certificate is escaped to one line, so no value in
 it can print a line of its own (a fake ``OK``).
@@ -12,10 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from floe_compute_kit.cli._progress import suite_progress
 from floe_compute_kit.conformance.certificate import parse_certificate
 from floe_compute_kit.conformance.certificate._escape import one_line
+from floe_compute_kit.conformance.certificate._read import DUPLICATE_KEY
 from floe_compute_kit.conformance.report import (
     read_certificate,
     rerun_differences,
@@ -67,11 +70,14 @@ def _confirmed(spec: str, yes: bool) -> bool:
     return False
 
 
-def run(args: argparse.Namespace) -> int:
-    shown = one_line(args.certificate, 300)
+def _verified(path: Path) -> dict[str, Any] | int:
+    """The certificate at ``path`` when it verifies (printing OK), else the exit code."""
     try:
-        cert = read_certificate(args.certificate)
+        cert = read_certificate(path)
     except CertificateError as exc:
+        if exc.reason == DUPLICATE_KEY:  # a forgery, not a broken file
+            print(f"INVALID {one_line(exc.message)}")
+            return 1
         print(f"error: {one_line(exc.message)}")
         return 2
     problems = verify_certificate(cert)
@@ -83,17 +89,19 @@ def run(args: argparse.Namespace) -> int:
     achieved = model.level_achieved.value if model.level_achieved else "none"
     plugin = f"{one_line(model.plugin.name or '?', 80)} {one_line(model.plugin.version or '?', 40)}"
     print(
-        f"OK {shown}: digest, schema {one_line(model.schema_version)}, catalogue and verdict "
-        f"valid; {plugin} level achieved {achieved} of {model.run.requested_level.value} "
+        f"OK {one_line(path, 300)}: digest, schema {one_line(model.schema_version)}, catalogue "
+        f"and verdict valid; {plugin} level achieved {achieved} of "
+        f"{model.run.requested_level.value} "
         f"({'certified' if model.certified else 'not certified'})"
     )
-    if not args.rerun:
-        return 0
-    if not _confirmed(model.plugin.spec, args.yes):
-        return 2
+    return cert
+
+
+def _rerun(cert: dict[str, Any]) -> int:
     # The runner imports every check module: only when re-running.
     from floe_compute_kit.conformance.runner import select_checks  # noqa: PLC0415
 
+    model = parse_certificate(cert)
     total = len(select_checks(model.run.requested_level))
     with suite_progress(f"re-running {one_line(model.plugin.spec, 80)}", total) as advance:
         _, diffs = rerun_differences(cert, on_result=advance)
@@ -104,3 +112,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"rerun with seed {model.run.seed}: same results")
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    cert = _verified(args.certificate)
+    if isinstance(cert, int):
+        return cert
+    if not args.rerun:
+        return 0
+    if not _confirmed(cert["plugin"]["spec"], args.yes):
+        return 2
+    return _rerun(cert)

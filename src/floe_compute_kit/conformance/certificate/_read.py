@@ -23,6 +23,7 @@ from floe_compute_kit.conformance.certificate._model import Certificate
 from floe_compute_kit.errors import CertificateError
 
 __all__ = [
+    "DUPLICATE_KEY",
     "MAX_BYTES",
     "MAX_DEPTH",
     "parse_certificate",
@@ -105,15 +106,26 @@ def _check_depth(text: str, file: str) -> None:
             )
 
 
+#: CertificateError.reason of a file whose JSON says two things at once: not a broken
+#: file but an attempt to make two readers see different certificates.
+DUPLICATE_KEY: Final = "duplicate key"
+
+
 class _RefusedError(ValueError):
     """Raised by the parse hooks; carries the one-line reason."""
+
+    def __init__(self, message: str, reason: str = "not a certificate") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _RefusedError(f"the key {key!r} appears twice in one object (which one counts?)")
+            raise _RefusedError(
+                f"the key {key!r} appears twice in one object (which one counts?)", DUPLICATE_KEY
+            )
         out[key] = value
     return out
 
@@ -149,7 +161,7 @@ def read_certificate_json(path: Path) -> dict[str, Any]:
             parse_constant=_constant,
         )
     except _RefusedError as exc:
-        raise _fail(file, "not a certificate", str(exc), "give the file the kit wrote") from None
+        raise _fail(file, exc.reason, str(exc), "give the file the kit wrote") from None
     except json.JSONDecodeError as exc:
         raise CertificateError(
             f"{file} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
