@@ -123,7 +123,8 @@ def _fields(cert: Certificate) -> list[tuple[str, object]]:
 
 def _code(text: str) -> str:
     # Ids and digests are validated (no backticks); anything else is escaped text instead.
-    return f"`{text}`" if "`" not in text and "\n" not in text else md_inline(text)
+    plain = not any(ch in text for ch in "`|\r\n")  # "|" would end a table cell
+    return f"`{text}`" if plain else md_inline(text)
 
 
 _CODE_FIELDS = {"digest", "plugin spec", "plugin class"}
