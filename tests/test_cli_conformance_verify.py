@@ -123,7 +123,42 @@ def _unknown_check(cert: Cert) -> Cert:
     return _summary_of(cert)
 
 
+def _hide_waiver_problems(_: Cert) -> Cert:
+    import datetime as dt
+
+    from floe_compute_kit.conformance._waivers import Waiver
+
+    expired = Waiver("profile.threads", "old", dt.date(2000, 1, 1), "https://x/1")
+    cert = build_real(
+        results=real_results(**{"profile.threads": Outcome.FAILED}),
+        waivers=[expired],
+        waiver_problems=["waiver for 'profile.threads' expired on 2000-01-01"],
+    )
+    cert["waiver_problems"] = []
+    for c in cert["checks"]:
+        if c["outcome"] == "waived":
+            c["outcome"], c["waiver"] = "passed", None
+    cert["waivers"][0]["applied"] = False
+    return _summary_of(_claim_certified(cert))
+
+
+def _unlisted_waiver(cert: Cert) -> Cert:
+    for c in cert["checks"]:
+        if c["outcome"] == "failed":
+            c["outcome"] = "waived"
+            c["waiver"] = {
+                "check": c["id"],
+                "reason": "trust me",
+                "expires": "2099-01-01",
+                "link": "https://x/1",
+                "underlying_outcome": "failed",
+            }
+    return _summary_of(cert)
+
+
 FORGERIES: dict[str, tuple[Callable[[Cert], Cert], str]] = {
+    "expired waiver hidden": (_hide_waiver_problems, "waiver_problems: recorded none"),
+    "a waiver nobody gave": (_unlisted_waiver, "waived by a waiver the certificate does not list"),
     "deleted failing checks": (_delete_failing, "INVALID catalogue: checks: 1 check(s) of the"),
     "checks: []": (_no_checks, "check(s) of the integration level are missing"),
     "relabelled level": (_relabel_integration, "profile.threads/level: recorded 'integration'"),

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from floe_compute_kit.conformance import _waivers
 from floe_compute_kit.conformance._check import RegisteredCheck
 from floe_compute_kit.conformance._results import CheckResult, CheckSpec, Level, Outcome
 from floe_compute_kit.conformance._waivers import Waiver
@@ -250,6 +251,7 @@ def catalogue_errors(
                 f"checks/{record.id}: recorded {record.outcome.value}, but the plugin does not "
                 f"claim {needs!r}, so it can only be unsupported"
             )
+    problems += _waiver_errors(model, specs)
     problems += [
         f"checks/{cid}: recorded {count} times; each check appears once"
         for cid, count in seen.items()
@@ -277,6 +279,34 @@ def catalogue_errors(
             problems.append(
                 f"checks: {', '.join(extra[:5])} are above the requested level {requested.value}"
             )
+    return problems
+
+
+def _waiver_errors(model: Certificate, specs: Mapping[str, CheckSpec]) -> list[str]:
+    """Waivers the record cannot have: applied where nothing was waived, or problems
+    (unknown check, expired before the run) that the record leaves out."""
+    given = {(w.check, w.reason, w.expires, w.link): w.applied for w in model.waivers}
+    problems = [
+        f"checks/{c.id}: waived by a waiver the certificate does not list as applied"
+        for c in model.checks
+        if c.waiver is not None
+        and not given.get((c.waiver.check, c.waiver.reason, c.waiver.expires, c.waiver.link))
+    ]
+    waived = {c.id for c in model.checks if c.waiver is not None}
+    problems += [
+        f"waivers/{w.check}: recorded as applied, but no check is waived by it"
+        for w in model.waivers
+        if w.applied and w.check not in waived
+    ]
+    run_day = dt.datetime.fromisoformat(model.created_at).date()
+    waivers = [
+        Waiver(w.check, w.reason, dt.date.fromisoformat(w.expires), w.link) for w in model.waivers
+    ]
+    if _waivers.waiver_problems(waivers, specs, run_day) and not model.waiver_problems:
+        problems.append(
+            "waiver_problems: recorded none, but a waiver names an unknown check or had "
+            f"expired by the run's date ({run_day.isoformat()})"
+        )
     return problems
 
 
