@@ -97,3 +97,43 @@ def build(**overrides: Any) -> dict[str, Any]:
     }
     kwargs.update(overrides)
     return build_certificate(**kwargs)
+
+
+def real_results(level: Level = Level.INTEGRATION, **outcomes: Outcome) -> list[CheckResult]:
+    """One result per check of the kit's own catalogue up to ``level``; overrides by id."""
+    from floe_compute_kit.conformance.checks import load_catalogue
+
+    out = []
+    for reg in load_catalogue():
+        if not level.includes(reg.spec.level):
+            continue
+        outcome = outcomes.get(reg.spec.id, Outcome.PASSED)
+        result = CheckResult(reg.spec.id, outcome, duration_s=0.01)
+        if outcome is Outcome.FAILED:
+            result.message = f"{reg.spec.id} broke"
+            result.example = {"plugin": "demo", "threads": 4}
+            result.seed = 7
+        out.append(result)
+    return out
+
+
+def build_real(level: Level = Level.INTEGRATION, **overrides: Any) -> dict[str, Any]:
+    """A certificate judged by the kit's real catalogue (what `verify` checks against)."""
+    from floe_compute_kit.conformance.checks import load_catalogue
+
+    plugin = {
+        "spec": "demo_plugin:Demo",
+        "name": "demo",
+        "version": "1.2.3",
+        "floe_api_version": "1.0",
+        "class": "demo_plugin:Demo",
+        "capabilities": ["catalog_attachment", "dbt_build", "query_timeout"],
+    }
+    kwargs: dict[str, Any] = {
+        "catalogue": load_catalogue(),
+        "plugin": plugin,
+        "results": real_results(level),
+        "requested": level,
+    }
+    kwargs.update(overrides)
+    return build(**kwargs)

@@ -38,7 +38,7 @@ def test_markdown_names_the_plugin_level_requirements_and_each_failure() -> None
     assert "profile.threads broke: threads 1 != 4" in md
     assert '"threads": 4' in md  # the shrunk example
     assert "Reproduce: `floe-conformance replay certificate.json --check profile.threads`" in md
-    assert "Waived until 2099-01-01: known <gap> (https://x/1)" in md
+    assert "Waived until 2099-01-01: known \\<gap\\> (https://x/1)" in md  # escaped
     assert "| driver demo-driver | 1.0 |" in md
     assert "| adapter dbt-demo | not installed |" in md
 

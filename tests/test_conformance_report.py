@@ -169,7 +169,7 @@ def test_replay_refuses_an_unknown_check(setup: Setup) -> None:
 def test_verify_rerun_reports_what_changed_since_the_certificate(setup: Setup) -> None:
     cli = [sys.executable, "-m", "floe_compute_kit.cli.conformance", "verify"]
     done = subprocess.run(
-        [*cli, str(setup.out / "certificate.json"), "--rerun"],
+        [*cli, str(setup.out / "certificate.json"), "--rerun", "--yes"],
         env=_env(setup.fixed_dir),
         capture_output=True,
         text=True,

@@ -51,3 +51,13 @@ def test_every_floe_conformance_command_in_the_doc_parses() -> None:
         end = command.index(">") if ">" in command else len(command)  # drop a redirection
         args = parser.parse_args(command[1:end])
         assert callable(args._run)
+
+
+@pytest.mark.requirement("FR-030")
+def test_the_doc_warns_that_rerun_runs_the_named_plugin_and_the_digest_is_no_signature() -> None:
+    text = DOC.read_text()
+    assert "**The digest is not a signature.**" in text
+    assert "`--rerun` imports whatever `plugin.spec` names" in text
+    sub = build_parser()._subparsers._group_actions[0].choices["verify"]  # type: ignore[union-attr]
+    known = {s for action in sub._actions for s in action.option_strings}
+    assert {"--rerun", "--yes"} <= known

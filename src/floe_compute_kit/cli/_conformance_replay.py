@@ -1,6 +1,7 @@
 """``floe-conformance replay``: print a Python script that reproduces one recorded failure.
 
-Exit codes: 0 snippet printed; 2 unreadable certificate, or a check that did not fail.
+Exit codes: 0 snippet printed; 2 unreadable certificate, or a check that did not fail or
+that the kit's catalogue does not have.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from floe_compute_kit.conformance.certificate import parse_certificate
+from floe_compute_kit.conformance.certificate._escape import one_line
 from floe_compute_kit.conformance.report import (
     failing_check_ids,
     read_certificate,
@@ -29,17 +32,27 @@ def run(args: argparse.Namespace) -> int:
     try:
         cert = read_certificate(args.certificate)
     except CertificateError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {one_line(exc.message)}", file=sys.stderr)
         return 2
     failing = failing_check_ids(cert)
+    wanted = one_line(repr(args.check), 200)
     if args.check not in failing:
-        known = {c.get("id") for c in cert.get("checks", [])}
+        known = {c.id for c in parse_certificate(cert).checks}
         why = "did not fail" if args.check in known else "is not in this certificate"
         print(
-            f"error: --check {args.check!r} {why}; failing checks: "
-            f"{', '.join(failing) if failing else 'none'}",
+            f"error: --check {wanted} {why}; failing checks: "
+            f"{one_line(', '.join(failing)) if failing else 'none'}",
             file=sys.stderr,
         )
         return 2
-    sys.stdout.write(replay_snippet(cert, args.check, str(args.certificate)))
+    try:
+        snippet = replay_snippet(cert, args.check, str(args.certificate))
+    except KeyError:
+        print(
+            f"error: --check {wanted} is not a check of this kit's catalogue; "
+            "see `floe-conformance list`",
+            file=sys.stderr,
+        )
+        return 2
+    sys.stdout.write(snippet)
     return 0

@@ -1,8 +1,14 @@
 """The certificate: a JSON document a platform team can check without trusting the author.
 
-Built from a :class:`SuiteResult` plus provenance, validated against the schema
-shipped beside this module, and sealed with a sha256 over its canonical JSON
+Built from a :class:`SuiteResult` plus provenance as a typed
+:class:`~floe_compute_kit.conformance.certificate.Certificate` (whose model generates the
+shipped schema), scrubbed of secrets, and sealed with a sha256 over its canonical JSON
 (sorted keys, no whitespace, UTF-8) with the ``digest`` field left out.
+
+The digest proves only that nobody edited the file without resealing it. What a forger
+cannot reseal away is checked by :func:`consistency_errors` (the verdict follows from the
+recorded results) and :func:`catalogue_errors` (the recorded results are the catalogue's
+checks, each once, at its real level).
 """
 
 from __future__ import annotations
@@ -14,9 +20,32 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any, Final
 
+from pydantic import ValidationError
+
+from floe_compute_kit.conformance import _waivers
 from floe_compute_kit.conformance._check import RegisteredCheck
 from floe_compute_kit.conformance._results import CheckResult, CheckSpec, Level, Outcome
 from floe_compute_kit.conformance._waivers import Waiver
+from floe_compute_kit.conformance.certificate import (
+    CERTIFICATE_KIND,
+    SCHEMA_VERSION,
+    Certificate,
+    CheckRecord,
+    Scrubber,
+    parse_certificate,
+    validation_lines,
+)
+from floe_compute_kit.conformance.certificate._model import (
+    Counts,
+    Distribution,
+    Environment,
+    KitInfo,
+    PluginInfo,
+    RequirementStatus,
+    RunInfo,
+    Summary,
+    WaiverRecord,
+)
 
 __all__ = [
     "CERTIFICATE_KIND",
@@ -24,6 +53,7 @@ __all__ = [
     "VOLATILE_FIELDS",
     "apply_waivers",
     "build_certificate",
+    "catalogue_errors",
     "catalogue_version",
     "certificate_digest",
     "consistency_errors",
@@ -33,9 +63,6 @@ __all__ = [
     "schema_errors",
     "underlying_outcome",
 ]
-
-SCHEMA_VERSION: Final = "1.0"
-CERTIFICATE_KIND: Final = "floe-compute-certificate"
 
 #: Outcomes that do not block a level: the plugin honours the clause, or does not claim it.
 _CLEAR = {Outcome.PASSED, Outcome.UNSUPPORTED}
@@ -123,74 +150,187 @@ def level_achieved(
     return achieved
 
 
-def underlying_outcome(check: Mapping[str, Any]) -> str:
+def underlying_outcome(check: Mapping[str, Any] | CheckRecord) -> str:
     """What the check itself returned, before any waiver."""
+    if isinstance(check, CheckRecord):
+        return check.underlying_outcome.value
     waiver = check.get("waiver")
     if check.get("outcome") == Outcome.WAIVED and isinstance(waiver, Mapping):
         return str(waiver["underlying_outcome"])
     return str(check.get("outcome"))
 
 
-def _verdict(
-    checks: Sequence[Mapping[str, Any]], requested: Level, *, failed_run: bool
-) -> Level | None:
+def _verdict(checks: Sequence[CheckRecord], requested: Level, *, failed_run: bool) -> Level | None:
     if failed_run:
         return None
-    outcomes = {c["id"]: Outcome(c["outcome"]) for c in checks}
-    levels = {c["id"]: Level(c["level"]) for c in checks}
+    outcomes = {c.id: c.outcome for c in checks}
+    levels = {c.id: c.level for c in checks}
     return level_achieved(outcomes, levels, requested)
 
 
-def consistency_errors(cert: Mapping[str, Any]) -> list[str]:
+def _as_model(cert: Mapping[str, Any] | Certificate) -> Certificate:
+    return cert if isinstance(cert, Certificate) else parse_certificate(dict(cert))
+
+
+def consistency_errors(cert: Mapping[str, Any] | Certificate) -> list[str]:
     """Where a (schema-valid) certificate's verdict or summary disagrees with its own checks.
 
     The digest proves a certificate was not edited after sealing; this proves the seal
     was put on a verdict the recorded results support.
     """
-    checks = cert["checks"]
-    run = cert["run"]
+    model = _as_model(cert)
+    requested = model.run.requested_level
     achieved = _verdict(
-        checks,
-        Level(run["requested_level"]),
-        failed_run=bool(run.get("load_error") or cert["waiver_problems"]),
+        model.checks, requested, failed_run=bool(model.run.load_error or model.waiver_problems)
     )
     problems: list[str] = []
-    recorded = cert["level_achieved"]
+    recorded = model.level_achieved.value if model.level_achieved else None
     if recorded != (achieved.value if achieved else None):
         problems.append(
             f"level_achieved: recorded {recorded} but the recorded checks support "
             f"{achieved.value if achieved else None}"
         )
-    certified = achieved is not None and achieved.includes(Level(run["requested_level"]))
-    if cert["certified"] != certified:
-        problems.append(f"certified: recorded {cert['certified']} but the checks say {certified}")
-    if cert["summary"] != _summary(checks):
+    certified = achieved is not None and achieved.includes(requested)
+    if model.certified != certified:
+        problems.append(f"certified: recorded {model.certified} but the checks say {certified}")
+    if model.summary != _summary(model.checks):
         problems.append("summary: the counts do not match the recorded checks")
-    for c in checks:
-        if (c["outcome"] == Outcome.WAIVED.value) != (c["waiver"] is not None):
-            problems.append(f"checks/{c['id']}: outcome {c['outcome']} with waiver {c['waiver']}")
+    for c in model.checks:
+        if (c.outcome is Outcome.WAIVED) != (c.waiver is not None):
+            problems.append(
+                f"checks/{c.id}: outcome {c.outcome.value} with waiver "
+                f"{'present' if c.waiver else 'absent'}"
+            )
     return problems
 
 
-def _summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def catalogue_errors(
+    cert: Mapping[str, Any] | Certificate, catalogue: Sequence[RegisteredCheck]
+) -> list[str]:
+    """Where the recorded checks are not the catalogue's: what a resealed forgery breaks.
+
+    The certificate must name this catalogue (an unknown catalogue version cannot be
+    judged), and hold every check of its requested level exactly once, as the catalogue
+    states it (level, wording, method, requirements, capability). An "unsupported"
+    outcome is only possible for a check that needs a capability the plugin does not claim,
+    and such a check can only be "unsupported".
+    """
+    model = _as_model(cert)
+    own = catalogue_version(catalogue)
+    if model.kit.catalogue_version != own or model.kit.catalogue_size != len(catalogue):
+        return [
+            f"kit.catalogue_version: {model.kit.catalogue_version} "
+            f"({model.kit.catalogue_size} checks) is not this kit's catalogue ({own}, "
+            f"{len(catalogue)} checks); verify it with the kit version that issued it "
+            f"(floe-compute-kit {model.kit.version})"
+        ]
+    specs = {reg.spec.id: reg.spec for reg in catalogue}
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    claimed = set(model.plugin.capabilities)
+    for record in model.checks:
+        seen[record.id] = seen.get(record.id, 0) + 1
+        spec = specs.get(record.id)
+        if spec is None:
+            problems.append(f"checks/{record.id}: no such check in the catalogue")
+            continue
+        stated = spec_json(spec)
+        for field in ("level", "method", "wording", "requirements", "capability"):
+            value = getattr(record, field)
+            value = value.value if isinstance(value, Level) else value
+            if value != stated[field]:
+                problems.append(
+                    f"checks/{record.id}/{field}: recorded {value!r}, but the catalogue "
+                    f"says {stated[field]!r}"
+                )
+        needs = spec.capability
+        if record.underlying_outcome is Outcome.UNSUPPORTED and needs is None:
+            problems.append(f"checks/{record.id}: recorded unsupported, but it needs no capability")
+        if needs is not None and needs not in claimed and record.outcome is not Outcome.UNSUPPORTED:
+            problems.append(
+                f"checks/{record.id}: recorded {record.outcome.value}, but the plugin does not "
+                f"claim {needs!r}, so it can only be unsupported"
+            )
+    problems += _waiver_errors(model, specs)
+    problems += [
+        f"checks/{cid}: recorded {count} times; each check appears once"
+        for cid, count in seen.items()
+        if count > 1
+    ]
+    if model.run.load_error is None:
+        requested = model.run.requested_level
+        missing = [
+            reg.spec.id
+            for reg in catalogue
+            if requested.includes(reg.spec.level) and reg.spec.id not in seen
+        ]
+        if missing:
+            problems.append(
+                f"checks: {len(missing)} check(s) of the {requested.value} level are missing "
+                f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); a "
+                "certificate holds every check of its level"
+            )
+        extra = [
+            record.id
+            for record in model.checks
+            if record.id in specs and not requested.includes(specs[record.id].level)
+        ]
+        if extra:
+            problems.append(
+                f"checks: {', '.join(extra[:5])} are above the requested level {requested.value}"
+            )
+    return problems
+
+
+def _waiver_errors(model: Certificate, specs: Mapping[str, CheckSpec]) -> list[str]:
+    """Waivers the record cannot have: applied where nothing was waived, or problems
+    (unknown check, expired before the run) that the record leaves out."""
+    given = {(w.check, w.reason, w.expires, w.link): w.applied for w in model.waivers}
+    problems = [
+        f"checks/{c.id}: waived by a waiver the certificate does not list as applied"
+        for c in model.checks
+        if c.waiver is not None
+        and not given.get((c.waiver.check, c.waiver.reason, c.waiver.expires, c.waiver.link))
+    ]
+    waived = {c.id for c in model.checks if c.waiver is not None}
+    problems += [
+        f"waivers/{w.check}: recorded as applied, but no check is waived by it"
+        for w in model.waivers
+        if w.applied and w.check not in waived
+    ]
+    run_day = dt.datetime.fromisoformat(model.created_at).date()
+    waivers = [
+        Waiver(w.check, w.reason, dt.date.fromisoformat(w.expires), w.link) for w in model.waivers
+    ]
+    if _waivers.waiver_problems(waivers, specs, run_day) and not model.waiver_problems:
+        problems.append(
+            "waiver_problems: recorded none, but a waiver names an unknown check or had "
+            f"expired by the run's date ({run_day.isoformat()})"
+        )
+    return problems
+
+
+def _summary(checks: Sequence[CheckRecord]) -> Summary:
     counts = {o.value: 0 for o in Outcome}
     by_method: dict[str, dict[str, int]] = {}
-    by_requirement: dict[str, dict[str, Any]] = {}
+    by_requirement: dict[str, tuple[list[str], str]] = {}
     for c in checks:
-        outcome = c["outcome"]
+        outcome = c.outcome.value
         counts[outcome] += 1
-        row = by_method.setdefault(c["method"], {o.value: 0 for o in Outcome})
+        row = by_method.setdefault(c.method, {o.value: 0 for o in Outcome})
         row[outcome] += 1
-        for req in c["requirements"]:
-            entry = by_requirement.setdefault(req, {"checks": [], "status": outcome})
-            entry["checks"].append(c["id"])
-            entry["status"] = _worse(entry["status"], outcome)
-    return {
-        "total": len(checks),
-        "counts": counts,
-        "by_method": dict(sorted(by_method.items())),
-        "by_requirement": dict(sorted(by_requirement.items())),
-    }
+        for req in c.requirements:
+            ids, status = by_requirement.get(req, ([], outcome))
+            by_requirement[req] = ([*ids, c.id], _worse(status, outcome))
+    return Summary(
+        total=len(checks),
+        counts=Counts(**counts),
+        by_method={m: Counts(**row) for m, row in sorted(by_method.items())},
+        by_requirement={
+            req: RequirementStatus(checks=ids, status=Outcome(status))
+            for req, (ids, status) in sorted(by_requirement.items())
+        },
+    )
 
 
 _SEVERITY = {
@@ -211,6 +351,43 @@ def _worse(a: str, b: str) -> str:
     return a if _SEVERITY[a] >= _SEVERITY[b] else b
 
 
+def _texts(results: Sequence[CheckResult], load_error: str | None) -> list[str]:
+    """Every text a plugin could have written into the results, to learn secrets from."""
+    texts = [load_error or ""]
+    for r in results:
+        texts += [r.message, r.traceback or ""]
+        texts += _strings(_json_safe(r.example)) + _strings(_json_safe(r.details))
+    return texts
+
+
+def _strings(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for k, v in data.items() for s in [k, *_strings(v)]]
+    if isinstance(data, list):
+        return [s for v in data for s in _strings(v)]
+    return []
+
+
+def _record(
+    spec: CheckSpec, result: CheckResult, waiver: dict[str, Any] | None, scrub: Scrubber
+) -> CheckRecord:
+    return CheckRecord.model_validate(
+        {
+            **spec_json(spec),
+            "outcome": result.outcome.value,
+            "duration_s": round(float(result.duration_s), 4),
+            "message": scrub.text(result.message),
+            "traceback": None if result.traceback is None else scrub.text(result.traceback),
+            "example": scrub.data(_json_safe(result.example)),
+            "seed": result.seed,
+            "details": scrub.data(_json_safe(result.details)),
+            "waiver": _json_safe(waiver),
+        }
+    )
+
+
 def build_certificate(
     *,
     kit_version: str,
@@ -225,56 +402,71 @@ def build_certificate(
     requested: Level,
     load_error: str | None = None,
     created_at: dt.datetime | None = None,
+    secrets: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The sealed certificate for one run (results already in catalogue order)."""
+    """The sealed certificate for one run (results already in catalogue order), as JSON.
+
+    Every text a plugin could have written (messages, tracebacks, examples, details, the
+    load error) is scrubbed of ``secrets`` (values the runner knows are secret) and of
+    credential-shaped text before anything is stored. Raises ValidationError (a kit bug)
+    when the parts do not make a valid :class:`Certificate`.
+    """
+    scrub = Scrubber.learning_from(_texts(results, load_error), secrets)
     waived_results, applied = apply_waivers(results, waivers)
     specs = {c.spec.id: c.spec for c in catalogue}
-    checks: list[dict[str, Any]] = []
-    for r in waived_results:
-        spec = specs.get(r.check_id) or CheckSpec(
-            r.check_id, "plugin", (), "The plugin MUST load.", Level.CORE, None
+    checks = [
+        _record(
+            specs.get(r.check_id)
+            or CheckSpec(r.check_id, "plugin", (), "The plugin MUST load.", Level.CORE, None),
+            r,
+            applied.get(r.check_id),
+            scrub,
         )
-        checks.append(
-            {
-                **spec_json(spec),
-                "outcome": r.outcome.value,
-                "duration_s": round(float(r.duration_s), 4),
-                "message": r.message,
-                "traceback": r.traceback,
-                "example": _json_safe(r.example),
-                "seed": r.seed,
-                "details": _json_safe(r.details),
-                "waiver": applied.get(r.check_id),
-            }
-        )
+        for r in waived_results
+    ]
     achieved = _verdict(checks, requested, failed_run=bool(load_error or waiver_problems))
-    cert: dict[str, Any] = {
-        "kind": CERTIFICATE_KIND,
-        "schema_version": SCHEMA_VERSION,
-        "created_at": (created_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-        "kit": {
-            "name": "floe-compute-kit",
-            "version": kit_version,
-            "catalogue_version": catalogue_version(catalogue),
-            "catalogue_size": len(catalogue),
-        },
-        "plugin": dict(plugin),
-        "distribution": None if distribution is None else dict(distribution),
-        "environment": dict(environment),
-        "run": {**run, "requested_level": requested.value, "load_error": load_error},
-        "waivers": [{**w.to_json(), "applied": w.check in applied} for w in waivers],
-        "waiver_problems": list(waiver_problems),
-        "checks": checks,
-        "summary": _summary(checks),
-        "level_achieved": achieved.value if achieved else None,
-        "certified": achieved is not None and achieved.includes(requested),
-    }
-    cert = _json_safe(cert)
-    cert["digest"] = certificate_digest(cert)
-    return cert
+    unsealed = Certificate(
+        kind=CERTIFICATE_KIND,
+        schema_version=SCHEMA_VERSION,
+        created_at=(created_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        kit=KitInfo(
+            name="floe-compute-kit",
+            version=kit_version,
+            catalogue_version=catalogue_version(catalogue),
+            catalogue_size=len(catalogue),
+        ),
+        plugin=PluginInfo.model_validate(_json_safe(dict(plugin))),
+        distribution=None
+        if distribution is None
+        else Distribution.model_validate(_json_safe(dict(distribution))),
+        environment=Environment.model_validate(_json_safe(dict(environment))),
+        run=RunInfo.model_validate(
+            _json_safe(
+                {
+                    **run,
+                    "requested_level": requested.value,
+                    "load_error": None if load_error is None else scrub.text(load_error),
+                }
+            )
+        ),
+        waivers=[
+            WaiverRecord.model_validate({**w.to_json(), "applied": w.check in applied})
+            for w in waivers
+        ],
+        waiver_problems=[scrub.text(p) for p in waiver_problems],
+        checks=checks,
+        summary=_summary(checks),
+        level_achieved=achieved,
+        certified=achieved is not None and achieved.includes(requested),
+        digest="sha256:" + "0" * 64,
+    )
+    body = unsealed.to_json()
+    body["digest"] = certificate_digest(body)
+    return body
 
 
 def load_schema() -> dict[str, Any]:
+    """The JSON Schema shipped beside this module (generated from the model)."""
     text = (
         resources.files("floe_compute_kit.conformance")
         .joinpath("certificate.schema.json")
@@ -285,12 +477,15 @@ def load_schema() -> dict[str, Any]:
 
 
 def schema_errors(cert: object) -> list[str]:
-    """Every way ``cert`` breaks the shipped schema, as ``path: message`` lines."""
-    import jsonschema  # noqa: PLC0415 - costs ~0.1 s; only certify and verify need it
-
-    validator = jsonschema.Draft202012Validator(load_schema())
-    errors = sorted(validator.iter_errors(cert), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+    """Every way ``cert`` breaks the certificate model (and so the shipped schema), as
+    ``path: message`` lines."""
+    if not isinstance(cert, Mapping):
+        return [f"(root): a certificate is a JSON object, not {type(cert).__name__}"]
+    try:
+        parse_certificate(dict(cert))
+    except ValidationError as exc:
+        return validation_lines(exc)
+    return []
 
 
 def _drop(data: Any, path: Sequence[str]) -> None:

@@ -1,16 +1,29 @@
 """Certificate renderings: Markdown for repositories, HTML for people, JUnit XML for CI.
 
-All three are pure functions of the certificate JSON, so ``verify`` and the staleness
-test can re-render a committed certificate and compare.
+All three are pure functions of the certificate, read through its typed model, so
+``verify`` and the staleness test can re-render a committed certificate and compare.
+Text that came from the plugin goes through one escaping rule per format
+(:mod:`~floe_compute_kit.conformance.certificate._escape`): it cannot open a heading, an
+image or raw HTML in Markdown, markup or a ``javascript:`` link in HTML, or make the XML
+invalid.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from floe_compute_kit.conformance._results import Outcome
+from floe_compute_kit.conformance.certificate import Certificate, CheckRecord, parse_certificate
+from floe_compute_kit.conformance.certificate._escape import (
+    html_href,
+    html_text,
+    md_code_block,
+    md_inline,
+    xml_text,
+)
 
 __all__ = ["render_html", "render_junit", "render_markdown", "replay_command"]
 
@@ -22,158 +35,180 @@ _MARK = {
     "waived": "WAIVED",
 }
 _COUNT_COLUMNS = ("passed", "failed", "error", "unsupported", "waived")
+_FAILING = {Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED}
+
+CertificateLike = Mapping[str, Any] | Certificate
 
 
-def _example_title(check: Mapping[str, Any]) -> str:
-    seed = check.get("seed")
+def _model(cert: CertificateLike) -> Certificate:
+    return cert if isinstance(cert, Certificate) else parse_certificate(dict(cert))
+
+
+def _example_title(check: CheckRecord) -> str:
+    seed = check.seed
     return f"Shrunk failing example (seed {seed})" if seed is not None else "Failing example"
+
+
+def _example_json(check: CheckRecord) -> str:
+    return json.dumps(check.example, indent=2, sort_keys=True)
 
 
 def replay_command(check_id: str, file: str = "certificate.json") -> str:
     return f"floe-conformance replay {file} --check {check_id}"
 
 
-def _verdict(cert: Mapping[str, Any]) -> str:
-    achieved = cert["level_achieved"] or "none"
-    requested = cert["run"]["requested_level"]
-    word = "CERTIFIED" if cert["certified"] else "NOT CERTIFIED"
-    return f"{word} at {requested} (level achieved: {achieved})"
+def _verdict(cert: Certificate) -> str:
+    achieved = cert.level_achieved.value if cert.level_achieved else "none"
+    word = "CERTIFIED" if cert.certified else "NOT CERTIFIED"
+    return f"{word} at {cert.run.requested_level.value} (level achieved: {achieved})"
 
 
-def _plugin_line(cert: Mapping[str, Any]) -> str:
-    p = cert["plugin"]
-    return (
-        f"{p.get('name') or '?'} {p.get('version') or '?'} "
-        f"(floe API {p.get('floe_api_version') or '?'})"
-    )
+def _plugin_line(cert: Certificate) -> str:
+    p = cert.plugin
+    return f"{p.name or '?'} {p.version or '?'} (floe API {p.floe_api_version or '?'})"
 
 
-def _dist_line(cert: Mapping[str, Any]) -> str:
-    d = cert.get("distribution")
-    if not d:
+def _dist_line(cert: Certificate) -> str:
+    d = cert.distribution
+    if d is None:
         return "unknown (not installed from a distribution)"
     supplier = (
-        f"{d['name']} {d.get('version') or '(no version)'}"
-        if d.get("name")
+        f"{d.name} {d.version or '(no version)'}"
+        if d.name
         else "no installed distribution (imported from a path)"
     )
     return (
-        f"{supplier}: package {d['package']}, "
-        f"{len(d['files'])} files, sha256 {d['files_sha256']} ({d['hash_source']})"
+        f"{supplier}: package {d.package}, "
+        f"{len(d.files)} files, sha256 {d.files_sha256} ({d.hash_source})"
     )
 
 
-def _env_rows(cert: Mapping[str, Any]) -> list[tuple[str, str]]:
-    env = cert["environment"]
-    rows = [
-        ("python", f"{env['implementation']} {env['python']}"),
-        ("platform", env["platform"]),
-    ]
-    rows += [(name, version or "not installed") for name, version in env["packages"].items()]
-    adapter = env["adapter"]
-    if adapter.get("name"):
-        rows.append((f"adapter {adapter['name']}", adapter.get("version") or "not installed"))
+def _env_rows(cert: Certificate) -> list[tuple[str, str]]:
+    env = cert.environment
+    rows = [("python", f"{env.implementation} {env.python}"), ("platform", env.platform)]
+    rows += [(name, version or "not installed") for name, version in env.packages.items()]
+    if env.adapter.name:
+        rows.append((f"adapter {env.adapter.name}", env.adapter.version or "not installed"))
     rows += [
-        (f"driver {name}", version or "not installed") for name, version in env["drivers"].items()
+        (f"driver {name}", version or "not installed") for name, version in env.drivers.items()
     ]
     return rows
 
 
-def _failing(cert: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [c for c in cert["checks"] if c["outcome"] in {"failed", "error", "waived"}]
+def _failing(cert: Certificate) -> list[CheckRecord]:
+    return [c for c in cert.checks if c.outcome in _FAILING]
 
 
-def _md_cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def _fields(cert: Certificate) -> list[tuple[str, object]]:
+    kit, run = cert.kit, cert.run
+    return [
+        ("plugin", _plugin_line(cert)),
+        ("plugin class", cert.plugin.class_ or "?"),
+        ("plugin spec", cert.plugin.spec),
+        ("capabilities", ", ".join(cert.plugin.capabilities) or "none claimed"),
+        ("distribution", _dist_line(cert)),
+        ("kit", f"floe-compute-kit {kit.version}"),
+        ("catalogue", f"{kit.catalogue_version} ({kit.catalogue_size} checks)"),
+        ("requested level", run.requested_level.value),
+        ("level achieved", cert.level_achieved.value if cert.level_achieved else "none"),
+        ("seed", run.seed),
+        ("max examples", run.max_examples),
+        ("created", cert.created_at),
+        ("digest", cert.digest),
+    ]
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+# --- Markdown ----------------------------------------------------------------------------
+
+
+def _code(text: str) -> str:
+    # Ids and digests are validated (no backticks); anything else is escaped text instead.
+    plain = not any(ch in text for ch in "`|\r\n")  # "|" would end a table cell
+    return f"`{text}`" if plain else md_inline(text)
+
+
+_CODE_FIELDS = {"digest", "plugin spec", "plugin class"}
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
 
-def render_markdown(cert: Mapping[str, Any]) -> str:
-    run = cert["run"]
-    kit = cert["kit"]
+def render_markdown(cert: CertificateLike) -> str:
+    c = _model(cert)
+    run = c.run
     out = [
-        f"# floe compute certificate: {_plugin_line(cert)}",
+        f"# floe compute certificate: {md_inline(_plugin_line(c))}",
         "",
-        f"**{_verdict(cert)}**",
+        f"**{_verdict(c)}**",
         "",
         *_md_table(
             ("field", "value"),
             [
-                ("plugin", f"{_plugin_line(cert)}, `{cert['plugin'].get('class')}`"),
-                ("plugin spec", f"`{cert['plugin']['spec']}`"),
-                ("capabilities", ", ".join(cert["plugin"]["capabilities"]) or "none claimed"),
-                ("distribution", _dist_line(cert)),
-                ("kit", f"floe-compute-kit {kit['version']}"),
-                ("catalogue", f"{kit['catalogue_version']} ({kit['catalogue_size']} checks)"),
-                ("requested level", run["requested_level"]),
-                ("level achieved", cert["level_achieved"] or "none"),
-                ("seed", run["seed"]),
-                ("max examples", run["max_examples"]),
-                ("created", cert["created_at"]),
-                ("digest", f"`{cert['digest']}`"),
+                (name, _code(str(value)) if name in _CODE_FIELDS else md_inline(value))
+                for name, value in _fields(c)
             ],
         ),
         "",
     ]
-    if run.get("load_error"):
-        out += ["## Plugin could not be loaded", "", "```", run["load_error"], "```", ""]
-    if cert["waiver_problems"]:
+    if run.load_error:
+        out += ["## Plugin could not be loaded", "", *md_code_block(run.load_error), ""]
+    if c.waiver_problems:
         out += ["## Waiver problems (these fail the run)", ""]
-        out += [f"- {p}" for p in cert["waiver_problems"]] + [""]
-    summary = cert["summary"]
+        out += [f"- {md_inline(p)}" for p in c.waiver_problems] + [""]
     out += ["## By requirement", ""]
     out += _md_table(
         ("requirement", "status", "checks"),
         [
-            (req, _MARK[e["status"]], ", ".join(f"`{c}`" for c in e["checks"]))
-            for req, e in summary["by_requirement"].items()
+            (req, _MARK[e.status.value], ", ".join(_code(cid) for cid in e.checks))
+            for req, e in c.summary.by_requirement.items()
         ],
     )
     out += ["", "## By method", ""]
     out += _md_table(
         ("method", *_COUNT_COLUMNS),
-        [(m, *(row[k] for k in _COUNT_COLUMNS)) for m, row in summary["by_method"].items()],
+        [
+            (md_inline(m), *(str(row.of(k)) for k in _COUNT_COLUMNS))
+            for m, row in c.summary.by_method.items()
+        ],
     )
     out += ["", "## Checks", ""]
     out += _md_table(
         ("check", "level", "outcome", "requirements", "clause"),
         [
             (
-                f"`{c['id']}`",
-                c["level"],
-                _MARK[c["outcome"]],
-                ", ".join(c["requirements"]),
-                c["wording"],
+                _code(r.id),
+                r.level.value,
+                _MARK[r.outcome.value],
+                ", ".join(r.requirements),
+                md_inline(r.wording),
             )
-            for c in cert["checks"]
+            for r in c.checks
         ],
     )
-    failing = _failing(cert)
+    failing = _failing(c)
     if failing:
         out += ["", "## Failures", ""]
-        for c in failing:
-            out += _md_failure(c)
-    if cert["waivers"]:
+        for r in failing:
+            out += _md_failure(r)
+    if c.waivers:
         out += ["", "## Waivers", ""]
         out += _md_table(
             ("check", "expires", "applied", "reason", "link"),
             [
                 (
-                    f"`{w['check']}`",
-                    w["expires"],
-                    "yes" if w["applied"] else "no (unused)",
-                    w["reason"],
-                    w["link"],
+                    _code(w.check),
+                    w.expires,
+                    "yes" if w.applied else "no (unused)",
+                    md_inline(w.reason),
+                    md_inline(w.link),
                 )
-                for w in cert["waivers"]
+                for w in c.waivers
             ],
         )
-    env = _env_rows(cert)
+    env = [(md_inline(a), md_inline(b)) for a, b in _env_rows(c)]
     out += ["", "## Environment", "", *_md_table(("component", "version"), env)]
     out += [
         "",
@@ -181,42 +216,31 @@ def render_markdown(cert: Mapping[str, Any]) -> str:
         "",
         "```",
         "floe-conformance verify certificate.json          # digest and schema",
-        "floe-conformance verify certificate.json --rerun  # same seed, same results?",
+        "floe-conformance verify certificate.json --rerun  # runs the plugin it names (asks first)",
         "```",
         "",
     ]
     return "\n".join(out)
 
 
-def _md_failure(c: Mapping[str, Any]) -> list[str]:
-    out = [f"### `{c['id']}`: {_MARK[c['outcome']]}", "", f"> {c['wording']}", ""]
-    if c.get("waiver"):
-        w = c["waiver"]
-        out += [f"Waived until {w['expires']}: {w['reason']} ({w['link']})", ""]
-    out += ["```", c["message"] or "(no message)", "```", ""]
-    if c.get("example") is not None:
+def _md_failure(r: CheckRecord) -> list[str]:
+    out = [f"### {_code(r.id)}: {_MARK[r.outcome.value]}", "", f"> {md_inline(r.wording)}", ""]
+    if r.waiver is not None:
+        w = r.waiver
         out += [
-            f"{_example_title(c)}:",
-            "",
-            "```json",
-            json.dumps(c["example"], indent=2, sort_keys=True),
-            "```",
+            f"Waived until {w.expires}: {md_inline(w.reason)} ({md_inline(w.link)})",
             "",
         ]
-    if c.get("traceback"):
-        out += [
-            "<details><summary>traceback</summary>",
-            "",
-            "```",
-            c["traceback"].rstrip(),
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
-    out += [f"Reproduce: `{replay_command(c['id'])}`", ""]
+    out += [*md_code_block(r.message or "(no message)"), ""]
+    if r.example is not None:
+        out += [f"{_example_title(r)}:", "", *md_code_block(_example_json(r), "json"), ""]
+    if r.traceback:
+        out += ["Traceback:", "", *md_code_block(r.traceback.rstrip()), ""]
+    out += [f"Reproduce: `{replay_command(r.id)}`", ""]
     return out
 
+
+# --- HTML --------------------------------------------------------------------------------
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -230,9 +254,7 @@ pre{background:#f7f7f7;padding:.6rem;overflow-x:auto;white-space:pre-wrap}
 .yes{background:#e5f5e5}.no{background:#fbe4e4}
 """
 
-
-def _h(text: object) -> str:
-    return html.escape(str(text))
+_h = html_text
 
 
 def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -241,53 +263,35 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _badge(outcome: str) -> str:
-    return f'<span class="{_h(outcome)}">{_h(_MARK[outcome])}</span>'
+def _badge(outcome: Outcome) -> str:
+    return f'<span class="{outcome.value}">{_MARK[outcome.value]}</span>'
 
 
-def render_html(cert: Mapping[str, Any]) -> str:
-    run = cert["run"]
-    kit = cert["kit"]
+def render_html(cert: CertificateLike) -> str:
+    c = _model(cert)
+    run = c.run
+    fields = [(k, v) for k, v in _fields(c) if k != "max examples"]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>floe compute certificate: {_h(_plugin_line(cert))}</title>",
+        f"<title>floe compute certificate: {_h(_plugin_line(c))}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>floe compute certificate: {_h(_plugin_line(cert))}</h1>",
-        f'<p class="verdict {"yes" if cert["certified"] else "no"}">{_h(_verdict(cert))}</p>',
-        _html_table(
-            ("field", "value"),
-            [
-                (_h(k), _h(v))
-                for k, v in [
-                    ("plugin", f"{_plugin_line(cert)} {cert['plugin'].get('class')}"),
-                    ("plugin spec", cert["plugin"]["spec"]),
-                    ("capabilities", ", ".join(cert["plugin"]["capabilities"]) or "none"),
-                    ("distribution", _dist_line(cert)),
-                    ("kit", f"floe-compute-kit {kit['version']}"),
-                    ("catalogue", f"{kit['catalogue_version']} ({kit['catalogue_size']} checks)"),
-                    ("requested level", run["requested_level"]),
-                    ("level achieved", cert["level_achieved"] or "none"),
-                    ("seed", run["seed"]),
-                    ("created", cert["created_at"]),
-                    ("digest", cert["digest"]),
-                ]
-            ],
-        ),
+        f"<h1>floe compute certificate: {_h(_plugin_line(c))}</h1>",
+        f'<p class="verdict {"yes" if c.certified else "no"}">{_h(_verdict(c))}</p>',
+        _html_table(("field", "value"), [(_h(k), _h(v)) for k, v in fields]),
     ]
-    if run.get("load_error"):
-        parts.append(f"<h2>Plugin could not be loaded</h2><pre>{_h(run['load_error'])}</pre>")
-    if cert["waiver_problems"]:
-        items = "".join(f"<li>{_h(p)}</li>" for p in cert["waiver_problems"])
+    if run.load_error:
+        parts.append(f"<h2>Plugin could not be loaded</h2><pre>{_h(run.load_error)}</pre>")
+    if c.waiver_problems:
+        items = "".join(f"<li>{_h(p)}</li>" for p in c.waiver_problems)
         parts.append(f"<h2>Waiver problems (these fail the run)</h2><ul>{items}</ul>")
-    summary = cert["summary"]
     parts.append("<h2>By requirement</h2>")
     parts.append(
         _html_table(
             ("requirement", "status", "checks"),
             [
-                (_h(req), _badge(e["status"]), _h(", ".join(e["checks"])))
-                for req, e in summary["by_requirement"].items()
+                (_h(req), _badge(e.status), _h(", ".join(e.checks)))
+                for req, e in c.summary.by_requirement.items()
             ],
         )
     )
@@ -296,8 +300,8 @@ def render_html(cert: Mapping[str, Any]) -> str:
         _html_table(
             ("method", *_COUNT_COLUMNS),
             [
-                (_h(m), *(_h(row[k]) for k in _COUNT_COLUMNS))
-                for m, row in summary["by_method"].items()
+                (_h(m), *(_h(row.of(k)) for k in _COUNT_COLUMNS))
+                for m, row in c.summary.by_method.items()
             ],
         )
     )
@@ -307,62 +311,41 @@ def render_html(cert: Mapping[str, Any]) -> str:
             ("check", "level", "outcome", "requirements", "clause", "seconds"),
             [
                 (
-                    f'<a href="#{_h(c["id"])}">{_h(c["id"])}</a>'
-                    if c["outcome"] in {"failed", "error", "waived"}
-                    else _h(c["id"]),
-                    _h(c["level"]),
-                    _badge(c["outcome"]),
-                    _h(", ".join(c["requirements"])),
-                    _h(c["wording"]),
-                    _h(f"{c['duration_s']:.3f}"),
+                    f'<a href="#{_h(r.id)}">{_h(r.id)}</a>' if r.outcome in _FAILING else _h(r.id),
+                    _h(r.level.value),
+                    _badge(r.outcome),
+                    _h(", ".join(r.requirements)),
+                    _h(r.wording),
+                    _h(f"{r.duration_s:.3f}"),
                 )
-                for c in cert["checks"]
+                for r in c.checks
             ],
         )
     )
-    failing = _failing(cert)
+    failing = _failing(c)
     if failing:
         parts.append("<h2>Failures and how to reproduce them</h2>")
-        for c in failing:
-            parts.append(f'<h3 id="{_h(c["id"])}">{_h(c["id"])}: {_badge(c["outcome"])}</h3>')
-            parts.append(f"<blockquote>{_h(c['wording'])}</blockquote>")
-            if c.get("waiver"):
-                w = c["waiver"]
-                parts.append(
-                    f"<p>Waived until {_h(w['expires'])}: {_h(w['reason'])} "
-                    f'(<a href="{_h(w["link"])}">{_h(w["link"])}</a>)</p>'
-                )
-            parts.append(f"<pre>{_h(c['message'] or '(no message)')}</pre>")
-            if c.get("example") is not None:
-                example = json.dumps(c["example"], indent=2, sort_keys=True)
-                parts.append(f"<p>{_h(_example_title(c))}:</p><pre>{_h(example)}</pre>")
-            if c.get("traceback"):
-                parts.append(
-                    f"<details><summary>traceback</summary><pre>{_h(c['traceback'])}</pre>"
-                    "</details>"
-                )
-            parts.append(f"<p>Reproduce:</p><pre>{_h(replay_command(c['id']))}</pre>")
-    if cert["waivers"]:
+        for r in failing:
+            parts += _html_failure(r)
+    if c.waivers:
         parts.append("<h2>Waivers</h2>")
         parts.append(
             _html_table(
                 ("check", "expires", "applied", "reason", "link"),
                 [
                     (
-                        _h(w["check"]),
-                        _h(w["expires"]),
-                        "yes" if w["applied"] else "no (unused)",
-                        _h(w["reason"]),
-                        f'<a href="{_h(w["link"])}">{_h(w["link"])}</a>',
+                        _h(w.check),
+                        _h(w.expires),
+                        "yes" if w.applied else "no (unused)",
+                        _h(w.reason),
+                        html_href(w.link),
                     )
-                    for w in cert["waivers"]
+                    for w in c.waivers
                 ],
             )
         )
     parts.append("<h2>Environment</h2>")
-    parts.append(
-        _html_table(("component", "version"), [(_h(a), _h(b)) for a, b in _env_rows(cert)])
-    )
+    parts.append(_html_table(("component", "version"), [(_h(a), _h(b)) for a, b in _env_rows(c)]))
     parts.append(
         "<h2>Verify</h2><pre>floe-conformance verify certificate.json\n"
         "floe-conformance verify certificate.json --rerun</pre>"
@@ -371,55 +354,78 @@ def render_html(cert: Mapping[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def render_junit(cert: Mapping[str, Any]) -> str:
+def _html_failure(r: CheckRecord) -> list[str]:
+    parts = [
+        f'<h3 id="{_h(r.id)}">{_h(r.id)}: {_badge(r.outcome)}</h3>',
+        f"<blockquote>{_h(r.wording)}</blockquote>",
+    ]
+    if r.waiver is not None:
+        w = r.waiver
+        parts.append(f"<p>Waived until {_h(w.expires)}: {_h(w.reason)} ({html_href(w.link)})</p>")
+    parts.append(f"<pre>{_h(r.message or '(no message)')}</pre>")
+    if r.example is not None:
+        parts.append(f"<p>{_h(_example_title(r))}:</p><pre>{_h(_example_json(r))}</pre>")
+    if r.traceback:
+        parts.append(f"<details><summary>traceback</summary><pre>{_h(r.traceback)}</pre></details>")
+    parts.append(f"<p>Reproduce:</p><pre>{_h(replay_command(r.id))}</pre>")
+    return parts
+
+
+# --- JUnit XML ---------------------------------------------------------------------------
+
+
+def _junit_body(r: CheckRecord) -> str:
+    body = r.message
+    if r.example is not None:
+        body += f"\n\n{_example_title(r)}:\n{_example_json(r)}"
+    if r.traceback:
+        body += "\n\n" + r.traceback
+    return xml_text(body)
+
+
+def render_junit(cert: CertificateLike) -> str:
     """One testcase per check; unsupported and waived checks are "skipped" with the reason."""
-    counts = cert["summary"]["counts"]
+    c = _model(cert)
+    counts = c.summary.counts
+    x = xml_text
     suite = ET.Element(
         "testsuite",
         {
-            "name": f"floe-conformance[{cert['plugin'].get('name') or cert['plugin']['spec']}]",
-            "tests": str(cert["summary"]["total"]),
-            "failures": str(counts["failed"]),
-            "errors": str(counts["error"]),
-            "skipped": str(counts["unsupported"] + counts["waived"]),
-            "time": f"{cert['run']['duration_s']:.3f}",
-            "timestamp": cert["created_at"],
+            "name": x(f"floe-conformance[{c.plugin.name or c.plugin.spec}]"),
+            "tests": str(c.summary.total),
+            "failures": str(counts.failed),
+            "errors": str(counts.error),
+            "skipped": str(counts.unsupported + counts.waived),
+            "time": f"{c.run.duration_s:.3f}",
+            "timestamp": x(c.created_at),
         },
     )
     props = ET.SubElement(suite, "properties")
     for name, value in [
-        ("plugin", _plugin_line(cert)),
-        ("requested_level", cert["run"]["requested_level"]),
-        ("level_achieved", cert["level_achieved"] or "none"),
-        ("seed", str(cert["run"]["seed"])),
-        ("catalogue_version", cert["kit"]["catalogue_version"]),
-        ("digest", cert["digest"]),
+        ("plugin", _plugin_line(c)),
+        ("requested_level", c.run.requested_level.value),
+        ("level_achieved", c.level_achieved.value if c.level_achieved else "none"),
+        ("seed", str(c.run.seed)),
+        ("catalogue_version", c.kit.catalogue_version),
+        ("digest", c.digest),
     ]:
-        ET.SubElement(props, "property", {"name": name, "value": value})
-    for c in cert["checks"]:
+        ET.SubElement(props, "property", {"name": name, "value": x(value)})
+    for r in c.checks:
         case = ET.SubElement(
             suite,
             "testcase",
-            {"classname": f"floe.{c['method']}", "name": c["id"], "time": f"{c['duration_s']:.3f}"},
+            {"classname": x(f"floe.{r.method}"), "name": r.id, "time": f"{r.duration_s:.3f}"},
         )
-        body = c["message"]
-        if c.get("example") is not None:
-            example = json.dumps(c["example"], indent=2, sort_keys=True)
-            body += f"\n\n{_example_title(c)}:\n{example}"
-        if c.get("traceback"):
-            body += "\n\n" + c["traceback"]
-        if c["outcome"] == "failed":
-            ET.SubElement(case, "failure", {"message": c["message"][:500]}).text = body
-        elif c["outcome"] == "error":
-            ET.SubElement(case, "error", {"message": c["message"][:500]}).text = body
-        elif c["outcome"] == "unsupported":
-            ET.SubElement(case, "skipped", {"message": f"unsupported: {c['message']}"[:500]})
-        elif c["outcome"] == "waived":
-            w = c["waiver"] or {}
-            ET.SubElement(
-                case,
-                "skipped",
-                {"message": f"waived until {w.get('expires')}: {w.get('reason')}"[:500]},
-            ).text = body
+        short = x(r.message[:500])
+        if r.outcome is Outcome.FAILED:
+            ET.SubElement(case, "failure", {"message": short}).text = _junit_body(r)
+        elif r.outcome is Outcome.ERROR:
+            ET.SubElement(case, "error", {"message": short}).text = _junit_body(r)
+        elif r.outcome is Outcome.UNSUPPORTED:
+            ET.SubElement(case, "skipped", {"message": x(f"unsupported: {r.message}"[:500])})
+        elif r.outcome is Outcome.WAIVED:
+            w = r.waiver
+            reason = f"waived until {w.expires}: {w.reason}" if w else "waived"
+            ET.SubElement(case, "skipped", {"message": x(reason[:500])}).text = _junit_body(r)
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

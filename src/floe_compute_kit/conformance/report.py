@@ -18,19 +18,30 @@ from importlib import metadata as md
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 from floe_compute_kit import __version__
+from floe_compute_kit._atomic import AtomicWriteError, write_atomic
 from floe_compute_kit.conformance._certificate import (
+    SCHEMA_VERSION,
     build_certificate,
+    catalogue_errors,
     certificate_digest,
     consistency_errors,
     schema_errors,
-    underlying_outcome,
 )
 from floe_compute_kit.conformance._provenance import environment_info
 from floe_compute_kit.conformance._render import render_html, render_junit, render_markdown
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome
 from floe_compute_kit.conformance._settings import DEFAULTS
 from floe_compute_kit.conformance._waivers import Waiver, waiver_problems
+from floe_compute_kit.conformance.certificate import (
+    Certificate,
+    parse_certificate,
+    read_certificate_json,
+    validation_lines,
+)
+from floe_compute_kit.conformance.certificate._escape import one_line
 from floe_compute_kit.conformance.checks import load_catalogue
 from floe_compute_kit.errors import CertificateError
 
@@ -132,58 +143,76 @@ def certify(
     return cert
 
 
+def _render_json(cert: dict[str, Any]) -> str:
+    return json.dumps(cert, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_RENDERERS: Final[dict[str, Callable[[dict[str, Any]], str]]] = {
+    "json": _render_json,
+    "md": render_markdown,
+    "html": render_html,
+    "junit": render_junit,
+}
+
+
 def write_certificate(
     cert: dict[str, Any], out: Path, formats: Iterable[str] = tuple(FORMATS)
 ) -> list[Path]:
-    """Write the chosen renderings of ``cert`` into ``out``; returns the paths written."""
-    renderers: dict[str, Callable[[dict[str, Any]], str]] = {
-        "json": lambda c: json.dumps(c, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-        "md": render_markdown,
-        "html": render_html,
-        "junit": render_junit,
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for fmt in formats:
-        path = out / FORMATS[fmt]
-        path.write_text(renderers[fmt](cert), encoding="utf-8")
-        written.append(path)
-    return written
+    """Write the chosen renderings of ``cert`` into ``out``; returns the paths written.
+
+    Everything is rendered before anything is written, and each file is replaced
+    atomically (temp file, fsync, rename): a failing or interrupted run leaves the previous
+    files whole. Raises :class:`~floe_compute_kit._atomic.AtomicWriteError` naming the file.
+    """
+    rendered = [(out / FORMATS[fmt], _RENDERERS[fmt](cert)) for fmt in formats]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AtomicWriteError(
+            out, f"cannot create the folder: {exc.strerror}", fix="choose a writable --out"
+        ) from None
+    for path, text in rendered:
+        # No lock file: the rename is atomic on its own, and a .lock beside each output
+        # would be published with the certificate (two runs into one folder: last one wins).
+        write_atomic(path, text, lock=False)
+    return [path for path, _ in rendered]
 
 
 def read_certificate(path: Path) -> dict[str, Any]:
-    """The certificate at ``path``; CertificateError if it is unreadable or not a JSON object."""
+    """The certificate at ``path``, validated against the model.
+
+    CertificateError (one line naming the file, the problem and the fix) when it is
+    unreadable, too large or too deep, not UTF-8 JSON, holds duplicate keys, or is not a
+    certificate of this schema.
+    """
+    data = read_certificate_json(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        parse_certificate(data)
+    except ValidationError as exc:
+        lines = validation_lines(exc)
+        more = f" (and {len(lines) - 1} more problem(s))" if len(lines) > 1 else ""
         raise CertificateError(
-            f"cannot read certificate {path}: {exc.strerror or exc}",
+            f"{path}: not a floe compute certificate of schema {SCHEMA_VERSION}: "
+            f"{one_line(lines[0], 300)}{more}; give the certificate.json that "
+            "`floe-conformance report` wrote",
             file=str(path),
-            reason="unreadable",
-        ) from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CertificateError(
-            f"{path} is not JSON: {exc}", file=str(path), reason="not JSON"
-        ) from exc
-    if not isinstance(data, dict):
-        raise CertificateError(
-            f"{path} holds a JSON {type(data).__name__}, not a certificate object",
-            file=str(path),
-            reason="not an object",
-        )
+            reason="not a certificate",
+        ) from None
     return data
 
 
 def verify_certificate(cert: dict[str, Any]) -> list[str]:
-    """Everything wrong with ``cert``: schema violations, a verdict its checks do not
-    support, and a digest that does not match."""
+    """Everything wrong with ``cert``: schema violations, checks that are not the
+    catalogue's, a verdict its checks do not support, and a digest that does not match."""
     problems = [f"schema: {e}" for e in schema_errors(cert)]
     if not problems:
+        problems += [f"catalogue: {e}" for e in catalogue_errors(cert, load_catalogue())]
         problems += [f"consistency: {e}" for e in consistency_errors(cert)]
     recorded = cert.get("digest")
-    actual = certificate_digest(cert)
+    try:
+        actual = certificate_digest(cert)
+    except (TypeError, ValueError):  # not JSON-able (only a hand-made dict can be)
+        return [*problems, "digest: the content cannot be hashed as JSON"]
     if recorded != actual:
         problems.append(
             f"digest: recorded {recorded} but the content hashes to {actual}; "
@@ -201,90 +230,97 @@ def rerun_differences(
     """Re-run the recorded plugin with the recorded seed and settings; list what changed.
 
     Waivers are re-applied as recorded (expiry is not re-judged: the question is whether
-    the plugin still behaves as certified).
+    the plugin still behaves as certified). This imports the plugin ``plugin.spec`` names:
+    the CLI asks before it calls this for a certificate from someone else.
     """
-    run = cert["run"]
-    waivers = [Waiver.from_json(w) for w in cert.get("waivers", [])]
+    old = parse_certificate(cert)
+    run = old.run
+    waivers = [Waiver.from_json(w.model_dump()) for w in old.waivers]
     fresh = certify(
-        cert["plugin"]["spec"],
-        level=Level(run["requested_level"]),
-        seed=int(run["seed"]),
-        max_examples=int(run["max_examples"]),
-        budget_s=float(run["budget_s"]),
+        old.plugin.spec,
+        level=run.requested_level,
+        seed=run.seed,
+        max_examples=run.max_examples,
+        budget_s=run.budget_s,
         waivers=waivers,
         workdir=workdir,
         on_result=on_result,
         today=min((w.expires for w in waivers), default=None),
     )
-    diffs: list[str] = []
-    for key, label in [
-        (("plugin", "version"), "plugin version"),
-        (("plugin", "floe_api_version"), "floe_api_version"),
-        (("kit", "version"), "kit version"),
-        (("kit", "catalogue_version"), "catalogue version"),
-        (("distribution", "files_sha256"), "plugin files sha256"),
-    ]:
-        old = _get(cert, key)
-        new = _get(fresh, key)
-        if old != new:
-            diffs.append(f"{label}: {old} -> {new}")
-    old_checks = {c["id"]: c for c in cert["checks"]}
-    new_checks = {c["id"]: c for c in fresh["checks"]}
+    new = parse_certificate(fresh)
+    diffs = [
+        f"{label}: {was} -> {now}"
+        for label, was, now in [
+            ("plugin version", old.plugin.version, new.plugin.version),
+            ("floe_api_version", old.plugin.floe_api_version, new.plugin.floe_api_version),
+            ("kit version", old.kit.version, new.kit.version),
+            ("catalogue version", old.kit.catalogue_version, new.kit.catalogue_version),
+            ("plugin files sha256", _files_sha(old), _files_sha(new)),
+        ]
+        if was != now
+    ]
+    old_checks = {c.id: c for c in old.checks}
+    new_checks = {c.id: c for c in new.checks}
     for cid in sorted(old_checks.keys() | new_checks.keys()):
-        if cid not in new_checks:
-            diffs.append(f"{cid}: recorded {underlying_outcome(old_checks[cid])}, not run now")
-        elif cid not in old_checks:
-            diffs.append(f"{cid}: not recorded, {underlying_outcome(new_checks[cid])} now")
-        else:
-            old_o = underlying_outcome(old_checks[cid])
-            new_o = underlying_outcome(new_checks[cid])
-            if old_o != new_o:
-                diffs.append(
-                    f"{cid}: recorded {old_o}, {new_o} now"
-                    + (
-                        f" ({_one_line(new_checks[cid]['message'])})"
-                        if new_checks[cid]["message"]
-                        else ""
-                    )
-                )
-            elif old_checks[cid]["example"] != new_checks[cid]["example"]:
-                diffs.append(f"{cid}: same outcome, different shrunk example")
-    if cert.get("level_achieved") != fresh.get("level_achieved"):
+        was_check, now_check = old_checks.get(cid), new_checks.get(cid)
+        if was_check is None or now_check is None:
+            only = was_check or now_check
+            outcome = only.underlying_outcome.value if only is not None else "?"
+            diffs.append(
+                f"{cid}: recorded {outcome}, not run now"
+                if now_check is None
+                else f"{cid}: not recorded, {outcome} now"
+            )
+        elif was_check.underlying_outcome != now_check.underlying_outcome:
+            why = f" ({_one_line(now_check.message)})" if now_check.message else ""
+            diffs.append(
+                f"{cid}: recorded {was_check.underlying_outcome.value}, "
+                f"{now_check.underlying_outcome.value} now{why}"
+            )
+        elif was_check.example != now_check.example:
+            diffs.append(f"{cid}: same outcome, different shrunk example")
+    if old.level_achieved != new.level_achieved:
         diffs.append(
-            f"level achieved: {cert.get('level_achieved')} -> {fresh.get('level_achieved')}"
+            f"level achieved: {_level(old.level_achieved)} -> {_level(new.level_achieved)}"
         )
     return fresh, diffs
 
 
-def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = data
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
+def _files_sha(cert: Certificate) -> str | None:
+    return cert.distribution.files_sha256 if cert.distribution is not None else None
+
+
+def _level(level: Level | None) -> str | None:
+    return level.value if level is not None else None
 
 
 def replay_snippet(cert: dict[str, Any], check_id: str, cert_file: str = "certificate.json") -> str:
     """A self-contained Python script that re-runs one recorded failure.
 
     It exits non-zero (AssertionError with the check's message) while the failure is
-    still there, and prints PASSED once it is fixed.
+    still there, and prints PASSED once it is fixed. The certificate is someone else's
+    text, so every value enters the script as a ``repr`` literal or an escaped one-line
+    comment, never as code, and the check ids are the catalogue's (KeyError otherwise).
     """
-    checks = {c["id"]: c for c in cert["checks"]}
-    if check_id not in checks:
+    model = parse_certificate(cert)
+    known = {reg.spec.id for reg in load_catalogue()}
+    check = model.check(check_id)
+    if check_id not in known:
         raise KeyError(check_id)
-    check = checks[check_id]
-    run = cert["run"]
-    plugin = cert["plugin"]
-    order = [c["id"] for c in cert["checks"]]
+    run = model.run
+    plugin = model.plugin
+    order = [c.id for c in model.checks if c.id in known]
     before = order[: order.index(check_id)]
     lines = [
-        f"# Replay of floe conformance check {check_id!r} against plugin {plugin['spec']!r},",
-        f"# from {cert_file} (plugin {plugin.get('name')} {plugin.get('version')}, "
-        f"kit {cert['kit']['version']}, seed {run['seed']}).",
-        f"# Recorded: {underlying_outcome(check)}: {_one_line(check['message'])}",
-        f"# Clause: {_one_line(check['wording'])}",
+        f"# Replay of floe conformance check {one_line(check_id)} against plugin "
+        f"{one_line(plugin.spec, 200)},",
+        f"# from {one_line(cert_file, 200)} (plugin {one_line(plugin.name, 80)} "
+        f"{one_line(plugin.version, 40)}, kit {one_line(model.kit.version, 40)}, seed {run.seed}).",
+        f"# Recorded: {check.underlying_outcome.value}: {_one_line(check.message)}",
+        f"# Clause: {_one_line(check.wording)}",
         "# Run it where the plugin is importable (installed, or on PYTHONPATH). It fails with",
         "# the check's message while the defect is there and prints PASSED once it is fixed.",
+        "# It imports the plugin named below: run it only for a plugin you would install.",
         "from floe_compute_kit.cli.conformance import build_parser",
         "from floe_compute_kit.conformance._results import Level, Outcome",
         "from floe_compute_kit.conformance.runner import run_suite",
@@ -293,26 +329,25 @@ def replay_snippet(cert: dict[str, Any], check_id: str, cert_file: str = "certif
         "# local modules into its draws, so this keeps the same seed drawing the same configs.",
         "build_parser()",
         "",
-        f"PLUGIN = {plugin['spec']!r}",
+        f"PLUGIN = {plugin.spec!r}",
         f"CHECK = {check_id!r}",
         "# The checks that ran before it, re-run first so the suite state (shared samples,",
         "# loaded modules) is the one the failure was found in; only CHECK is judged.",
         f"BEFORE = {pprint.pformat(before, width=88, compact=True)}",
     ]
-    example = check.get("example")
-    if example is not None:
+    if check.example is not None:
         lines += [
             "# The shrunk failing config the certificate recorded (secrets masked), to poke at:",
-            f"EXAMPLE = {pprint.pformat(example)}",
+            f"EXAMPLE = {pprint.pformat(check.example)}",
         ]
     lines += [
         "",
         "suite = run_suite(",
         "    PLUGIN,",
-        f"    level=Level({run['requested_level']!r}),",
-        f"    seed={int(run['seed'])},",
-        f"    max_examples={int(run['max_examples'])},",
-        f"    budget_s={float(run['budget_s'])},",
+        f"    level=Level({run.requested_level.value!r}),",
+        f"    seed={int(run.seed)!r},",
+        f"    max_examples={int(run.max_examples)!r},",
+        f"    budget_s={float(run.budget_s)!r},",
         "    check_ids=[*BEFORE, CHECK],",
         ")",
         'if getattr(suite, "load_error", None):',
@@ -331,13 +366,13 @@ def replay_snippet(cert: dict[str, Any], check_id: str, cert_file: str = "certif
 
 
 def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    return one_line(" ".join(text.split()), limit)
 
 
 def failing_check_ids(cert: dict[str, Any]) -> list[str]:
+    """The checks that failed or errored (waived ones included: the failure is still there)."""
     return [
-        c["id"]
-        for c in cert["checks"]
-        if underlying_outcome(c) in {Outcome.FAILED.value, Outcome.ERROR.value}
+        c.id
+        for c in parse_certificate(cert).checks
+        if c.underlying_outcome in {Outcome.FAILED, Outcome.ERROR}
     ]
