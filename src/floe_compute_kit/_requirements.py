@@ -112,6 +112,10 @@ _TABLE: dict[str, str] = {
     "US5": "An enterprise architect restricts computes from enterprise to domain to product.",
     "US6": "An operator checks compute health and reads OpenTelemetry spans and metrics.",
     "US7": "An operator relies on query timeouts that really cancel.",
+    # A user's first hour (issue 14).
+    "KIT-170": "`pip install floe-compute-kit` is the contract only: it imports without the "
+    "test kit or any engine, and a CLI or pytest option that needs an extra exits with a line "
+    "naming the extra and its install command.",
 }
 
 #: requirement id -> what it asks (read-only).
