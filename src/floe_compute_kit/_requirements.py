@@ -116,6 +116,7 @@ _TABLE: dict[str, str] = {
     "KIT-170": "`pip install floe-compute-kit` is the contract only: it imports without the "
     "test kit or any engine, and a CLI or pytest option that needs an extra exits with a line "
     "naming the extra and its install command.",
+    "KIT-172": "The CLI's tables and progress display fit 80 columns.",
 }
 
 #: requirement id -> what it asks (read-only).
