@@ -229,12 +229,19 @@ def test_a_cli_names_the_extra_it_needs(
     assert done.stderr.count("\n") == 1  # one line
 
 
+@pytest.fixture(scope="module")
+def with_pytest(contract_only: FreshVenv) -> FreshVenv:
+    """The contract plus pytest alone: what a plugin author's bare test env may hold."""
+    contract_only.pip_install("pytest")
+    return contract_only
+
+
 def test_the_pytest_plugin_is_harmless_without_hypothesis(
-    contract_only: FreshVenv, tmp_path_factory: pytest.TempPathFactory
+    with_pytest: FreshVenv, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """pytest alone (no hypothesis): the pytest11 entry loads, a plain run passes, and
     ``--floe-plugin`` is a usage error naming the kit extra, not a collection traceback."""
-    contract_only.pip_install("pytest")
+    contract_only = with_pytest
     project = tmp_path_factory.mktemp("plain-project")
     (project / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
 
@@ -252,3 +259,33 @@ def test_the_pytest_plugin_is_harmless_without_hypothesis(
     assert KIT_HINT in output
     assert "hypothesis" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.requirement("KIT-171")
+def test_the_local_iceberg_catalog_names_pyiceberg_and_its_extra(
+    with_pytest: FreshVenv, tmp_path: Path
+) -> None:
+    """No pyiceberg installed: the catalog is not started (it would die with only an exit
+    code); the error names pyiceberg, the extra's install command and the alternative."""
+    program = textwrap.dedent(
+        """
+        import os, sys
+        from pathlib import Path
+        from floe_compute_kit._extras import MissingExtraError
+        from floe_compute_kit.conformance.iceberg import iceberg_rest_catalog
+        os.environ["FLOE_ICEBERG_SOURCE"] = "local"
+        try:
+            with iceberg_rest_catalog(workdir=Path(sys.argv[1])):
+                pass
+        except ModuleNotFoundError as exc:
+            assert isinstance(exc, MissingExtraError), type(exc)
+            print(exc)
+        """
+    )
+    done = with_pytest.run("-c", program, str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    message = done.stdout.strip()
+    assert "pyiceberg" in message
+    assert "pip install 'floe-compute-kit[iceberg]'" in message
+    assert "--iceberg-uri" in message
+    assert not list(tmp_path.iterdir())  # nothing was started

@@ -1,24 +1,29 @@
-"""Which optional extra a CLI needs, and one clear line when it is not installed.
+"""Which optional extra a piece of the kit needs, and one clear line when it is missing.
 
-``pip install floe-compute-kit`` is the contract only (pyproject.toml). The CLIs need
-more; without it they would die in an ImportError traceback, or, worse, argparse would
+``pip install floe-compute-kit`` is the contract only (pyproject.toml). The CLIs, the
+Iceberg catalog and the checks need more; without it they would die in an ImportError
+traceback (or, in a child process, with nothing but an exit code), and argparse would
 quietly lose the subcommands whose modules failed to import. Each CLI calls
-:func:`missing_extra` first and exits 2 with its message.
+:func:`missing_extra` first and exits 2 with its message; library code calls
+:func:`require_extra`, which raises :class:`MissingExtraError` with the same text.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 __all__ = [
     "COMPUTE_NEEDS",
     "CONFORMANCE_NEEDS",
     "EXIT_MISSING",
+    "ICEBERG_NEEDS",
     "KIT_NEEDS",
+    "MissingExtraError",
     "install_hint",
     "missing_extra",
+    "require_extra",
 ]
 
 EXIT_MISSING: Final = 2
@@ -35,6 +40,24 @@ KIT_NEEDS: Final[Mapping[str, str]] = {
 }
 #: ... and ``floe-conformance``, which prints with rich as well
 CONFORMANCE_NEEDS: Final[Mapping[str, str]] = {**KIT_NEEDS, "rich": "rich"}
+#: ... the local Iceberg REST catalog and the Iceberg checks' second client
+ICEBERG_NEEDS: Final[Mapping[str, str]] = {
+    "pyiceberg": "pyiceberg",
+    "sqlalchemy": "sqlalchemy",
+    "pyarrow": "pyarrow",
+}
+
+
+class MissingExtraError(ModuleNotFoundError):
+    """A piece of the kit needs distributions of an extra that is not installed."""
+
+    def __init__(self, what: str, extra: str, missing: Sequence[str], alternative: str = ""):
+        self.what = what
+        self.extra = extra
+        self.missing = tuple(missing)
+        self.install = install_hint(extra)
+        self.alternative = alternative
+        super().__init__(_message(what, extra, self.missing, alternative), name=self.missing[0])
 
 
 def install_hint(extra: str) -> str:
@@ -47,14 +70,32 @@ def _absent(module: str) -> bool:
         return importlib.util.find_spec(module) is None
     except ModuleNotFoundError:  # a parent package of a dotted name is missing
         return True
+    except ValueError:  # a module blocked in sys.modules (set to None) has no spec
+        return True
+
+
+def _missing(needs: Mapping[str, str]) -> list[str]:
+    return sorted({dist for module, dist in needs.items() if _absent(module)})
+
+
+def _message(what: str, extra: str, missing: Sequence[str], alternative: str = "") -> str:
+    return (
+        f"{what} needs the {extra!r} extra of {DISTRIBUTION}, which is not installed "
+        f"(missing: {', '.join(missing)}); install it with: {install_hint(extra)}"
+        + (f", or {alternative}" if alternative else "")
+    )
 
 
 def missing_extra(command: str, extra: str, needs: Mapping[str, str]) -> str | None:
     """None when everything ``command`` needs imports; else the error line to print."""
-    missing = sorted({dist for module, dist in needs.items() if _absent(module)})
-    if not missing:
-        return None
-    return (
-        f"error: {command} needs the {extra!r} extra of {DISTRIBUTION}, which is not "
-        f"installed (missing: {', '.join(missing)}); install it with: {install_hint(extra)}"
-    )
+    missing = _missing(needs)
+    return None if not missing else f"error: {_message(command, extra, missing)}"
+
+
+def require_extra(
+    what: str, extra: str, needs: Mapping[str, str], *, alternative: str = ""
+) -> None:
+    """Raise :class:`MissingExtraError` unless everything ``what`` needs imports."""
+    missing = _missing(needs)
+    if missing:
+        raise MissingExtraError(what, extra, missing, alternative)

@@ -116,6 +116,9 @@ _TABLE: dict[str, str] = {
     "KIT-170": "`pip install floe-compute-kit` is the contract only: it imports without the "
     "test kit or any engine, and a CLI or pytest option that needs an extra exits with a line "
     "naming the extra and its install command.",
+    "KIT-171": "A missing piece (pyiceberg, a dbt adapter, an env var the profile reads) is "
+    "named with the fix before it fails, and the logs a message points at survive the run "
+    "under the output folder (`report --out DIR` keeps them in DIR/logs/).",
     "KIT-172": "The CLI's tables and progress display fit 80 columns.",
 }
 
