@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from floe_compute_kit.conformance._invoke import call, read
 from floe_compute_kit.conformance._logs import KEEP_HINT, keep_log
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import baseline_config, mask, secret_values
+from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE
 
 __all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "build_env", "bundled_project", "integration_config"]
 
@@ -38,10 +38,6 @@ DBT_BUILD_ID: Final = "integration.dbt_build"
 EXPECTED_NODES: Final = {"seed": 1, "model": 2, "test": 7}
 _TARGET: Final = "conformance"
 _OUTPUT_TAIL: Final = 40
-#: dbt's ``{{ env_var('NAME') }}`` / ``{{ env_var('NAME', 'default') }}`` (as checks/profile.py)
-_ENV_VAR_RE: Final = re.compile(
-    r"\{\{\s*env_var\(\s*['\"](?P<name>[^'\"]+)['\"]\s*(?P<default>,[^)]*)?\)"
-)
 _DBT_LOG_NAME: Final = "integration.dbt_build-dbt.log"
 
 
@@ -155,7 +151,7 @@ def _profile_env_vars(profile: Any) -> dict[str, bool]:
 
     def walk(value: Any) -> None:
         if isinstance(value, str):
-            for m in _ENV_VAR_RE.finditer(value):
+            for m in ENV_VAR_RE.finditer(value):
                 found[m["name"]] = found.get(m["name"], False) or m["default"] is not None
         elif isinstance(value, dict):
             for key, item in value.items():
