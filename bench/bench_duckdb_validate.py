@@ -14,10 +14,14 @@ import tempfile
 import time
 
 import duckdb
+from _goals import baseline, figure, verdict
 
 from floe_compute_duckdb import DuckDBComputePlugin, DuckDBConfig
 
 GOAL = 1.2
+BUDGET_MS = 5000.0
+#: Importing the plugin must not load these: DuckDB and dbt load on a method's first call.
+HEAVY = ("duckdb", "dbt", "duckdb_extensions")
 
 
 def bare() -> None:
@@ -44,7 +48,16 @@ def cold_import(statement: str, runs: int = 7) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+def heavy_modules_loaded() -> list[str]:
+    probe = (
+        "import sys, floe_compute_duckdb; "
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def main() -> int:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     plugin = DuckDBComputePlugin()
     config = DuckDBConfig()
@@ -67,9 +80,9 @@ def main() -> None:
     validate_median = statistics.median(validate_ms)
     ratio = validate_median / bare_median
     print(f"rounds: {len(bare_ms)} each")
-    print(f"bare duckdb connect+SELECT 1+close  median: {bare_median:8.3f} ms")
-    print(f"validate_connection(':memory:')     median: {validate_median:8.3f} ms")
-    print(f"ratio: {ratio:.3f} (goal <= {GOAL}) -> {'OK' if ratio <= GOAL else 'OVER GOAL'}")
+    baseline("bare duckdb connect+SELECT 1+close, median", bare_median, "ms", "the ratio's base")
+    baseline("validate_connection(':memory:'), median", validate_median, "ms", "for the ratio")
+    figure("ratio validate / bare", ratio, "x", GOAL)
 
     # the 5 s budget, on the slowest healthy path: iceberg loaded from its package file
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,25 +93,20 @@ def main() -> None:
             con.execute("CREATE TABLE t AS SELECT 1 AS x")
         on_file = DuckDBConfig(path=path)
         file_ms = timed(lambda: plugin.validate_connection(on_file), 50)
-    print(f"validate_connection(file)           median: {statistics.median(file_ms):8.3f} ms")
-    print(
-        f"validate_connection(+iceberg)       median: {statistics.median(heavy_ms):8.3f} ms, "
-        f"max {max(heavy_ms):.1f} ms (budget 5000 ms)"
-    )
+    baseline("validate_connection(file), median", statistics.median(file_ms), "ms", "a file target")
+    baseline("validate_connection(+iceberg), median", statistics.median(heavy_ms), "ms", "see max")
+    figure("validate_connection(+iceberg), max", max(heavy_ms), "ms", BUDGET_MS)
 
     empty = cold_import("pass")
     plugin_import = cold_import("import floe_compute_duckdb")
     with_duckdb = cold_import("import floe_compute_duckdb, duckdb")
-    print(f"cold start, empty interpreter            median: {empty:8.1f} ms")
-    print(
-        f"cold start, import floe_compute_duckdb    median: {plugin_import:8.1f} ms "
-        f"(+{plugin_import - empty:.1f} ms)"
-    )
-    print(
-        f"cold start, + import duckdb (first call) median: {with_duckdb:8.1f} ms "
-        f"(+{with_duckdb - empty:.1f} ms)"
-    )
+    baseline("cold start, empty interpreter, median", empty, "ms", "the two below")
+    baseline("cold start, import floe_compute_duckdb", plugin_import, "ms", "pydantic models")
+    baseline("cold start, + import duckdb (first call)", with_duckdb, "ms", "what a call adds")
+    loaded = heavy_modules_loaded()
+    figure(f"heavy modules loaded by the import ({' '.join(loaded) or 'none'})", len(loaded), "", 0)
+    return verdict()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

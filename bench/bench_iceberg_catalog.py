@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import duckdb_extensions
+from _goals import baseline, figure, verdict
 
 from floe_compute_duckdb import DuckDBComputePlugin
 from floe_compute_kit.conformance.iceberg import iceberg_rest_catalog
@@ -43,20 +44,50 @@ def start_stop() -> None:
         pass
 
 
-def main() -> None:
+#: Starting the local catalog may cost this many times an interpreter that only imports
+#: pyiceberg's SqlCatalog: the rest is the HTTP server and the readiness probe.
+START_GOAL = 2.0
+#: The light fixture module every pytest run imports (the pytest11 goal, issue 14).
+FIXTURE_GOAL_MS = 10.0
+
+
+def fixture_import_ms() -> float:
+    """``-X importtime``'s cumulative figure for the fixture module, after pytest."""
+    module = "floe_compute_kit.conformance._iceberg_fixtures"
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import pytest, {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in done.stderr.splitlines():
+        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+        if len(parts) == 3 and parts[2] == module:
+            return int(parts[1]) / 1000.0
+    return 0.0
+
+
+def main() -> int:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     floor = median_ms(interpreter("from pyiceberg.catalog.sql import SqlCatalog"), rounds)
     start = median_ms(start_stop, rounds)
-    print(f"interpreter importing SqlCatalog      median: {floor:9.1f} ms")
-    print(f"local catalog start + stop            median: {start:9.1f} ms")
-    print(f"ratio                                          {start / floor:9.2f}")
+    baseline("interpreter importing SqlCatalog, median", floor, "ms", "the floor of a catalog")
+    baseline("local catalog start + stop, median", start, "ms", "for the ratio")
+    figure("ratio catalog start / floor", start / floor, "x", START_GOAL)
 
     # pytest is loaded in any run that loads the fixture, so it is in the baseline.
     kit = median_ms(interpreter("import pytest, floe_compute_kit"), rounds)
-    fixture = median_ms(interpreter("import pytest, floe_compute_kit.conformance.iceberg"), rounds)
-    print(f"import pytest, floe_compute_kit       median: {kit:9.1f} ms")
-    print(f"import pytest, ...conformance.iceberg median: {fixture:9.1f} ms")
-    print(f"ratio                                          {fixture / kit:9.2f}")
+    machinery = median_ms(
+        interpreter("import pytest, floe_compute_kit.conformance.iceberg"), rounds
+    )
+    baseline("process: import pytest, floe_compute_kit", kit, "ms", "the process below")
+    baseline("process: + conformance.iceberg", machinery, "ms", "only when a catalog is used")
+    figure(
+        "fixture module import (-X importtime)",
+        min(fixture_import_ms() for _ in range(rounds)),
+        "ms",
+        FIXTURE_GOAL_MS,
+    )
 
     with iceberg_rest_catalog() as endpoint, tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(config={"extension_directory": str(Path(tmp))})
@@ -82,10 +113,11 @@ def main() -> None:
         local = median_ms(local_round, rounds * 4)
         iceberg = median_ms(iceberg_round, rounds * 4)
         con.close()
-    print(f"DuckDB INSERT+SELECT, local table     median: {local:9.2f} ms")
-    print(f"DuckDB INSERT+SELECT, Iceberg table   median: {iceberg:9.2f} ms")
-    print(f"ratio                                          {iceberg / local:9.1f}")
+    baseline("DuckDB INSERT+SELECT, local table, median", local, "ms", "the ratio's base")
+    baseline("DuckDB INSERT+SELECT, Iceberg table, median", iceberg, "ms", "REST + files")
+    baseline("ratio Iceberg / local", iceberg / local, "x", "no goal: an Iceberg commit is I/O")
+    return verdict()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

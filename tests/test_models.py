@@ -208,3 +208,30 @@ def test_catalog_config() -> None:
     with pytest.raises(ComputeConfigurationError) as info:
         parse_config(CatalogConfig, {"catalog_type": "", "catalog_uri": "u", "catalog_name": "n"})
     assert info.value.field == "catalog_type"
+
+
+def test_a_config_field_named_schema_needs_no_warning_and_works() -> None:
+    """A database config's natural ``schema`` field: no "shadows an attribute" warning, and
+    it validates, defaults, dumps and appears in the JSON schema like any other field."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning while the class is built fails the test
+
+        class WithSchema(ComputeConfig):
+            schema: str = "x"
+
+        class SchemaRequired(ComputeConfig):
+            schema: str
+
+    assert WithSchema(plugin="pg").schema == "x"
+    config = parse_config(WithSchema, {"plugin": "pg", "schema": "analytics"})
+    assert config.schema == "analytics"
+    assert config.model_dump()["schema"] == "analytics"
+    assert "schema" in WithSchema.model_json_schema()["properties"]
+    assert "schema" in SchemaRequired.model_json_schema()["required"]
+    with pytest.raises(ComputeConfigurationError, match="schema"):
+        parse_config(SchemaRequired, {"plugin": "pg"})
+    # The base model has no such field, and the deprecated v1 method is gone from it.
+    assert "schema" not in ComputeConfig.model_fields
+    assert not hasattr(ComputeConfig, "schema")

@@ -112,6 +112,14 @@ _TABLE: dict[str, str] = {
     "US5": "An enterprise architect restricts computes from enterprise to domain to product.",
     "US6": "An operator checks compute health and reads OpenTelemetry spans and metrics.",
     "US7": "An operator relies on query timeouts that really cancel.",
+    # A user's first hour (issue 14).
+    "KIT-170": "`pip install floe-compute-kit` is the contract only: it imports without the "
+    "test kit or any engine, and a CLI or pytest option that needs an extra exits with a line "
+    "naming the extra and its install command.",
+    "KIT-171": "A missing piece (pyiceberg, a dbt adapter, an env var the profile reads) is "
+    "named with the fix before it fails, and the logs a message points at survive the run "
+    "under the output folder (`report --out DIR` keeps them in DIR/logs/).",
+    "KIT-172": "The CLI's tables and progress display fit 80 columns.",
 }
 
 #: requirement id -> what it asks (read-only).

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Annotated, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, NoReturn, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -96,6 +96,25 @@ def _check_quantity(text: str) -> str:
 K8sQuantity = Annotated[str, AfterValidator(_check_quantity)]
 
 
+class _FreeForFields:
+    """Hides an inherited pydantic v1 method from a config class, so that a plugin's config
+    may have a field of that name (``schema`` is natural for a database) without pydantic's
+    "shadows an attribute in parent" warning, which fires when a base class has the name."""
+
+    def __init__(self, replacement: str) -> None:
+        self.replacement = replacement
+        self.name = "?"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> NoReturn:
+        raise AttributeError(
+            f"{self.name!r} is left free for plugin config fields; "
+            f"use {self.replacement} (pydantic v2) instead"
+        )
+
+
 class ComputeConfig(BaseModel):
     """What every compute config has. Plugins subclass it and add their fields.
 
@@ -104,6 +123,9 @@ class ComputeConfig(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
+    if not TYPE_CHECKING:  # type checkers keep seeing pydantic's own BaseModel.schema
+        # pydantic v1's deprecated BaseModel.schema(); a database config wants the name.
+        schema: ClassVar[_FreeForFields] = _FreeForFields("model_json_schema()")
 
     plugin: str = Field(pattern=PLUGIN_NAME_PATTERN, description="the compute plugin's name")
     timeout_seconds: int = Field(

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from floe_compute_kit.cli._progress import suite_progress
+from floe_compute_kit.cli._progress import CheckProgress
+from floe_compute_kit.conformance._logs import logs_kept_in
 from floe_compute_kit.conformance._render import replay_command
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance._settings import DEFAULTS
@@ -161,8 +162,14 @@ def run(args: argparse.Namespace) -> int:
     except WaiverError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    total = len(select_checks(level))
-    with suite_progress(f"certifying {args.plugin}", total) as advance:
+    planned = [r.spec.id for r in select_checks(level)]
+    # The runner abandons a check after max(120 s, 12 budgets) (runner.make_context).
+    check_budget = max(120.0, args.budget * 12)
+    with (
+        CheckProgress(f"certifying {args.plugin}", planned, budget_s=check_budget) as progress,
+        logs_kept_in(args.out / "logs"),  # the logs a message names outlive the run
+    ):
+        progress.start(planned[0])
         cert = certify(
             args.plugin,
             level=level,
@@ -171,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
             budget_s=args.budget,
             waivers=waivers,
             iceberg_uri=args.iceberg_uri,
-            on_result=advance,
+            on_result=progress.on_result,
         )
     load_error = cert["run"]["load_error"]
     if load_error and load_error.startswith(_NOT_FOUND):

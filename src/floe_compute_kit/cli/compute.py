@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
+from floe_compute_kit._extras import COMPUTE_NEEDS, EXIT_MISSING, missing_extra
 from floe_compute_kit.compiler import CompiledPipeline, build_profiles, compile_hierarchy
 from floe_compute_kit.compute import ComputePlugin
 from floe_compute_kit.errors import (
@@ -92,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    problem = missing_extra("floe-compute", "cli", COMPUTE_NEEDS)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_MISSING
     args = build_parser().parse_args(argv)
     if args.verbose:  # errors log at INFO with their correlation ids (errors.py)
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

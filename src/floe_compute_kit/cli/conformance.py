@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from floe_compute_kit._extras import CONFORMANCE_NEEDS, EXIT_MISSING, missing_extra
+
 __all__ = ["SUBCOMMANDS", "main"]
 
 #: subcommand name -> module under floe_compute_kit.cli
@@ -42,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before the parser: a subcommand whose module cannot import would otherwise vanish.
+    problem = missing_extra("floe-conformance", "kit", CONFORMANCE_NEEDS)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_MISSING
     parser = build_parser()
     args = parser.parse_args(argv)
     code: int = args._run(args)

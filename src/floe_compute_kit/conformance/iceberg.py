@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from floe_compute_kit._extras import ICEBERG_NEEDS, require_extra
 from floe_compute_kit.conformance._iceberg_fixtures import floe_iceberg_catalog
+from floe_compute_kit.conformance._logs import keep_log, log_reference
 from floe_compute_kit.errors import ComputeConfigurationError, ComputeConnectionError
 from floe_compute_kit.models import CatalogConfig
 
@@ -72,6 +74,11 @@ _RUNNING: dict[str, IcebergCatalogEndpoint] = {}
 _LOCAL_PREFIX = "floe"
 _LOCAL_CLIENT_ID = "floe-conformance"
 _START_TIMEOUT_S = 60.0
+_LOG_NAME = "iceberg-catalog.log"
+_NO_PYICEBERG_INSTEAD = (
+    "point the kit at a running Iceberg REST catalog (`--iceberg-uri URI`, "
+    "`pytest --floe-iceberg-uri URI`)"
+)
 _PROBE_TIMEOUT_S = 5.0
 
 
@@ -145,6 +152,7 @@ class IcebergCatalogEndpoint:
 
     def pyiceberg_catalog(self, name: str = "floe") -> Catalog:
         """A pyiceberg client of this catalog (needs the ``iceberg`` extra)."""
+        require_extra("the Iceberg checks' pyiceberg client", "iceberg", {"pyiceberg": "pyiceberg"})
         from pyiceberg.catalog import load_catalog  # noqa: PLC0415 - lazy: the pytest plugin imports this module in every run
 
         return load_catalog(name, **self.pyiceberg_properties())
@@ -288,7 +296,9 @@ def _testcontainers() -> Iterator[IcebergCatalogEndpoint | None]:
             container.stop()
 
 
-def _read_ready_line(proc: subprocess.Popen[str], deadline: float, log_path: Path) -> str:
+def _read_ready_line(
+    proc: subprocess.Popen[str], deadline: float, log_path: Path, secrets: tuple[str, ...]
+) -> str:
     assert proc.stdout is not None
     while time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stdout], [], [], 0.2)
@@ -300,17 +310,28 @@ def _read_ready_line(proc: subprocess.Popen[str], deadline: float, log_path: Pat
                 break
         elif proc.poll() is not None:
             break
-    log = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+    code = proc.poll()
+    how = "did not start in time" if code is None else f"did not start (exit code {code})"
     raise _error(
-        f"the local Iceberg REST catalog did not start (exit code {proc.poll()}); "
-        f"its log ({log_path}):\n{log}",
+        f"the local Iceberg REST catalog {how}; "
+        + log_reference(log_path, _LOG_NAME, secrets=secrets),
         "local",
     )
 
 
 @contextlib.contextmanager
 def _local(workdir: Path | None) -> Iterator[IcebergCatalogEndpoint]:
-    """Start the pyiceberg-backed catalog process on a free loopback port; stop it after."""
+    """Start the pyiceberg-backed catalog process on a free loopback port; stop it after.
+
+    Its log is kept beside the run's other logs when the run keeps them (``_logs.py``).
+    """
+    # Without pyiceberg the process dies at import; say so here, not with an exit code.
+    require_extra(
+        "the local Iceberg REST catalog (the Iceberg checks' default catalog)",
+        "iceberg",
+        ICEBERG_NEEDS,
+        alternative=_NO_PYICEBERG_INSTEAD,
+    )
     with tempfile.TemporaryDirectory(prefix="floe-iceberg-", dir=workdir) as tmp:
         root = Path(tmp)
         log_path = root / "catalog.log"
@@ -340,9 +361,11 @@ def _local(workdir: Path | None) -> Iterator[IcebergCatalogEndpoint]:
             proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
                 command, stdout=subprocess.PIPE, stderr=log, env=env, text=True, cwd=root
             )
+        started = False  # a failed start keeps its log for its own message
         try:
             deadline = time.monotonic() + _START_TIMEOUT_S
-            uri = _read_ready_line(proc, deadline, log_path)
+            uri = _read_ready_line(proc, deadline, log_path, (token, client_secret))
+            started = True
             _wait_answering(uri, _LOCAL_PREFIX, token, deadline)
             with _running(
                 IcebergCatalogEndpoint(
@@ -365,6 +388,8 @@ def _local(workdir: Path | None) -> Iterator[IcebergCatalogEndpoint]:
                 proc.wait(timeout=5)
             if proc.stdout is not None:
                 proc.stdout.close()
+            if started:
+                keep_log(log_path, _LOG_NAME, secrets=(token, client_secret))
 
 
 @contextlib.contextmanager

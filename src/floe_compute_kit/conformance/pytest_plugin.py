@@ -143,9 +143,19 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "requirement(*ids): the requirements (FR-/SC-/US-) a test proves"
     )
     if config.getoption(dest(OPT_PLUGIN), default=None):
+        _require_kit()
         path = _suite_path()
         if path not in config.args:
             config.args.append(path)
+
+
+def _require_kit() -> None:
+    """The suite imports hypothesis and the checks: say which extra, not a collection error."""
+    from floe_compute_kit._extras import KIT_NEEDS, missing_extra  # noqa: PLC0415 - only with --floe-plugin
+
+    problem = missing_extra(f"pytest {OPT_PLUGIN}", "kit", KIT_NEEDS)
+    if problem is not None:
+        raise pytest.UsageError(problem.removeprefix("error: "))
 
 
 def _suite_path() -> str:

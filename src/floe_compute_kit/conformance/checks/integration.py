@@ -22,19 +22,23 @@ from typing import Any, Final
 
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
+from pydantic import BaseModel, SecretStr
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._invoke import call, read
+from floe_compute_kit.conformance._logs import KEEP_HINT, keep_log
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import baseline_config, mask, secret_values
+from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE
 
-__all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "bundled_project", "integration_config"]
+__all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "build_env", "bundled_project", "integration_config"]
 
 DBT_BUILD_ID: Final = "integration.dbt_build"
 #: resource type -> how many nodes of it the bundled project has; all must succeed.
 EXPECTED_NODES: Final = {"seed": 1, "model": 2, "test": 7}
 _TARGET: Final = "conformance"
 _OUTPUT_TAIL: Final = 40
+_DBT_LOG_NAME: Final = "integration.dbt_build-dbt.log"
 
 
 def bundled_project() -> Path:
@@ -141,6 +145,100 @@ def _node_summary(run_results: Path) -> tuple[dict[str, int], list[str]]:
     return ok, bad
 
 
+def _profile_env_vars(profile: Any) -> dict[str, bool]:
+    """Every env var the profile reads -> whether its reference gives a default."""
+    found: dict[str, bool] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            for m in ENV_VAR_RE.finditer(value):
+                found[m["name"]] = found.get(m["name"], False) or m["default"] is not None
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(profile)
+    return found
+
+
+def _credential_items(config: Any) -> dict[str, str]:
+    """name -> secret value of every credential of ``config``: the ``credentials`` entries
+    and any top-level secret field (a model, or its plain dump)."""
+    items: dict[str, str] = {}
+    fields: Any = (
+        {n: getattr(config, n) for n in type(config).model_fields}
+        if isinstance(config, BaseModel)
+        else config
+        if isinstance(config, dict)
+        else {}
+    )
+    for name, value in fields.items():
+        if isinstance(value, SecretStr):
+            items[str(name)] = value.get_secret_value()
+    credentials = fields.get("credentials")
+    for name, value in (credentials or {}).items() if isinstance(credentials, dict) else ():
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(secret, str):
+            items[str(name)] = secret
+    return items
+
+
+def _credential_for(env_name: str, credentials: dict[str, str]) -> str | None:
+    """The credential an env var carries, by the convention ``[PREFIX_]KEY`` (upper case):
+    ``FLOE_DUCKDB_S3_KEY_ID`` <- ``s3_key_id``; the longest matching key wins."""
+    wanted = env_name.upper()
+    matches = [
+        key
+        for key in credentials
+        if wanted == key.upper() or wanted.endswith("_" + key.upper().lstrip("_"))
+    ]
+    return max(matches, key=len) if matches else None
+
+
+def build_env(profile: Any, config: Any) -> tuple[dict[str, str], list[str]]:
+    """The env vars the integration build exports from the config's credentials, and the
+    names the profile reads (without a default) that neither they nor the environment set."""
+    credentials = _credential_items(config)
+    exported: dict[str, str] = {}
+    missing: list[str] = []
+    for name, has_default in sorted(_profile_env_vars(profile).items()):
+        key = _credential_for(name, credentials)
+        if key is not None:
+            exported[name] = credentials[key]
+        elif not has_default and name not in os.environ:
+            missing.append(name)
+    return exported, missing
+
+
+def _missing_env_message(missing: list[str], config: Any) -> str:
+    keys = sorted(_credential_items(config))
+    return (
+        f"the profile reads the environment variable(s) {', '.join(missing)}, which no "
+        f"credential of the config provides (credentials: {', '.join(keys) or 'none'}) and "
+        f"the environment does not set, so `dbt build` would fail with the engine's own error; "
+        f"give the config the credential(s) (the kit exports credential KEY as [PREFIX_]KEY "
+        f"in upper case, e.g. password -> FLOE_MYDB_PASSWORD) or export the variable(s) "
+        f"before the run"
+    )
+
+
+def _dbt_log(project: Path, config: Any, *, failed: bool) -> str:
+    """Keep dbt's own log beside the run's logs; for a failure, the words naming it."""
+    log = project / "logs" / "dbt.log"
+    secrets = [s for s in secret_values(config) if s]
+    if not failed:
+        keep_log(log, _DBT_LOG_NAME, secrets=secrets)
+        return ""
+    kept = keep_log(log, _DBT_LOG_NAME, secrets=secrets)
+    if kept is not None:
+        return f"\ndbt's full log is kept at {kept}"
+    return f"\ndbt's full log is removed with the work directory ({KEEP_HINT})"
+
+
 @check(
     DBT_BUILD_ID,
     method="generate_dbt_profile",
@@ -174,7 +272,19 @@ def dbt_build(ctx: CheckContext) -> None:
         ),
         encoding="utf-8",
     )
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    exported, unset = build_env(profile, config)
+    if unset:
+        raise CheckFailed(
+            _missing_env_message(unset, config),
+            example=mask(config),
+            details={"missing_env_vars": unset, "exported_env_vars": sorted(exported)},
+        )
+    env = {
+        **os.environ,
+        **exported,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_USE_COLORS": "false",
+    }
     command = [
         *_dbt_command(),
         "build",
@@ -204,10 +314,11 @@ def dbt_build(ctx: CheckContext) -> None:
         ) from exc
     output = (done.stdout or "") + (done.stderr or "")
     output = _redacted(output, config)
+    log_note = _dbt_log(project, config, failed=done.returncode != 0)
     if done.returncode != 0:
         raise CheckFailed(
             f"`dbt build` failed (exit {done.returncode}) with the plugin's profile "
-            f"(type {profile['type']!r}); dbt said:\n{_tail(output)}",
+            f"(type {profile['type']!r}); dbt said:\n{_tail(output)}{log_note}",
             example=mask(config),
             details={"profile": _redacted(profile, config), "dbt_output": _tail(output, 200)},
         )
