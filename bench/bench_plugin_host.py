@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _goals import baseline, figure, verdict
+
 from floe_compute_kit.conformance.host import PluginHost
 from floe_compute_kit.conformance.runner import run_suite
 
@@ -44,13 +46,9 @@ def main() -> int:
         local_s.append(_suite_s(args.plugin, "in-process"))
         host_s.append(_suite_s(args.plugin, "host"))
     local, hosted = statistics.median(local_s), statistics.median(host_s)
-    ratio = hosted / local
-    verdict = "within goal" if ratio <= GOAL_RATIO else "OVER GOAL"
-    print(f"core suite in-process  {local:6.2f} s (median of {args.rounds})")
-    print(
-        f"core suite in host     {hosted:6.2f} s  ratio {ratio:.2f} "
-        f"(goal <= {GOAL_RATIO}) {verdict}"
-    )
+    baseline("core suite in-process (median)", local, "s", "the in-process run below")
+    figure("core suite in the plugin host (median)", hosted, "s", local * GOAL_RATIO)
+    figure("host / in-process", hosted / local, "x", GOAL_RATIO)
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -63,9 +61,9 @@ def main() -> int:
             host.request({"op": "get", "name": "name"}, "name")
         trip_ms = (time.perf_counter() - start) / n * 1000.0
         host.close()
-    print(f"host start + plugin load {started * 1000:7.1f} ms")
-    print(f"one round trip           {trip_ms:7.3f} ms (a metadata read, mean of {n})")
-    return 0
+    baseline("host start + plugin load", started * 1000, "ms", "paid once per run")
+    baseline(f"one round trip (metadata read, mean of {n})", trip_ms, "ms", "per call")
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from floe_compute_kit._atomic import AtomicWriteError
 from floe_compute_kit.cli._progress import CheckProgress
 from floe_compute_kit.conformance._logs import logs_kept_in
 from floe_compute_kit.conformance._render import replay_command
@@ -190,7 +191,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     # Written before anything is printed: a plugin cannot lose the certificate by
     # breaking the terminal.
-    written = write_certificate(cert, args.out, args.formats or tuple(FORMATS))
+    try:
+        written = write_certificate(cert, args.out, args.formats or tuple(FORMATS))
+    except AtomicWriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if load_error:
         print(
             f"error: the plugin {args.plugin!r} could not be loaded, nothing was certified:\n"

@@ -83,6 +83,9 @@ class SuiteResult:
     capabilities: list[str] = field(default_factory=list)
     #: where the plugin comes from (distribution) and what it ran with (environment)
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: every secret value the suite handed the plugin (never stored; certificates are
+    #: scrubbed of them)
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def passed(self) -> bool:

@@ -113,6 +113,7 @@ def certify(
         waivers, (c.spec.id for c in catalogue), today or dt.datetime.now(dt.UTC).date()
     )
     cert = build_certificate(
+        secrets=suite.secrets,
         kit_version=_kit_version(),
         catalogue=catalogue,
         plugin={
@@ -130,6 +131,7 @@ def certify(
             "max_examples": max_examples,
             "budget_s": budget_s,
             "duration_s": round(duration, 3),
+            "isolation": suite.isolation,
         },
         results=suite.results,
         waivers=waivers,

@@ -269,12 +269,23 @@ def run_suite(
             if on_result is not None:
                 on_result(result)
         suite.plugin_class, suite.provenance = _provenance(loaded, host)
+        suite.secrets = _secrets_handed_out(ctx)
     finally:
         ctx.close()  # services and the host first: they may still use the work directory
         if own_dir:
             shutil.rmtree(root, ignore_errors=True)
     suite.duration_s = time.perf_counter() - started
     return suite
+
+
+def _secrets_handed_out(ctx: CheckContext) -> set[str]:
+    """Every secret the suite gave the plugin: in the configs it drew and the host saw."""
+    from floe_compute_kit.conformance.checks._support import secret_values  # noqa: PLC0415
+
+    found: set[str] = set(getattr(ctx.plugin, "secrets_seen", ()))
+    for value in ctx.extra.values():
+        found.update(secret_values(value))
+    return {s for s in found if s}
 
 
 def _provenance(loaded: LoadedPlugin, host: Any) -> tuple[str | None, dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_serializer
 
 from floe_compute_kit.conformance._results import Level, Outcome
 
@@ -173,6 +173,17 @@ class RunInfo(_Model):
     budget_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     duration_s: Seconds
     load_error: Text | None
+    #: how the plugin ran: "host" (its own process) or "in-process"; absent in
+    #: certificates written before the plugin host existed
+    isolation: Literal["host", "in-process"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_isolation(self, handler: Any) -> Any:
+        # Certificates from before the plugin host read and dump back unchanged.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("isolation") is None:
+            data.pop("isolation", None)
+        return data
 
 
 class CheckRecord(_Model):

@@ -344,6 +344,8 @@ class HostPlugin:
         self.last_violations: list[str] = []
         self.last_wall_ms: float = 0.0
         self._validated: dict[str, dict[str, Any]] = {}
+        #: every secret value sent to the plugin, so reports can be scrubbed of them
+        self.secrets_seen: set[str] = set()
 
     @property
     def floe_host(self) -> PluginHost:
@@ -419,6 +421,19 @@ class HostPlugin:
                 }
             )
         return self._decode(reply.get("value"))
+
+
+def _collect_secrets(data: Any, into: set[str]) -> None:
+    if isinstance(data, list):
+        for item in data:
+            _collect_secrets(item, into)
+    elif isinstance(data, dict):
+        secret = data.get("$secret")
+        if isinstance(secret, str) and len(data) == 1:
+            into.add(secret)
+            return
+        for item in data.values():
+            _collect_secrets(item, into)
 
 
 class _RemoteMethod:
