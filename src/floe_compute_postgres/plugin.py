@@ -78,8 +78,13 @@ class PostgresComputePlugin(ComputePlugin):
             return build_profile(self._coerce(config))
 
     def get_required_dbt_packages(self) -> list[str]:
-        """dbt-postgres, whose adapter the floe_postgres type extends, and dbt-core."""
-        return ["dbt-postgres>=1.11,<1.12", "dbt-core>=1.11,<1.12"]
+        """dbt-postgres (the adapter floe_postgres extends), dbt-core, and the
+        distribution that ships the ``floe_postgres`` adapter (with its postgres extra)."""
+        return [
+            "dbt-postgres>=1.11,<1.12",
+            "dbt-core>=1.11,<1.12",
+            "floe-compute-kit[postgres]>=0.1",
+        ]
 
     def get_resource_requirements(self, workload_size: str) -> ResourceSpec:
         return resource_preset(workload_size, plugin_name=self.name)
