@@ -22,6 +22,8 @@ __all__ = ["BUDGET_S", "Verdict", "check", "classify"]
 #: The whole health check, lookup and connect included, fits the contract's 5 s budget.
 BUDGET_S: Final = 4.5
 _LOOKUP_S: Final = 1.5
+#: A server that accepts and never answers is given up on after this long.
+_CONNECT_S: Final = 3
 _STATEMENT_MS: Final = 2000
 
 
@@ -71,6 +73,12 @@ def classify(text: str, config: PostgresConfig) -> Verdict:  # noqa: PLR0911 - o
     """The verdict for libpq's error ``text``; the message never repeats a credential."""
     where = f"{config.host}:{config.port}"
     lowered = text.lower()
+    if "could not translate host name" in lowered:
+        return Verdict(
+            "unknown_host",
+            f"host {config.host!r} cannot be resolved; correct `host` in the compute config "
+            "(a host name this machine can resolve, or an IP address)",
+        )
     if "connection refused" in lowered:
         return Verdict(
             "refused",
@@ -142,7 +150,7 @@ def check(config: PostgresConfig, started: float) -> str:
         "password": secret,
         "sslmode": config.sslmode,
         # libpq's minimum is 2 s; whole seconds, within what is left of the budget.
-        "connect_timeout": max(2, min(config.connect_timeout, int(remaining))),
+        "connect_timeout": max(2, min(config.connect_timeout, _CONNECT_S, int(remaining))),
         "application_name": "floe-health",
         "options": f"-c default_transaction_read_only=on -c statement_timeout={_STATEMENT_MS}",
     }
