@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import psycopg2
@@ -93,3 +94,15 @@ def test_the_binaries_are_found_in_one_release_directory() -> None:
     bindir = find_bindir()
     for name in ("initdb", "pg_ctl", "postgres", "psql"):
         assert (bindir / name).is_file()
+
+
+def test_the_runner_exports_a_live_server_to_a_command() -> None:
+    from floe_compute_kit.conformance.services.__main__ import main
+
+    probe = (
+        "import os, psycopg2; e = os.environ; psycopg2.connect(host=e['FLOE_POSTGRES_HOST'], "
+        "port=e['FLOE_POSTGRES_PORT'], user=e['FLOE_POSTGRES_USER'], "
+        "dbname=e['FLOE_POSTGRES_DBNAME'], password=e['FLOE_POSTGRES_PASSWORD']).close()"
+    )
+    assert main(["postgres", "--", sys.executable, "-c", probe]) == 0
+    assert main(["postgres", "--", sys.executable, "-c", "raise SystemExit(3)"]) == 3
