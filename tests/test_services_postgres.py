@@ -102,7 +102,8 @@ def test_the_runner_exports_a_live_server_to_a_command() -> None:
     probe = (
         "import os, psycopg2; e = os.environ; psycopg2.connect(host=e['FLOE_POSTGRES_HOST'], "
         "port=e['FLOE_POSTGRES_PORT'], user=e['FLOE_POSTGRES_USER'], "
-        "dbname=e['FLOE_POSTGRES_DBNAME'], password=e['FLOE_POSTGRES_PASSWORD']).close()"
+        "dbname=e['FLOE_POSTGRES_DBNAME'], password=e['FLOE_POSTGRES_PASSWORD']).close(); "
+        "raise SystemExit(3)"
     )
-    assert main(["postgres", "--", sys.executable, "-c", probe]) == 0
-    assert main(["postgres", "--", sys.executable, "-c", "raise SystemExit(3)"]) == 3
+    # 3, not 0: the command connected, and its own exit code is passed through
+    assert main(["postgres", "--", sys.executable, "-c", probe]) == 3
