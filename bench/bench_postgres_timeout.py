@@ -36,9 +36,7 @@ GOAL_S = 1.0
 
 
 def _session(pg: PostgresServer, timeout_ms: int) -> object:
-    con = psycopg2.connect(
-        host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.dbname
-    )
+    con = psycopg2.connect(**pg.params())
     with con.cursor() as cur:
         cur.execute("select set_config('statement_timeout', %s, false)", (f"{timeout_ms}ms",))
     con.commit()

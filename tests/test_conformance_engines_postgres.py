@@ -28,13 +28,7 @@ def test_statements_are_split_by_the_postgres_dialect() -> None:
 def test_the_slow_query_keeps_a_real_server_busy(floe_postgres: PostgresServer) -> None:
     sql = engine_for("postgres").slow_query(0.3)
     assert sql is not None
-    con = psycopg2.connect(
-        host=floe_postgres.host,
-        port=floe_postgres.port,
-        user=floe_postgres.user,
-        password=floe_postgres.password,
-        dbname=floe_postgres.dbname,
-    )
+    con = psycopg2.connect(**floe_postgres.params())
     try:
         with con.cursor() as cur:
             started = time.perf_counter()

@@ -95,9 +95,7 @@ def test_a_pg_sleep_model_is_cancelled_and_the_error_names_the_timeout(
 @pytest.mark.requirement("SC-006")
 def test_the_server_really_stopped_the_statement(timed_build: dict[str, Any]) -> None:
     pg: PostgresServer = timed_build["server"]
-    con = psycopg2.connect(
-        host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.dbname
-    )
+    con = psycopg2.connect(**pg.params())
     try:
         with con.cursor() as cur:
             cur.execute(

@@ -32,9 +32,7 @@ def _config(pg: PostgresServer, **override: object) -> PostgresConfig:
 
 
 def _relations(pg: PostgresServer) -> list[tuple[str, str]]:
-    con = psycopg2.connect(
-        host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.dbname
-    )
+    con = psycopg2.connect(**pg.params())
     try:
         with con.cursor() as cur:
             cur.execute(
@@ -78,13 +76,7 @@ def test_health_checks_leave_the_server_unchanged(floe_postgres: PostgresServer)
         ConnectionStatus.UNHEALTHY
     )
     assert _relations(floe_postgres) == before
-    con = psycopg2.connect(
-        host=floe_postgres.host,
-        port=floe_postgres.port,
-        user=floe_postgres.user,
-        password=floe_postgres.password,
-        dbname="postgres",
-    )
+    con = psycopg2.connect(**floe_postgres.params(dbname="postgres"))
     try:
         with con.cursor() as cur:
             cur.execute("select count(*) from pg_database where datname = 'never_made'")

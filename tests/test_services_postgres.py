@@ -20,16 +20,7 @@ pytestmark = pytest.mark.requirement("KIT-110")
 
 
 def _connect(pg: PostgresServer, **override: object) -> object:
-    params = {
-        "host": pg.host,
-        "port": pg.port,
-        "user": pg.user,
-        "password": pg.password,
-        "dbname": pg.dbname,
-        "connect_timeout": 5,
-        **override,
-    }
-    return psycopg2.connect(**params)
+    return psycopg2.connect(**pg.params(**override))
 
 
 def test_the_server_takes_the_role_by_password_on_loopback_only(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final
 
@@ -22,7 +21,7 @@ from floe_compute_kit import (
     parse_config,
     resource_preset,
 )
-from floe_compute_kit.observability import traced_profile, traced_validation
+from floe_compute_kit.observability import elapsed_ms, measured_validation, traced_profile
 from floe_compute_postgres import _health
 from floe_compute_postgres.config import PostgresConfig
 from floe_compute_postgres.profile import build_profile, env_var_name
@@ -96,20 +95,10 @@ class PostgresComputePlugin(ComputePlugin):
     # ------------------------------------------------------------------ health
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
         """Connect with psycopg2 in a read-only session and run SELECT 1; never writes."""
-        started = time.perf_counter()
-        try:
-            with traced_validation(self.name) as outcome:
-                result, error_type = self._validate(config, started)
-                outcome.status = result.status.value
-                outcome.error_type = error_type
-            return result
-        except Exception as exc:  # the contract: never raise, report
-            return _result(
-                ConnectionStatus.UNHEALTHY,
-                started,
-                f"validation failed unexpectedly ({type(exc).__name__}); report this as a "
-                "bug in floe_compute_postgres",
-            )
+        result: ConnectionResult = measured_validation(
+            self.name, lambda started: self._validate(config, started)
+        )
+        return result
 
     def _validate(self, raw: ComputeConfig, started: float) -> tuple[ConnectionResult, str | None]:
         try:
@@ -183,10 +172,5 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _elapsed_ms(started: float) -> float:
-    # perf_counter resolution is far below 1 us; the floor keeps "measured" strictly positive.
-    return max((time.perf_counter() - started) * 1000.0, 1e-3)
-
-
 def _result(status: ConnectionStatus, started: float, message: str) -> ConnectionResult:
-    return ConnectionResult(status=status, latency_ms=_elapsed_ms(started), message=message)
+    return ConnectionResult(status=status, latency_ms=elapsed_ms(started), message=message)

@@ -165,6 +165,18 @@ class PostgresServer:
         """Start it again on the same port, after :meth:`stop`; returns when it accepts."""
         self._control.start()
 
+    def params(self, **override: Any) -> dict[str, Any]:
+        """libpq keyword arguments (``psycopg2.connect(**server.params())``)."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.dbname,
+            "connect_timeout": 5,
+            **override,
+        }
+
     def env(self, prefix: str = "FLOE_POSTGRES") -> dict[str, str]:
         """The environment variables the postgres plugin's live-target hook reads."""
         return {
