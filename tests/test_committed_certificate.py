@@ -9,16 +9,11 @@ same code: timestamps, durations, the machine's environment and the digest. To r
 
 from __future__ import annotations
 
-import difflib
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from floe_compute_kit.conformance._certificate import normalized
+from _committed import run_report, stale_diff
 from floe_compute_kit.conformance._render import render_markdown
 from floe_compute_kit.conformance.report import read_certificate, verify_certificate
 
@@ -44,34 +39,11 @@ def test_the_committed_certificate_is_intact() -> None:
 def test_the_committed_certificate_is_current(tmp_path: Path) -> None:
     # One test, one run: under xdist a shared fixture would run the suite once per worker.
     # A subprocess, exactly as the committed certificate is made (the README's command).
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("floe-conformance")),
-            *REFRESH.split()[1:7],  # report ... --out
-            str(tmp_path),
-            *REFRESH.split()[8:],  # --formats json,md
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-    )
-    assert (tmp_path / "certificate.json").exists(), done.stdout + done.stderr
-    cert = read_certificate(tmp_path / "certificate.json")
+    done, cert = run_report("duckdb", tmp_path)
     failing = [f"{c['id']}: {c['message']}" for c in cert["checks"] if c["outcome"] != "passed"]
     assert failing == []
     assert done.returncode == 0, done.stdout + done.stderr
     assert cert["level_achieved"] == "integration"
-    committed = normalized(read_certificate(COMMITTED / "certificate.json"))
-    current = normalized(cert)
-    if committed != current:
-        diff = difflib.unified_diff(
-            json.dumps(committed, indent=1, sort_keys=True).splitlines(),
-            json.dumps(current, indent=1, sort_keys=True).splitlines(),
-            "committed",
-            "fresh",
-            lineterm="",
-            n=2,
-        )
-        shown = "\n".join(list(diff)[:80])
+    shown = stale_diff(COMMITTED / "certificate.json", cert)
+    if shown is not None:
         pytest.fail(f"conformance/certificate.json is stale; run: {REFRESH}\n{shown}")

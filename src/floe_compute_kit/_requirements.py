@@ -95,6 +95,11 @@ _TABLE: dict[str, str] = {
     "warns on drift and never overwrites local changes without --force.",
     "FR-038": "The documentation lets a newcomer certify a plugin: the contract reference is "
     "generated from the catalogue and the tutorial's snippets run.",
+    # The kit's own (KIT-110..119: PostgreSQL).
+    "KIT-110": "The kit starts a real PostgreSQL server on loopback for tests and live "
+    "targets: Debian's binaries as an unprivileged user (or testcontainers where Docker "
+    "answers), SCRAM password auth, 127.0.0.1 only, stop/start; missing binaries name the "
+    "install command.",
     # Success criteria.
     "SC-003": "A registry of three or more computes loads within 5 s.",
     "SC-004": "All compile errors are reported at once, within 2 s for 10,000 transforms.",

@@ -20,7 +20,7 @@ OpenTelemetry itself is imported on first use, so ``import floe_compute_kit`` st
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -36,8 +36,10 @@ __all__ = [
     "VALIDATION_DURATION",
     "VALIDATION_ERRORS",
     "Outcome",
+    "elapsed_ms",
     "get_meter",
     "get_tracer",
+    "measured_validation",
     "traced_profile",
     "traced_validation",
     "use_providers",
@@ -211,3 +213,32 @@ def traced_profile(plugin_name: str) -> Iterator[Outcome]:
             generation.record(
                 (time.perf_counter() - started) * 1000.0, {"plugin": plugin_name, "status": status}
             )
+
+
+def measured_validation(plugin_name: str, probe: Callable[[float], tuple[Any, str | None]]) -> Any:
+    """One validate_connection, as the contract wants it: traced, measured, never raising.
+
+    ``probe(started)`` returns ``(ConnectionResult, error_type or None)``; an exception
+    it lets escape becomes an UNHEALTHY result that names the plugin as the one at fault.
+    """
+    from floe_compute_kit.models import ConnectionResult, ConnectionStatus  # noqa: PLC0415
+
+    started = time.perf_counter()
+    try:
+        with traced_validation(plugin_name) as outcome:
+            result, error_type = probe(started)
+            outcome.status = result.status.value
+            outcome.error_type = error_type
+        return result
+    except Exception as exc:  # the contract: never raise, report
+        return ConnectionResult(
+            status=ConnectionStatus.UNHEALTHY,
+            latency_ms=elapsed_ms(started),
+            message=f"validation failed unexpectedly ({type(exc).__name__}); report this as "
+            f"a bug in the {plugin_name} plugin",
+        )
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (perf_counter), floored so a measurement is > 0."""
+    return max((time.perf_counter() - started) * 1000.0, 1e-3)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._invoke import TimedCall, call, call_with_budget
+from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import (
     baseline_config,
@@ -52,7 +53,7 @@ def probe(ctx: CheckContext, config: Any) -> TimedCall:
     key = _key(config)
     if key not in probes:
         probes[key] = call_with_budget(
-            lambda: call(ctx.plugin, METHOD, config), method=METHOD, budget_s=ctx.budget_s
+            lambda: guarded(call, ctx.plugin, METHOD, config), method=METHOD, budget_s=ctx.budget_s
         )
     return probes[key]
 
@@ -446,7 +447,7 @@ def never_modifies(ctx: CheckContext) -> None:
         # A fresh call, not probe()'s cached one: earlier checks have already called the
         # plugin with these configs, so a cached result would hide what this call does.
         result = call_with_budget(
-            functools.partial(call, ctx.plugin, METHOD, config),
+            functools.partial(guarded, call, ctx.plugin, METHOD, config),
             method=METHOD,
             budget_s=ctx.budget_s,
         )

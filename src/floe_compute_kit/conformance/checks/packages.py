@@ -50,6 +50,37 @@ def _adapter_distribution(kind: str) -> str | None:
         files = dist.files or ()
         if any(str(f).replace("\\", "/") == wanted for f in files):
             return str(dist.metadata["Name"])
+    return _editable_distribution(f"dbt.adapters.{kind}")
+
+
+def _editable_distribution(module: str) -> str | None:
+    """The editable install (``pip install -e``) whose source tree holds ``module``.
+
+    An editable install's RECORD lists no source files, only the directory it points at.
+    """
+    import importlib.metadata as md  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+    from urllib.parse import unquote, urlparse  # noqa: PLC0415
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    origin = Path(spec.origin).resolve()
+    for dist in md.distributions():
+        try:
+            direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        except ValueError:
+            continue
+        if not direct.get("dir_info", {}).get("editable"):
+            continue
+        root = Path(unquote(urlparse(str(direct.get("url", ""))).path)).resolve()
+        if origin.is_relative_to(root):
+            return str(dist.metadata["Name"])
     return None
 
 

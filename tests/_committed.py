@@ -1,0 +1,53 @@
+"""Comparing a freshly made certificate with a committed one, as the README's refresh
+commands make them: one report run in a subprocess, and a diff that ignores what changes
+between runs of the same code (timestamps, durations, environment, digest)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from floe_compute_kit.conformance._certificate import normalized
+from floe_compute_kit.conformance.report import read_certificate
+
+
+def run_report(
+    plugin: str, out: Path, *, env: Mapping[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``floe-conformance report --plugin PLUGIN --level integration`` into ``out``."""
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("floe-conformance")),
+            *("report", "--plugin", plugin, "--level", "integration"),
+            *("--out", str(out), "--formats", "json,md"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})},
+    )
+    assert (out / "certificate.json").exists(), done.stdout + done.stderr
+    return done, read_certificate(out / "certificate.json")
+
+
+def stale_diff(committed: Path, fresh: Mapping[str, Any]) -> str | None:
+    """None when ``fresh`` matches the certificate at ``committed``, else a short diff."""
+    old = normalized(read_certificate(committed))
+    new = normalized(fresh)
+    if old == new:
+        return None
+    diff = difflib.unified_diff(
+        json.dumps(old, indent=1, sort_keys=True).splitlines(),
+        json.dumps(new, indent=1, sort_keys=True).splitlines(),
+        "committed",
+        "fresh",
+        lineterm="",
+        n=2,
+    )
+    return "\n".join(list(diff)[:80])
