@@ -361,8 +361,7 @@ def _connect_retrying(config: DuckDBConfig, options: dict[str, Any]) -> tuple[An
             waited = time.monotonic() - started
             if waited + delay > RETRY_BUDGET_SECONDS:
                 raise _Unhealthy(
-                    f"{bad.message} (still locked after {attempts} attempts over "
-                    f"{waited:.1f} s)",
+                    f"{bad.message} (still locked after {attempts} attempts over {waited:.1f} s)",
                     bad.error_type,
                 ) from None
             time.sleep(delay)
