@@ -217,12 +217,19 @@ def test_unreadable_file_is_unhealthy(database: Path) -> None:
 
 @pytest.fixture
 def writer_process(database: Path) -> Iterator[subprocess.Popen[str]]:
-    """A second process holding a writing connection on the database."""
+    """A second process holding a writing connection on the database.
+
+    It lets go when it reads a line (or at the end of its stdin), says so, and exits at
+    the end of its stdin.
+    """
     script = (
-        "import duckdb, sys, time\n"
+        "import duckdb, sys\n"
         "con = duckdb.connect(sys.argv[1])\n"
         "con.execute('INSERT INTO t VALUES (42)')\n"
         "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "con.close()\n"
+        "print('released', flush=True)\n"
         "sys.stdin.read()\n"
     )
     proc = subprocess.Popen(
@@ -271,43 +278,25 @@ def test_a_lasting_lock_is_retried_within_the_budget_then_unhealthy(
 
 
 @pytest.mark.requirement("FR-008")
-def test_a_transient_lock_is_retried_and_reported_degraded(database: Path) -> None:
+def test_a_transient_lock_is_retried_and_reported_degraded(
+    database: Path, writer_process: subprocess.Popen[str]
+) -> None:
     """A writer holds the file when validation starts and lets go a moment later."""
-    script = (
-        "import duckdb, sys\n"
-        "con = duckdb.connect(sys.argv[1])\n"
-        "con.execute('INSERT INTO t VALUES (42)')\n"
-        "print('ready', flush=True)\n"
-        "sys.stdin.readline()\n"
-        "con.close()\n"
-        "print('released', flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    writer = subprocess.Popen(
-        [sys.executable, "-c", script, str(database)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    writer = writer_process
     assert writer.stdin is not None
     assert writer.stdout is not None
-    try:
-        assert writer.stdout.readline().strip() == "ready"
 
-        def release() -> None:
-            assert writer.stdin is not None
-            writer.stdin.write("go\n")
-            writer.stdin.flush()
+    def release() -> None:
+        assert writer.stdin is not None
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
 
-        # validation's first attempt is immediate; the writer lets go 0.5 s later
-        timer = threading.Timer(0.5, release)
-        timer.start()
-        result = PLUGIN.validate_connection(DuckDBConfig(path=str(database)))
-        timer.join()
-        assert writer.stdout.readline().strip() == "released"
-    finally:
-        writer.stdin.close()
-        writer.wait(timeout=30)
+    # validation's first attempt is immediate; the writer lets go 0.5 s later
+    timer = threading.Timer(0.5, release)
+    timer.start()
+    result = PLUGIN.validate_connection(DuckDBConfig(path=str(database)))
+    timer.join()
+    assert writer.stdout.readline().strip() == "released"
     assert result.status is ConnectionStatus.DEGRADED, result
     (warning,) = result.warnings
     assert f"the first attempt failed: database file {database} is locked" in warning
