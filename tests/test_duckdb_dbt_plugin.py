@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +171,172 @@ def test_small_memory_limit_gives_duckdbs_out_of_memory_error(memory_run: dict[s
     assert "Out of Memory Error" in node["message"]
     assert "memory_limit" in node["message"]  # DuckDB's hint names the knob
     assert "Traceback" not in result.stdout
+
+
+# ------------------------------------------- per-model timeouts and query metrics, in-process
+
+#: Each model below is one dbt node; the overrides are dbt model configs (US7-AS2).
+OVERRIDE_MODELS = {
+    # minutes of work, cut at its own 1 s instead of the profile's 2 s
+    "cut_short": "{{ config(floe_timeout_seconds=1) }}\n" + SLOW_SQL,
+    # seconds of work (past the profile's 2 s), allowed by its own 120 s
+    "allowed_longer": "{{ config(floe_timeout_seconds=120) }}\n"
+    "SELECT sum(a.range + b.range) AS s FROM range(20000) a CROSS JOIN range(20000) b",
+    # no override: the profile's 2 s holds
+    "profile_default": SLOW_SQL,
+    "bad_override": "{{ config(floe_timeout_seconds='soon') }}\nSELECT 1 AS x",
+}
+PROFILE_TIMEOUT = 2
+
+
+def _points(reader: Any, metric: str) -> list[Any]:
+    data = reader.get_metrics_data()
+    found = []
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for m in scope.metrics:
+                if scope.scope.name == "floe.compute" and m.name == metric:
+                    found.extend(m.data.data_points)
+    return found
+
+
+@pytest.fixture(scope="module")
+def override_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One real `dbt build` in this process (dbtRunner), so an in-memory reader sees its metrics.
+
+    A watcher thread reads the metrics every 50 ms while dbt runs: what it saw before dbt
+    returned proves the metrics are emitted during the run, not after it.
+    """
+    import yaml
+    from dbt.cli.main import dbtRunner
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from floe_compute_kit import observability
+
+    work = tmp_path_factory.mktemp("dbt_overrides")
+    project = work / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: floe_overrides\nversion: '1.0.0'\nconfig-version: 2\nprofile: floe_overrides\n"
+        "models:\n  floe_overrides:\n    +materialized: table\n"
+    )
+    for name, sql in OVERRIDE_MODELS.items():
+        (project / "models" / f"{name}.sql").write_text(sql + "\n")
+    profile = PLUGIN.generate_dbt_profile(
+        DuckDBConfig(path=str(work / "w.duckdb"), timeout_seconds=PROFILE_TIMEOUT, threads=2)
+    )
+    profiles = {"floe_overrides": {"target": "t", "outputs": {"t": profile}}}
+    (work / "profiles.yml").write_text(yaml.safe_dump(profiles))
+
+    reader = InMemoryMetricReader()
+    observability.use_providers(None, MeterProvider(metric_readers=[reader]))
+    seen: list[dict[str, float]] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            in_use = sum(p.value for p in _points(reader, "floe.compute.pool.in_use"))
+            size = sum(p.value for p in _points(reader, "floe.compute.pool.size"))
+            count = sum(p.count for p in _points(reader, "floe.compute.query.duration_ms"))
+            seen.append({"in_use": in_use, "size": size, "queries": count})
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(work),
+                "--target-path",
+                str(work / "target"),
+                "--log-path",
+                str(work / "logs"),
+            ]
+        )
+    finally:
+        done.set()
+        watcher.join()
+    try:
+        results = json.loads((work / "target" / "run_results.json").read_text())
+        return {
+            "success": result.success,
+            "nodes": {r["unique_id"].split(".")[-1]: r for r in results["results"]},
+            "log": (work / "logs" / "dbt.log").read_text(),
+            "seen": seen,
+            "duration": _points(reader, "floe.compute.query.duration_ms"),
+            "errors": _points(reader, "floe.compute.query.errors"),
+            "utilization": _points(reader, "floe.compute.pool.utilization"),
+            "all": [
+                p
+                for name in ("query.duration_ms", "query.errors", "pool.size", "pool.in_use")
+                for p in _points(reader, f"floe.compute.{name}")
+            ],
+        }
+    finally:
+        observability.use_providers(None, None)
+
+
+@pytest.mark.requirement("FR-020")
+@pytest.mark.slow
+def test_per_model_timeout_overrides_are_honoured_and_logged(
+    override_build: dict[str, Any],
+) -> None:
+    nodes = override_build["nodes"]
+    assert override_build["success"] is False
+    # the longer override lets a model run past the profile's timeout
+    longer = nodes["allowed_longer"]
+    assert longer["status"] == "success", longer["message"]
+    assert longer["execution_time"] > PROFILE_TIMEOUT  # it really ran past the profile's 2 s
+    # the shorter override and the profile's default each cancel at their own timeout
+    lines = {m["node"]: m for m in TIMEOUT_LINE.finditer(override_build["log"])}
+    for name, timeout in (("cut_short", 1), ("profile_default", PROFILE_TIMEOUT)):
+        node = nodes[name]
+        assert node["status"] == "error"
+        assert f"timeout_seconds={timeout}" in node["message"]
+        line = lines[f"model.floe_overrides.{name}"]  # US7-AS3: id, duration, timeout
+        assert float(line["timeout"]) == timeout
+        assert float(line["duration"]) >= timeout
+        assert line["qid"] in node["message"]
+    assert "model.floe_overrides.allowed_longer" not in lines
+    # a bad override is one clear error naming the model, the value and the range
+    bad = nodes["bad_override"]
+    assert bad["status"] == "error"
+    assert "model.floe_overrides.bad_override: config floe_timeout_seconds='soon'" in bad["message"]
+    assert "from 1 to 86400" in bad["message"]
+
+
+@pytest.mark.requirement("FR-019")
+@pytest.mark.slow
+def test_dbt_build_emits_query_metrics_while_it_runs(override_build: dict[str, Any]) -> None:
+    # while dbt was still running, queries were already measured and one was in flight
+    during = [s for s in override_build["seen"] if s["queries"] > 0 and s["in_use"] >= 1]
+    assert during, override_build["seen"][-5:]
+    by_status = {p.attributes["status"]: p.count for p in override_build["duration"]}
+    assert by_status["timeout"] == 2  # cut_short and profile_default
+    assert by_status["ok"] >= 3  # dbt's own statements and allowed_longer's
+    errors = {p.attributes["error_type"]: p.value for p in override_build["errors"]}
+    assert errors["ComputeTimeoutError"] == 2
+    assert sum(errors.values()) >= 2
+    # error rate = errors / statements, both from the same meter
+    assert 0 < sum(errors.values()) / sum(by_status.values()) < 1
+    # attributes carry names and statuses only: nothing from SQL, paths or configs
+    keys = {k for p in override_build["all"] for k in p.attributes}
+    assert keys <= {"plugin", "status", "error_type"}
+    assert {p.attributes["plugin"] for p in override_build["all"]} == {"duckdb"}
+
+
+@pytest.mark.requirement("FR-019")
+@pytest.mark.slow
+def test_concurrent_models_share_one_connection_and_a_bounded_pool(
+    override_build: dict[str, Any],
+) -> None:
+    seen = override_build["seen"]
+    # threads=2: two models ran at once, each on its own cursor of the shared connection
+    assert max(s["in_use"] for s in seen) == 2
+    # the pool never exceeds dbt's threads plus its main-thread handle
+    assert 1 <= max(s["size"] for s in seen) <= 3
+    assert max(p.max for p in override_build["utilization"]) <= 1.0

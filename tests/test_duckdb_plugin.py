@@ -6,10 +6,12 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from importlib.metadata import version
@@ -24,6 +26,7 @@ from pydantic import SecretStr
 from _duckdb_helpers import duckdb_configs
 from floe_compute_duckdb import AttachConfig, DuckDBComputePlugin, DuckDBConfig
 from floe_compute_duckdb.extensions import DUCKDB_VERSION
+from floe_compute_duckdb.plugin import RETRY_BUDGET_SECONDS
 from floe_compute_kit import (
     SUPPORTED_API_VERSIONS,
     Capability,
@@ -31,6 +34,7 @@ from floe_compute_kit import (
     ConnectionStatus,
     load_plugin,
 )
+from floe_compute_kit.cli.compute import HEALTH_BUDGET_SECONDS
 
 PLUGIN = DuckDBComputePlugin()
 
@@ -213,12 +217,19 @@ def test_unreadable_file_is_unhealthy(database: Path) -> None:
 
 @pytest.fixture
 def writer_process(database: Path) -> Iterator[subprocess.Popen[str]]:
-    """A second process holding a writing connection on the database."""
+    """A second process holding a writing connection on the database.
+
+    It lets go when it reads a line (or at the end of its stdin), says so, and exits at
+    the end of its stdin.
+    """
     script = (
-        "import duckdb, sys, time\n"
+        "import duckdb, sys\n"
         "con = duckdb.connect(sys.argv[1])\n"
         "con.execute('INSERT INTO t VALUES (42)')\n"
         "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "con.close()\n"
+        "print('released', flush=True)\n"
         "sys.stdin.read()\n"
     )
     proc = subprocess.Popen(
@@ -251,6 +262,47 @@ def test_file_locked_by_a_writing_process_is_unhealthy(
     assert "stop that process" in result.message
     assert result.latency_ms <= (time.perf_counter() - started) * 1000
     assert snapshot(database.parent) == files_before
+
+
+@pytest.mark.requirement("FR-008")
+def test_a_lasting_lock_is_retried_within_the_budget_then_unhealthy(
+    database: Path, writer_process: subprocess.Popen[str]
+) -> None:
+    result = PLUGIN.validate_connection(DuckDBConfig(path=str(database)))
+    assert result.status is ConnectionStatus.UNHEALTHY
+    assert f"PID {writer_process.pid}" in result.message
+    attempts = re.search(r"still locked after (\d+) attempts over ([\d.]+) s", result.message)
+    assert attempts, result.message
+    assert int(attempts[1]) > 1  # retried, not reported at the first failure
+    assert float(attempts[2]) <= RETRY_BUDGET_SECONDS < HEALTH_BUDGET_SECONDS
+
+
+@pytest.mark.requirement("FR-008")
+def test_a_transient_lock_is_retried_and_reported_degraded(
+    database: Path, writer_process: subprocess.Popen[str]
+) -> None:
+    """A writer holds the file when validation starts and lets go a moment later."""
+    writer = writer_process
+    assert writer.stdin is not None
+    assert writer.stdout is not None
+
+    def release() -> None:
+        assert writer.stdin is not None
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+
+    # validation's first attempt is immediate; the writer lets go 0.5 s later
+    timer = threading.Timer(0.5, release)
+    timer.start()
+    result = PLUGIN.validate_connection(DuckDBConfig(path=str(database)))
+    timer.join()
+    assert writer.stdout.readline().strip() == "released"
+    assert result.status is ConnectionStatus.DEGRADED, result
+    (warning,) = result.warnings
+    assert f"the first attempt failed: database file {database} is locked" in warning
+    assert f"PID {writer.pid}" in warning
+    assert re.search(r"connected on attempt [2-9]\d* after [\d.]+ s of retries", warning)
+    assert "transient" in warning
 
 
 @pytest.mark.requirement("FR-008")

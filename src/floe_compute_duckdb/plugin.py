@@ -38,6 +38,11 @@ from floe_compute_kit.observability import traced_profile, traced_validation
 __all__ = ["DuckDBComputePlugin"]
 
 _PKG_VERSION = DUCKDB_VERSION.removeprefix("v")
+#: How long validate_connection keeps retrying a transient failure (a file locked by a
+#: writer for a moment): well inside the contract's 5 s budget.
+RETRY_BUDGET_SECONDS = 2.5
+_RETRY_FIRST_DELAY = 0.05
+_RETRY_MAX_DELAY = 0.4
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
@@ -316,16 +321,12 @@ def _load_extensions(con: Any, names: Sequence[str]) -> list[str]:
     return warnings
 
 
-def _check(config: DuckDBConfig) -> list[str]:
-    """Connect read-only, run SELECT 1, load extensions, apply settings. Returns warnings."""
+def _connect_once(config: DuckDBConfig, options: dict[str, Any]) -> Any:
     import duckdb  # noqa: PLC0415 - lazy: keeps plugin discovery free of DuckDB
 
     in_memory = config.path == ":memory:"
-    if not in_memory:
-        _check_file(config.path)
-    options = _connect_config(config)
     try:
-        con = duckdb.connect(config.path, read_only=not in_memory, config=options)
+        return duckdb.connect(config.path, read_only=not in_memory, config=options)
     except duckdb.InvalidInputException as exc:
         raise _Unhealthy(
             f"DuckDB rejects the connection options: {_first_line(exc)}; correct `connection` "
@@ -336,6 +337,54 @@ def _check(config: DuckDBConfig) -> list[str]:
         if in_memory:
             raise
         raise _open_error(config.path, exc) from None
+
+
+def _connect_retrying(config: DuckDBConfig, options: dict[str, Any]) -> tuple[Any, list[str]]:
+    """Connect; a transient failure (a writer's lock) is retried for RETRY_BUDGET_SECONDS.
+
+    A connection that succeeds only after retries comes back with a warning saying what
+    happened (the result is then DEGRADED); one that never does is UNHEALTHY, its message
+    saying how long it was retried.
+    """
+    started = time.monotonic()
+    delay = _RETRY_FIRST_DELAY
+    attempts = 0
+    first: _Unhealthy | None = None
+    while True:
+        attempts += 1
+        try:
+            con = _connect_once(config, options)
+        except _Unhealthy as bad:
+            if bad.error_type != "locked":
+                raise
+            first = first or bad
+            waited = time.monotonic() - started
+            if waited + delay > RETRY_BUDGET_SECONDS:
+                raise _Unhealthy(
+                    f"{bad.message} (still locked after {attempts} attempts over {waited:.1f} s)",
+                    bad.error_type,
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX_DELAY)
+            continue
+        if first is None:
+            return con, []
+        waited = time.monotonic() - started
+        return con, [
+            f"the first attempt failed: {first.message}; connected on attempt {attempts} "
+            f"after {waited:.2f} s of retries, so the lock was transient"
+        ]
+
+
+def _check(config: DuckDBConfig) -> list[str]:
+    """Connect read-only, run SELECT 1, load extensions, apply settings. Returns warnings."""
+    import duckdb  # noqa: PLC0415 - lazy: keeps plugin discovery free of DuckDB
+
+    in_memory = config.path == ":memory:"
+    if not in_memory:
+        _check_file(config.path)
+    options = _connect_config(config)
+    con, retried = _connect_retrying(config, options)
     try:
         con.execute("SELECT 1").fetchall()
         warnings = _load_extensions(con, required_extensions(config))
@@ -352,6 +401,6 @@ def _check(config: DuckDBConfig) -> list[str]:
                     warnings.append(message)
                 else:
                     raise _Unhealthy(message, "invalid_setting") from None
-        return warnings
+        return retried + warnings
     finally:
         con.close()

@@ -7,7 +7,16 @@ Any plugin (and ``floe-compute health``) wraps its work in :func:`traced_validat
   attributes ``floe.compute.plugin`` and ``floe.compute.status``;
 - histogram ``floe.compute.validation.duration_ms`` (plugin, status);
 - counter ``floe.compute.validation.errors`` (plugin, error_type);
-- histogram ``floe.compute.profile.generation_ms`` (plugin, status).
+- histogram ``floe.compute.profile.generation_ms`` (plugin, status);
+- while dbt runs (:class:`QueryMeter`, fed by the engine's dbt hook): histogram
+  ``floe.compute.query.duration_ms`` (plugin, status ``ok``/``error``/``timeout``), counter
+  ``floe.compute.query.errors`` (plugin, error_type), up-down counters
+  ``floe.compute.pool.size`` (connections or cursors open) and ``floe.compute.pool.in_use``
+  (running a query now), histogram ``floe.compute.pool.utilization`` (in use / open, at
+  each query start);
+- from ``floe-compute health --watch``: counter ``floe.compute.health.transitions``
+  (compute, from_status, to_status) and counter ``floe.compute.health.checks`` (compute,
+  status).
 
 Attributes carry only names, statuses and error class names: never a message, a path or
 a config value, so no secret can reach a span or a metric.
@@ -19,6 +28,7 @@ OpenTelemetry itself is imported on first use, so ``import floe_compute_kit`` st
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,15 +41,24 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer, TracerProvider
 
 __all__ = [
+    "HEALTH_CHECKS",
+    "HEALTH_TRANSITIONS",
     "INSTRUMENTATION_NAME",
+    "POOL_IN_USE",
+    "POOL_SIZE",
+    "POOL_UTILIZATION",
     "PROFILE_DURATION",
+    "QUERY_DURATION",
+    "QUERY_ERRORS",
     "VALIDATION_DURATION",
     "VALIDATION_ERRORS",
     "Outcome",
+    "QueryMeter",
     "elapsed_ms",
     "get_meter",
     "get_tracer",
     "measured_validation",
+    "record_health",
     "traced_profile",
     "traced_validation",
     "use_providers",
@@ -49,6 +68,13 @@ INSTRUMENTATION_NAME: Final = "floe.compute"
 VALIDATION_DURATION: Final = "floe.compute.validation.duration_ms"
 VALIDATION_ERRORS: Final = "floe.compute.validation.errors"
 PROFILE_DURATION: Final = "floe.compute.profile.generation_ms"
+QUERY_DURATION: Final = "floe.compute.query.duration_ms"
+QUERY_ERRORS: Final = "floe.compute.query.errors"
+POOL_SIZE: Final = "floe.compute.pool.size"
+POOL_IN_USE: Final = "floe.compute.pool.in_use"
+POOL_UTILIZATION: Final = "floe.compute.pool.utilization"
+HEALTH_TRANSITIONS: Final = "floe.compute.health.transitions"
+HEALTH_CHECKS: Final = "floe.compute.health.checks"
 SPAN_VALIDATION: Final = "floe.compute.validate_connection"
 SPAN_PROFILE: Final = "floe.compute.generate_dbt_profile"
 ATTR_PLUGIN: Final = "floe.compute.plugin"
@@ -62,6 +88,8 @@ class _Providers:
     tracer_provider: Any = None
     meter_provider: Any = None
     instruments: dict[int, tuple[Any, Any, Any]] = field(default_factory=dict)
+    #: (provider id, instrument name) -> instrument, for the instruments made on first use.
+    lazy: dict[tuple[int, str], Any] = field(default_factory=dict)
 
 
 _PROVIDERS = _Providers()
@@ -74,6 +102,7 @@ def use_providers(
     _PROVIDERS.tracer_provider = tracer_provider
     _PROVIDERS.meter_provider = meter_provider
     _PROVIDERS.instruments.clear()
+    _PROVIDERS.lazy.clear()
 
 
 def get_tracer() -> Tracer:
@@ -109,6 +138,98 @@ def _instruments() -> tuple[Histogram, Counter, Histogram]:
             ),
         )
     return _PROVIDERS.instruments[key]
+
+
+_KINDS: Final = {
+    QUERY_DURATION: ("histogram", "ms", "wall time of one SQL statement dbt ran"),
+    QUERY_ERRORS: ("counter", "1", "SQL statements that failed or timed out"),
+    POOL_SIZE: ("updown", "1", "connections or cursors open on the engine"),
+    POOL_IN_USE: ("updown", "1", "connections or cursors running a query now"),
+    POOL_UTILIZATION: ("histogram", "1", "in use / open, at each query start"),
+    HEALTH_TRANSITIONS: ("counter", "1", "health status changes seen by health --watch"),
+    HEALTH_CHECKS: ("counter", "1", "health checks made by health --watch"),
+}
+
+
+def _instrument(name: str) -> Any:
+    """The instrument ``name`` of the current meter provider, made on first use."""
+    from opentelemetry import metrics  # noqa: PLC0415 - lazy: keeps `import floe_compute_kit` cheap
+
+    provider = _PROVIDERS.meter_provider or metrics.get_meter_provider()
+    key = (id(provider), name)
+    found = _PROVIDERS.lazy.get(key)
+    if found is None:
+        kind, unit, description = _KINDS[name]
+        meter = get_meter()
+        makers: dict[str, Any] = {
+            "histogram": meter.create_histogram,
+            "counter": meter.create_counter,
+            "updown": meter.create_up_down_counter,
+        }
+        made = makers[kind](name, unit=unit, description=description)
+        found = _PROVIDERS.lazy.setdefault(key, made)
+    return found
+
+
+class QueryMeter:
+    """Query-level metrics of one engine's pool: duration, errors and pool utilization.
+
+    An engine's dbt hook calls :meth:`opened`/:meth:`closed` for each connection (or
+    cursor) it hands dbt, and runs every statement inside :meth:`query`. Attributes are
+    the plugin name, a status and an error class name only: never SQL, a path or a value.
+    """
+
+    def __init__(self, plugin_name: str) -> None:
+        self.plugin_name = plugin_name
+        self._lock = threading.Lock()
+        self.size = 0
+        self.in_use = 0
+
+    def opened(self) -> None:
+        with self._lock:
+            self.size += 1
+        _instrument(POOL_SIZE).add(1, {"plugin": self.plugin_name})
+
+    def closed(self) -> None:
+        with self._lock:
+            self.size = max(self.size - 1, 0)
+        _instrument(POOL_SIZE).add(-1, {"plugin": self.plugin_name})
+
+    @contextmanager
+    def query(self) -> Iterator[Outcome]:
+        """Measure one statement; set ``outcome.status`` to ``timeout`` when it was cancelled."""
+        attrs = {"plugin": self.plugin_name}
+        with self._lock:
+            self.in_use += 1
+            ratio = self.in_use / max(self.size, self.in_use, 1)
+        _instrument(POOL_IN_USE).add(1, attrs)
+        _instrument(POOL_UTILIZATION).record(ratio, attrs)
+        outcome = Outcome(status="ok")
+        started = time.perf_counter()
+        try:
+            yield outcome
+        except BaseException as exc:
+            if outcome.status == "ok":
+                outcome.status = "error"
+            outcome.error_type = outcome.error_type or type(exc).__name__
+            raise
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            with self._lock:
+                self.in_use -= 1
+            _instrument(POOL_IN_USE).add(-1, attrs)
+            _instrument(QUERY_DURATION).record(elapsed_ms, {**attrs, "status": outcome.status})
+            if outcome.error_type:
+                _instrument(QUERY_ERRORS).add(1, {**attrs, "error_type": outcome.error_type})
+
+
+def record_health(compute: str, status: str, previous: str | None) -> None:
+    """One poll of ``floe-compute health --watch``; a changed status is also a transition."""
+    _instrument(HEALTH_CHECKS).add(1, {"compute": compute, "status": status})
+    if previous is not None and previous != status:
+        _instrument(HEALTH_TRANSITIONS).add(
+            1, {"compute": compute, "from_status": previous, "to_status": status}
+        )
 
 
 @dataclass

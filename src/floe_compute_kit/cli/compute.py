@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import yaml
 
 from floe_compute_kit._extras import COMPUTE_NEEDS, EXIT_MISSING, missing_extra
+from floe_compute_kit.cli._health_watch import add_watch_arguments, run_watch
 from floe_compute_kit.compiler import CompiledPipeline, build_profiles, compile_hierarchy
 from floe_compute_kit.compute import ComputePlugin
 from floe_compute_kit.errors import (
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--env", default=None, help="check with this environment's overrides (needs floe.yaml)"
     )
     health_p.add_argument("--format", choices=("table", "json"), default="table")
+    add_watch_arguments(health_p)
     health_p.set_defaults(_run=_run_health)
 
     plugins_p = sub.add_parser("plugins", help="list the installed compute plugins")
@@ -304,6 +306,8 @@ def health_report(path: str | Path, env: str | None = None) -> list[dict[str, An
 
 
 def _run_health(args: argparse.Namespace) -> int:
+    if args.watch is not None or args.count or args.fail_on:
+        return run_watch(args)
     console = _console()
     try:
         results = health_report(args.path, args.env)

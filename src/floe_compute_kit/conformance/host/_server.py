@@ -448,7 +448,16 @@ def _limit_memory() -> None:
 
 
 def main() -> int:
+    from floe_compute_kit.conformance._network import loopback_only  # noqa: PLC0415
+
     _limit_memory()
+    # The plugin never reaches past this machine while the kit calls it, from its
+    # import on: every lookup and connect that is not loopback is refused.
+    with loopback_only():
+        return _serve()
+
+
+def _serve() -> int:
     channel = os.environ.pop(CHANNEL_ENV, "")
     read_fd, _, write_fd = channel.partition(",")
     rfd, wfd = int(read_fd), int(write_fd)
