@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from floe_compute_kit._problems import field_problems, key_path
 from floe_compute_kit._problems import shown as show_value
@@ -68,7 +68,7 @@ class Manifest(_Strict):
     """An enterprise or domain manifest.yaml."""
 
     scope: Literal["enterprise", "domain"]
-    name: str = Field(min_length=1)
+    name: PrintableText
     parent: str | None = Field(
         default=None, description="domain only: the enterprise manifest, relative to this file"
     )
@@ -85,11 +85,22 @@ class Manifest(_Strict):
         return _display(self._path) if self._path else "manifest.yaml"
 
 
+def _printable(text: str) -> str:
+    """Names and paths reach terminals and shell commands: no NUL or escape codes."""
+    if not text.isprintable():
+        raise ValueError("must not contain control characters (NUL, terminal escape codes, tabs)")
+    return text
+
+
+#: Text shown in tables and shell commands: printable, bounded.
+PrintableText = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_printable)]
+
+
 class Transform(_Strict):
     """One dbt transform: a model path, run on one compute."""
 
-    name: str = Field(min_length=1)
-    path: str = Field(min_length=1, description="dbt model path, e.g. models/orders")
+    name: PrintableText
+    path: PrintableText = Field(description="dbt model path, e.g. models/orders")
     compute: str | None = Field(default=None, pattern=PLUGIN_NAME_PATTERN)
 
 

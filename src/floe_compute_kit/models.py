@@ -107,10 +107,15 @@ class ComputeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     plugin: str = Field(pattern=PLUGIN_NAME_PATTERN, description="the compute plugin's name")
+    # strict: `threads: true` must be an error, not 1
     timeout_seconds: int = Field(
-        default=3600, ge=1, le=86400, description="cancel any query running longer than this"
+        default=3600,
+        ge=1,
+        le=86400,
+        strict=True,
+        description="cancel any query running longer than this",
     )
-    threads: int = Field(default=4, ge=1, le=64, description="dbt threads")
+    threads: int = Field(default=4, ge=1, le=64, strict=True, description="dbt threads")
     connection: dict[str, Any] = Field(
         default_factory=dict, description="engine-specific connection settings"
     )
