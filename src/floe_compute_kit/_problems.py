@@ -176,7 +176,7 @@ def field_problems(model: type[BaseModel], exc: ValidationError) -> list[FieldPr
                 isinstance(given, int) and abs(given) < 2**63
             )
             raw = given if not secret and (short or plain or given is None) else value
-        message = str(error.get("msg", "invalid"))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if len(message) > _MAX_MESSAGE:
             message = message[:_MAX_MESSAGE] + "..."
         out.append(FieldProblem(loc, kind, message, value, _allowed(model, error), raw))

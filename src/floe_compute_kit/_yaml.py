@@ -17,6 +17,7 @@ re-read by the reference path, which locates it by line.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -418,7 +419,7 @@ def _safe_key(key: str) -> str:
 
 def _short(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
-        digits = len(str(abs(value))) if abs(value) < 10**4000 else 4000
+        digits = math.floor(math.log10(abs(value))) + 1 if value else 1  # str() stops at 4300
         return f"a {digits}-digit integer" if digits > 20 else f"the integer {value}"
     return f"a {type(value).__name__} ({repr(value)[:80]})"
 
