@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from floe_compute_duckdb import DuckDBConfig
 from floe_compute_kit import (
     FLOE_API_VERSION,
     CatalogConfig,
@@ -34,7 +35,6 @@ from floe_compute_kit.cli._profiles_file import HEADER
 from floe_compute_kit.cli.compute import _observe_health, main
 from floe_compute_kit.errors import ComputeConfigurationError
 from floe_compute_kit.models import parse_config
-from floe_compute_duckdb import DuckDBConfig
 
 pytestmark = pytest.mark.requirement("FR-011")
 
@@ -306,10 +306,14 @@ def test_a_hand_written_profiles_yml_needs_force(tmp_path: Path) -> None:
 def test_a_file_size_limit_leaves_the_previous_file_intact(tmp_path: Path) -> None:
     path, profiles = _compiled(tmp_path)
     before = profiles.read_bytes()
-    path.write_text(PRODUCT.replace("environments: {dev: {}, staging: {}, prod: {}}", "") + (
-        "environments:\n" + "".join(f"  e{i}: {{}}\n" for i in range(300))
-        + "  dev: {}\n  staging: {}\n  prod: {}\n"
-    ))
+    path.write_text(
+        PRODUCT.replace("environments: {dev: {}, staging: {}, prod: {}}", "")
+        + (
+            "environments:\n"
+            + "".join(f"  e{i}: {{}}\n" for i in range(300))
+            + "  dev: {}\n  staging: {}\n  prod: {}\n"
+        )
+    )
     script = (
         "import resource, sys\n"
         f"resource.setrlimit(resource.RLIMIT_FSIZE, ({len(before) + 100}, {len(before) + 100}))\n"
@@ -335,17 +339,12 @@ def test_concurrent_compiles_never_corrupt_profiles_yml(tmp_path: Path) -> None:
         procs = [
             subprocess.Popen(
                 [str(BIN / "floe-compute"), "compile", str(path), "--format", "json"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for _ in range(4)
         ]
         codes = [p.wait(timeout=120) for p in procs]
-        for p in procs:
-            assert p.stdout is not None and p.stderr is not None
-            p.stdout.close()
-            p.stderr.close()
         assert codes == [0, 0, 0, 0]
         text = profiles.read_text()
         assert text.startswith(HEADER)

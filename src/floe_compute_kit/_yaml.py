@@ -420,6 +420,8 @@ def _safe_key(key: str) -> str:
 def _short(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         digits = math.floor(math.log10(abs(value))) + 1 if value else 1  # str() stops at 4300
+        if digits > 1 and 10 ** (digits - 1) > abs(value):  # log10 rounded up
+            digits -= 1
         return f"a {digits}-digit integer" if digits > 20 else f"the integer {value}"
     return f"a {type(value).__name__} ({repr(value)[:80]})"
 
