@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 
@@ -368,12 +369,9 @@ def test_a_profiles_dir_it_may_not_write(tmp_path: Path) -> None:
     for part in (tmp_path, path.parent, path.parent.parent / "enterprise"):
         part.chmod(0o755)
     command = [str(BIN / "floe-compute"), "compile", str(path), "--profiles-dir", str(locked)]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        assert setpriv, "running as root needs util-linux setpriv to drop CAP_DAC_OVERRIDE"
-        caps = "-dac_override,-dac_read_search"
-        command = [setpriv, "--bounding-set", caps, "--inh-caps", caps, *command]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        _as_unprivileged(command), capture_output=True, text=True, timeout=120, check=False
+    )
     _one_clear_error(done, "locked", "Permission denied")
     assert list(locked.iterdir()) == []
 
@@ -423,3 +421,35 @@ def test_health_checks_every_compute_at_once() -> None:
     results = _observe_health(rows)
     assert [r["compute"] for r in results] == [f"c{i}" for i in range(10)]
     assert {r["status"] for r in results} == {"healthy"}
+
+
+def _as_unprivileged(command: list[str]) -> list[str]:
+    """Root bypasses file modes unless it drops CAP_DAC_* (setpriv, as test_duckdb_plugin does)."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "running as root needs util-linux setpriv to drop CAP_DAC_OVERRIDE"
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, "--bounding-set", caps, "--inh-caps", caps, *command]
+
+
+@pytest.mark.requirement("US6")
+def test_health_of_a_database_file_dbt_cannot_write_is_degraded(tmp_path: Path) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(database)).close()
+    path = tree(tmp_path, config=f"  config:\n    duckdb: {{path: '{database}'}}\n")
+    database.chmod(0o444)
+    try:
+        done = subprocess.run(
+            _as_unprivileged([str(BIN / "floe-compute"), "health", str(path), "--format", "json"]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        database.chmod(0o644)
+    (row,) = json.loads(done.stdout)["computes"]
+    assert row["status"] == "degraded", row
+    assert "is not writable by this user" in row["warnings"][0]
+    assert "dbt cannot build into it" in row["warnings"][0]
