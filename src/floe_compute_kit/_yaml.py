@@ -374,6 +374,45 @@ class _BadValueError(Exception):
         self.parts: list[str | int] = []
 
 
+def _clean(value: object, depth: int) -> bool:
+    """The fast pass of :func:`_walk`: True when nothing is wrong (no paths kept)."""
+    if type(value) is dict:
+        items: Any = value.values()
+        ok = depth <= MAX_DEPTH and all(type(k) is str for k in value)
+    elif type(value) is list:
+        items = value
+        ok = depth <= MAX_DEPTH
+    else:
+        return _clean_scalar(value)
+    for item in items if ok else ():
+        t = type(item)
+        if t is str:
+            ok = item.isascii() or _encodable(item)
+        elif t is dict or t is list:
+            ok = _clean(item, depth + 1)
+        else:
+            ok = _clean_scalar(item)
+        if not ok:
+            break
+    return ok
+
+
+def _clean_scalar(value: object) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -_MAX_INT < value < _MAX_INT
+    if isinstance(value, str):
+        return value.isascii() or _encodable(value)
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _walk(value: object, depth: int) -> None:
     """Keys are text, integers fit 64 bits, text is encodable: what pydantic must not see."""
     if isinstance(value, dict | list):
@@ -444,6 +483,8 @@ def load_yaml_text(text: str, shown: str) -> object:
             line=text.count("\n", 0, bad.start()) + 1,
         )
     data = _parse(text, shown)
+    if _clean(data, 0):
+        return data
     try:
         _walk(data, 0)
     except _BadValueError as bad_value:
