@@ -197,6 +197,10 @@ _CORE_TAGS: Final = frozenset(
 )
 _INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_FLOAT_12 = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
 
 
 _REPLACED_TAGS: Final = frozenset(f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "timestamp"))
@@ -214,6 +218,7 @@ class _StrictLoader(_SafeBase):  # type: ignore[misc] # a SafeLoader subclass (C
 
 _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF"))
 _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_12, list("-+0123456789"))
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+.0123456789"))
 
 
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
