@@ -21,16 +21,11 @@ import duckdb
 import pytest
 import yaml
 
-from floe_compute_duckdb import DuckDBConfig
+from floe_compute_duckdb import DuckDBComputePlugin, DuckDBConfig
 from floe_compute_kit import (
-    FLOE_API_VERSION,
-    CatalogConfig,
     ComputeConfig,
-    ComputePlugin,
     ConnectionResult,
     ConnectionStatus,
-    ResourceSpec,
-    resource_preset,
 )
 from floe_compute_kit.cli._profiles_file import HEADER
 from floe_compute_kit.cli.compute import _observe_health, main
@@ -379,21 +374,12 @@ def test_a_profiles_dir_it_may_not_write(tmp_path: Path) -> None:
 # --- health ---------------------------------------------------------------------------------
 
 
-class _Waiting(ComputePlugin):
+class _Waiting(DuckDBComputePlugin):
     """Healthy only if all ten checks are running at the same time (a barrier of ten)."""
 
-    name = "waiting"
-    version = "0.0.1"
-    floe_api_version = FLOE_API_VERSION
-
     def __init__(self, barrier: threading.Barrier) -> None:
+        super().__init__()
         self.barrier = barrier
-
-    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
-        return {"type": "duckdb", "threads": config.threads}
-
-    def get_required_dbt_packages(self) -> list[str]:
-        return ["dbt-duckdb>=1.11,<1.12"]
 
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
         try:
@@ -401,12 +387,6 @@ class _Waiting(ComputePlugin):
         except threading.BrokenBarrierError:
             return ConnectionResult(status=ConnectionStatus.UNHEALTHY, latency_ms=0, message="x")
         return ConnectionResult(status=ConnectionStatus.HEALTHY, latency_ms=0)
-
-    def get_resource_requirements(self, workload_size: str) -> ResourceSpec:
-        return resource_preset(workload_size)
-
-    def get_catalog_attachment_sql(self, catalog_config: CatalogConfig) -> list[str] | None:
-        return None
 
 
 @pytest.mark.requirement("US6")

@@ -236,10 +236,20 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 
+_FEWER_ALIASES: Final = "aliases are limited; write the values out or use fewer '*' references"
+_NO_TAGS: Final = (
+    "remove the tag: only plain text, numbers, true/false, lists and mappings are read"
+)
+_ONE_KEY: Final = "each key may appear once in a mapping; remove or merge one"
+
+
 def _check_nodes(root: yaml.Node, shown: str) -> None:
     """Tags, duplicate keys, alias uses and the expanded size, before anything is built."""
     seen: dict[int, int] = {}  # id(node) -> expanded size
     aliases = 0
+
+    def refuse(node: yaml.Node, problem: str, fix: str) -> YAMLInputError:
+        return YAMLInputError(shown, problem, fix=fix, line=node.start_mark.line + 1)
 
     def size(node: yaml.Node, depth: int) -> int:
         nonlocal aliases
@@ -247,28 +257,12 @@ def _check_nodes(root: yaml.Node, shown: str) -> None:
         if known is not None:  # a node met again is an alias use
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise YAMLInputError(
-                    shown,
-                    f"uses more than {MAX_ALIASES:,} aliases",
-                    fix="write the values out or use fewer '*' references",
-                    line=node.start_mark.line + 1,
-                )
+                raise refuse(node, f"uses more than {MAX_ALIASES:,} aliases", _FEWER_ALIASES)
             return known
         if node.tag not in _CORE_TAGS:
-            raise YAMLInputError(
-                shown,
-                f"uses the tag {node.tag!r}",
-                fix="remove the tag: only plain text, numbers, true/false, lists and "
-                "mappings are read",
-                line=node.start_mark.line + 1,
-            )
+            raise refuse(node, f"uses the tag {node.tag!r}", _NO_TAGS)
         if depth > MAX_DEPTH:
-            raise YAMLInputError(
-                shown,
-                f"nests deeper than {MAX_DEPTH} levels",
-                fix="flatten the document",
-                line=node.start_mark.line + 1,
-            )
+            raise refuse(node, f"nests deeper than {MAX_DEPTH} levels", "flatten the document")
         seen[id(node)] = 1  # a cycle back to a node in progress counts once
         total = 1
         if isinstance(node, yaml.MappingNode):
@@ -276,24 +270,14 @@ def _check_nodes(root: yaml.Node, shown: str) -> None:
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode):
                     if key.value in keys:
-                        raise YAMLInputError(
-                            shown,
-                            f"duplicate key {key.value[:80]!r}",
-                            fix="each key may appear once in a mapping; remove or merge one",
-                            line=key.start_mark.line + 1,
-                        )
+                        raise refuse(key, f"duplicate key {key.value[:80]!r}", _ONE_KEY)
                     keys.add(key.value)
                 total += size(key, depth + 1) + size(value, depth + 1)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 total += size(item, depth + 1)
         if total > MAX_NODES:
-            raise YAMLInputError(
-                shown,
-                f"expands to more than {MAX_NODES:,} values",
-                fix="aliases are limited; write a smaller document",
-                line=node.start_mark.line + 1,
-            )
+            raise refuse(node, f"expands to more than {MAX_NODES:,} values", _FEWER_ALIASES)
         seen[id(node)] = total
         return total
 
