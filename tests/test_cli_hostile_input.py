@@ -433,3 +433,13 @@ def test_health_of_a_database_file_dbt_cannot_write_is_degraded(tmp_path: Path) 
     assert row["status"] == "degraded", row
     assert "is not writable by this user" in row["warnings"][0]
     assert "dbt cannot build into it" in row["warnings"][0]
+
+
+@pytest.mark.requirement("FR-022")
+@pytest.mark.parametrize("trigger", list(TRIGGERS))
+def test_validate_connection_messages_are_masked(trigger: str) -> None:
+    data = yaml.safe_load(f"{{credentials: {{token: {SECRET}}}, {TRIGGERS[trigger]}}}")
+    result = DuckDBComputePlugin().validate_connection(data | {"plugin": "duckdb"})
+    assert result.status is ConnectionStatus.UNHEALTHY
+    assert "invalid DuckDBConfig" in result.message
+    assert SECRET not in result.message + " ".join(result.warnings)

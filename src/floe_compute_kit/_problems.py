@@ -17,7 +17,15 @@ from typing import Any, Final, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 
-__all__ = ["MASK", "MAX_SHOWN", "FieldProblem", "field_problems", "key_path", "shown"]
+__all__ = [
+    "MASK",
+    "MAX_SHOWN",
+    "FieldProblem",
+    "capped",
+    "field_problems",
+    "key_path",
+    "shown",
+]
 
 #: What a secret looks like in any message.
 MASK: Final = "**********"
@@ -69,6 +77,11 @@ def shown(value: object, *, secret: bool = False) -> str:  # noqa: PLR0911 - one
     if isinstance(value, str | bytes | bool | float) or value is None:
         return repr(value)
     return f"a {type(value).__name__}"
+
+
+def capped(text: str, limit: int = _MAX_MESSAGE) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was (for free-form messages)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def key_path(loc: Sequence[str | int]) -> str:
@@ -176,8 +189,6 @@ def field_problems(model: type[BaseModel], exc: ValidationError) -> list[FieldPr
                 isinstance(given, int) and abs(given) < 2**63
             )
             raw = given if not secret and (short or plain or given is None) else value
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        if len(message) > _MAX_MESSAGE:
-            message = message[:_MAX_MESSAGE] + "..."
+        message = capped(str(error.get("msg", "invalid")).removeprefix("Value error, "))
         out.append(FieldProblem(loc, kind, message, value, _allowed(model, error), raw))
     return out

@@ -70,7 +70,9 @@ class Manifest(_Strict):
     scope: Literal["enterprise", "domain"]
     name: PrintableText
     parent: str | None = Field(
-        default=None, description="domain only: the enterprise manifest, relative to this file"
+        default=None,
+        max_length=4096,
+        description="domain only: the enterprise manifest, relative to this file",
     )
     compute: ComputeSection
     _path: Path | None = PrivateAttr(default=None)
@@ -126,7 +128,9 @@ class Product(_Strict):
     """A data product's floe.yaml."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    domain: str = Field(min_length=1, description="the domain manifest, relative to this file")
+    domain: str = Field(
+        min_length=1, max_length=4096, description="the domain manifest, relative to this file"
+    )
     transforms: list[Transform] = Field(min_length=1)
     environments: dict[EnvironmentName, Environment]
     _path: Path | None = PrivateAttr(default=None)
@@ -402,11 +406,12 @@ def _follow(owner: Path, owner_shown: str, key: str, relative: str) -> Path:
     target = (owner.parent / relative).resolve()
     if not target.is_file():
         raise ManifestError(
-            f"{owner_shown}: {key}: file not found: {relative!r} (resolved to {target}) "
+            f"{owner_shown}: {key}: file not found: {show_value(relative)} "
+            f"(resolved to {show_value(str(target))}) "
             "(allowed: a manifest.yaml path relative to this file)",
             file=owner_shown,
             key_path=key,
-            value=relative,
+            value=show_value(relative),
             allowed="a manifest.yaml path relative to this file",
         )
     return target
