@@ -75,6 +75,7 @@ BAD = {
     "big integer": ("a: 99999999999999999999\n", "a: holds an integer beyond 64 bits"),
     "NUL": ("a: b\x00\n", "control character '\\x00'"),
     "syntax": ("a: [1\n", "malformed YAML"),
+    "merge key": ("base: &b {x: 1}\nc:\n  <<: *b\n", "merge"),
 }
 
 

@@ -367,7 +367,7 @@ def _clean(value: object, depth: int) -> bool:
     """The fast pass of :func:`_walk`: True when nothing is wrong (no paths kept)."""
     if type(value) is dict:
         items: Any = value.values()
-        ok = depth <= MAX_DEPTH and all(type(k) is str for k in value)
+        ok = depth <= MAX_DEPTH and "<<" not in value and all(type(k) is str for k in value)
     elif type(value) is list:
         items = value
         ok = depth <= MAX_DEPTH
@@ -411,6 +411,10 @@ def _walk(value: object, depth: int) -> None:
         for key, item in items:
             if isinstance(value, dict) and not isinstance(key, str):
                 _not_text(key)
+            if key == "<<":
+                raise _BadValueError(
+                    "uses a merge key (<<)", "write the merged keys out: merge keys are not read"
+                )
             try:
                 _walk(item, depth + 1)
             except _BadValueError as bad:
