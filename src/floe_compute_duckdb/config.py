@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, get_args
 from urllib.parse import urlparse
 
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -112,6 +113,27 @@ def _plain_text(value: str) -> str:
     return value
 
 
+#: Every parameter name of :data:`SECRET_PARAMETERS`, so generated configs use real names.
+CredentialKey = Literal[
+    "account_id",
+    "bearer_token",
+    "client_id",
+    "client_secret",
+    "endpoint",
+    "http_proxy",
+    "http_proxy_password",
+    "http_proxy_username",
+    "key_id",
+    "kms_key_id",
+    "oauth2_grant_type",
+    "oauth2_scope",
+    "oauth2_server_uri",
+    "region",
+    "secret",
+    "session_token",
+    "token",
+    "url_style",
+]
 PlainText = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_plain_text)]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=63)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -221,13 +243,16 @@ class DuckDBConfig(ComputeConfig):
         default_factory=dict,
         description="DuckDB config options passed to duckdb.connect (dbt-duckdb config_options)",
     )
-    credentials: dict[Identifier, SecretStr] = Field(
+    secret_type: Literal["iceberg", "s3", "r2", "gcs", "http", "huggingface"] = Field(
+        default="iceberg",
+        description="TYPE of the secret built from credentials; it decides their keys",
+    )
+    # narrower keys than ComputeConfig's str: real parameter names only. ComputeConfig
+    # declares credentials before secret_type, so the per-type check is model-level.
+    credentials: dict[CredentialKey, SecretStr] = Field(  # type: ignore[assignment]
         default_factory=dict,
         description="parameters of the DuckDB secret 'floe_duckdb' (e.g. token), rendered as "
         "env_var('FLOE_DUCKDB_<NAME>') references",
-    )
-    secret_type: Literal["iceberg", "s3", "r2", "gcs", "http", "huggingface"] = Field(
-        default="iceberg", description="TYPE of the secret built from credentials"
     )
 
     @field_validator("path")
@@ -250,6 +275,30 @@ class DuckDBConfig(ComputeConfig):
             )
         return path
 
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _check_credential_keys(cls, credentials: object, info: ValidationInfo) -> object:
+        """Before the key type: the error names the key and the secret type's parameters."""
+        if not isinstance(credentials, dict):
+            return credentials
+        keys = {k for k in credentials if isinstance(k, str)}
+        unsafe = sorted(keys & UNSAFE_SECRET_KEYS)
+        secret_type = info.data.get("secret_type", "the secret's")
+        if unsafe:
+            raise ValueError(
+                f"credentials {unsafe}: not allowed; dbt-duckdb puts name, type, provider and "
+                "extra_http_headers into SQL unquoted, and persistent and scope are not secret "
+                f"values; set secret_type ({secret_type!r}) for the type"
+            )
+        known = set(get_args(CredentialKey))
+        unknown = sorted(keys - known)
+        if unknown:
+            raise ValueError(
+                f"credentials {unknown}: not parameters of any DuckDB secret floe builds "
+                f"(allowed per secret_type: see SECRET_PARAMETERS; e.g. {', '.join(sorted(known))})"
+            )
+        return credentials
+
     @field_validator("credentials")
     @classmethod
     def _check_credential_values(cls, credentials: dict[str, SecretStr]) -> dict[str, SecretStr]:
@@ -265,14 +314,7 @@ class DuckDBConfig(ComputeConfig):
 
     @model_validator(mode="after")
     def _check_credentials(self) -> DuckDBConfig:
-        keys = set(self.credentials)
-        unsafe = sorted(keys & UNSAFE_SECRET_KEYS)
-        if unsafe:
-            raise ValueError(
-                f"credentials {unsafe}: not allowed; dbt-duckdb puts name, type, provider and "
-                "extra_http_headers into SQL unquoted, and persistent and scope are not secret "
-                f"values; set secret_type ({self.secret_type!r}) for the type"
-            )
+        keys: set[str] = set(self.credentials)
         allowed = SECRET_PARAMETERS[self.secret_type]
         unknown = sorted(keys - set(allowed))
         if unknown:
