@@ -291,14 +291,14 @@ def test_bad_input_names_the_file_and_key_path(tmp_path: Path) -> None:
             "{name: d, path: models/d}", "{name: d, path: models/d, compute: [x]}"
         ),
     )
-    assert main(["compile", str(path), "--format", "json"]) == 1
+    assert main(["compile", str(path), "--format", "json"]) == 2
     done = subprocess.run(
         [str(BIN / "floe-compute"), "compile", str(path)],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "floe.yaml: transforms[3].compute: Input should be a valid string" in done.stdout
 
 
@@ -382,7 +382,7 @@ def test_health_emits_spans_and_metrics_per_compute(
 @pytest.mark.usefixtures("alt_on_path")
 def test_health_rejects_an_unknown_environment(tmp_path: Path) -> None:
     path = tree(tmp_path)
-    assert main(["health", str(path), "--env", "uat"]) == 1
+    assert main(["health", str(path), "--env", "uat"]) == 2
     with pytest.raises(ValueError, match="allowed: dev, staging, prod"):
         health_report(path, "uat")
 
@@ -461,4 +461,4 @@ def test_health_turns_hangs_raises_and_wrong_types_into_unhealthy_results() -> N
 @pytest.mark.requirement("US4")
 def test_compile_of_a_manifest_alone_is_refused(tmp_path: Path) -> None:
     tree(tmp_path)
-    assert main(["compile", str(tmp_path / "sales" / "manifest.yaml")]) == 1
+    assert main(["compile", str(tmp_path / "sales" / "manifest.yaml")]) == 2

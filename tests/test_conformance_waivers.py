@@ -96,3 +96,13 @@ def test_expired_and_unknown_waivers_are_problems() -> None:
     assert len(problems) == 2
     assert "expired on 2026-05-31" in problems[0]
     assert "unknown check 'no.such.check'" in problems[1]
+
+
+def test_a_waivers_file_with_a_duplicate_key_or_a_device_is_refused(tmp_path: Path) -> None:
+    """The one bounded YAML reader: the last duplicate no longer wins silently."""
+    dup = tmp_path / "dup.yml"
+    dup.write_text("waivers:\n  - check: a\n    check: b\n")
+    with pytest.raises(WaiverError, match="line 3: duplicate key 'check'"):
+        load_waivers(dup)
+    with pytest.raises(WaiverError, match="is a device, not a regular file"):
+        load_waivers(Path("/dev/zero"))

@@ -56,9 +56,30 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+#: Longest text that may reach SQL: a Glue warehouse of about 26,300 characters makes
+#: DuckDB 1.5.5's Iceberg extension crash (SIGSEGV).
+MAX_TEXT: Final = 4096
+
+
 def _check_text(field: str, value: str, *, secret: bool = False) -> None:
+    shown = "**********" if secret else value[:80]  # a credential never reaches a message or log
+    problem = ""
+    if len(value) > MAX_TEXT:
+        problem = f"is {len(value):,} characters long (allowed: at most {MAX_TEXT})"
+    else:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = "holds a lone surrogate character (allowed: UTF-8 text)"
+    if problem:
+        raise ComputeConfigurationError(
+            f"{field}: {problem}",
+            plugin_name=_PLUGIN,
+            field=field,
+            value=shown,
+            allowed=f"UTF-8 text of at most {MAX_TEXT} characters",
+        )
     if "\x00" in value:
-        shown = "**********" if secret else value  # a credential never reaches a message or log
         raise ComputeConfigurationError(
             f"{field}: {shown!r} contains a NUL character, which DuckDB cannot take in SQL",
             plugin_name=_PLUGIN,
@@ -85,7 +106,21 @@ def attachment_sql(catalog: CatalogConfig) -> list[str]:
             value=unknown,
             allowed=CREDENTIAL_KEYS[kind],
         )
-    for field in ("catalog_uri", "catalog_name", "warehouse"):
+    keys = set(catalog.credentials)
+    if (
+        kind == "rest"
+        and keys & {"client_id", "client_secret"}
+        and not ({"client_id", "client_secret", "oauth2_server_uri"} <= keys)
+    ):
+        raise ComputeConfigurationError(
+            "credentials: OAuth2 client credentials need client_id, client_secret and "
+            "oauth2_server_uri (the token endpoint, e.g. <catalog_uri>/v1/oauth/tokens); "
+            "DuckDB refuses the CREATE SECRET otherwise",
+            plugin_name=_PLUGIN,
+            field="credentials.oauth2_server_uri",
+            allowed=CREDENTIAL_KEYS[kind],
+        )
+    for field in ("catalog_type", "catalog_uri", "catalog_name", "warehouse"):
         _check_text(field, getattr(catalog, field) or "")
     for key, secret in catalog.credentials.items():
         _check_text(f"credentials.{key}", secret.get_secret_value(), secret=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, get_args
 from urllib.parse import urlparse
 
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -26,8 +27,11 @@ from pydantic import (
 from floe_compute_kit.models import ComputeConfig
 
 __all__ = [
+    "MAX_TEXT",
     "MEMORY_LIMIT_PATTERN",
     "RESERVED_ALIASES",
+    "SECRET_PARAMETERS",
+    "UNSAFE_SECRET_KEYS",
     "AttachConfig",
     "DuckDBConfig",
     "ExtensionName",
@@ -54,10 +58,45 @@ _NETWORK_SETTINGS: Final = frozenset(
         "allow_community_extensions",
     }
 )
+#: secret_type -> the credential keys it takes: DuckDB 1.5.5 secret parameters with text
+#: values, each rendered by dbt-duckdb as a quoted literal (checked against real DuckDB in
+#: tests/test_duckdb_config.py). Keys dbt-duckdb splices in unquoted (name, type, provider,
+#: extra_http_headers) or treats specially (persistent, scope) are never credentials.
+SECRET_PARAMETERS: Final[dict[str, tuple[str, ...]]] = {
+    "iceberg": (
+        "client_id",
+        "client_secret",
+        "endpoint",
+        "oauth2_grant_type",
+        "oauth2_scope",
+        "oauth2_server_uri",
+        "token",
+    ),
+    "s3": ("endpoint", "key_id", "kms_key_id", "region", "secret", "session_token", "url_style"),
+    "r2": ("account_id", "endpoint", "key_id", "region", "secret", "session_token", "url_style"),
+    "gcs": ("bearer_token", "endpoint", "key_id", "region", "secret", "session_token", "url_style"),
+    "http": ("bearer_token", "http_proxy", "http_proxy_password", "http_proxy_username"),
+    "huggingface": ("token",),
+}
+#: Secret keys dbt-duckdb does not quote or handles itself: refused as credentials.
+UNSAFE_SECRET_KEYS: Final = frozenset(
+    {"name", "type", "provider", "extra_http_headers", "persistent", "scope"}
+)
+#: Longest text that may reach SQL (DuckDB 1.5.5's Iceberg extension crashes on a Glue
+#: warehouse of about 26,300 characters; no real value is near this).
+MAX_TEXT: Final = 4096
 _JINJA = re.compile(r"\{[{%#]")
 # A small, version-independent core of SQL keywords; DuckDB's full list is checked
 # lazily in _check_alias_keyword so that importing this module stays cheap.
 _KEYWORDS_CACHE: list[frozenset[str]] = []
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _plain_text(value: str) -> str:
@@ -74,7 +113,28 @@ def _plain_text(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(_plain_text)]
+#: Every parameter name of :data:`SECRET_PARAMETERS`, so generated configs use real names.
+CredentialKey = Literal[
+    "account_id",
+    "bearer_token",
+    "client_id",
+    "client_secret",
+    "endpoint",
+    "http_proxy",
+    "http_proxy_password",
+    "http_proxy_username",
+    "key_id",
+    "kms_key_id",
+    "oauth2_grant_type",
+    "oauth2_scope",
+    "oauth2_server_uri",
+    "region",
+    "secret",
+    "session_token",
+    "token",
+    "url_style",
+]
+PlainText = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_plain_text)]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=63)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 ExtensionName = Literal["avro", "core_functions", "httpfs", "iceberg", "icu", "json", "parquet"]
@@ -183,13 +243,16 @@ class DuckDBConfig(ComputeConfig):
         default_factory=dict,
         description="DuckDB config options passed to duckdb.connect (dbt-duckdb config_options)",
     )
-    credentials: dict[Identifier, SecretStr] = Field(
+    secret_type: Literal["iceberg", "s3", "r2", "gcs", "http", "huggingface"] = Field(
+        default="iceberg",
+        description="TYPE of the secret built from credentials; it decides their keys",
+    )
+    # narrower keys than ComputeConfig's str: real parameter names only. ComputeConfig
+    # declares credentials before secret_type, so the per-type check is model-level.
+    credentials: dict[CredentialKey, SecretStr] = Field(  # type: ignore[assignment]
         default_factory=dict,
         description="parameters of the DuckDB secret 'floe_duckdb' (e.g. token), rendered as "
         "env_var('FLOE_DUCKDB_<NAME>') references",
-    )
-    secret_type: Literal["iceberg", "s3", "http"] = Field(
-        default="iceberg", description="TYPE of the secret built from credentials"
     )
 
     @field_validator("path")
@@ -211,6 +274,67 @@ class DuckDBConfig(ComputeConfig):
                 f"({name!r}); use a path such as 'warehouse.duckdb'"
             )
         return path
+
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _check_credential_keys(cls, credentials: object, info: ValidationInfo) -> object:
+        """Before the key type: the error names the key and the secret type's parameters."""
+        if not isinstance(credentials, dict):
+            return credentials
+        keys = {k for k in credentials if isinstance(k, str)}
+        unsafe = sorted(keys & UNSAFE_SECRET_KEYS)
+        secret_type = info.data.get("secret_type", "the secret's")
+        if unsafe:
+            raise ValueError(
+                f"credentials {unsafe}: not allowed; dbt-duckdb puts name, type, provider and "
+                "extra_http_headers into SQL unquoted, and persistent and scope are not secret "
+                f"values; set secret_type ({secret_type!r}) for the type"
+            )
+        known = set(get_args(CredentialKey))
+        unknown = sorted(keys - known)
+        if unknown:
+            raise ValueError(
+                f"credentials {unknown}: not parameters of any DuckDB secret floe builds "
+                f"(allowed per secret_type: see SECRET_PARAMETERS; e.g. {', '.join(sorted(known))})"
+            )
+        return credentials
+
+    @field_validator("credentials")
+    @classmethod
+    def _check_credential_values(cls, credentials: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for key, value in credentials.items():
+            text = value.get_secret_value()
+            if len(text) > MAX_TEXT or "\x00" in text or not _encodable(text):
+                # the value is never echoed: only what is wrong with it
+                raise ValueError(
+                    f"credentials.{key}: must be UTF-8 text without NUL characters, "
+                    f"at most {MAX_TEXT} characters"
+                )
+        return credentials
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> DuckDBConfig:
+        keys: set[str] = set(self.credentials)
+        allowed = SECRET_PARAMETERS[self.secret_type]
+        unknown = sorted(keys - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"credentials {unknown}: not parameters of a DuckDB {self.secret_type} secret "
+                f"(allowed: {', '.join(allowed)})"
+            )
+        if (
+            self.secret_type == "iceberg"  # noqa: S105 - a secret type, not a value
+            and keys & {"client_id", "client_secret"}
+            and not (
+                {"client_id", "client_secret"} <= keys and keys & {"oauth2_server_uri", "endpoint"}
+            )
+        ):
+            raise ValueError(
+                "credentials: OAuth2 client credentials need client_id, client_secret and "
+                "oauth2_server_uri (the token endpoint, e.g. <catalog uri>/v1/oauth/tokens); "
+                "DuckDB refuses the secret otherwise"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> DuckDBConfig:

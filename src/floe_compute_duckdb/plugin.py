@@ -381,8 +381,10 @@ def _check(config: DuckDBConfig) -> list[str]:
     import duckdb  # noqa: PLC0415 - lazy: keeps plugin discovery free of DuckDB
 
     in_memory = config.path == ":memory:"
+    not_writable: list[str] = []
     if not in_memory:
         _check_file(config.path)
+        not_writable = _write_warnings(config.path)
     options = _connect_config(config)
     con, retried = _connect_retrying(config, options)
     try:
@@ -401,6 +403,24 @@ def _check(config: DuckDBConfig) -> list[str]:
                     warnings.append(message)
                 else:
                     raise _Unhealthy(message, "invalid_setting") from None
-        return retried + warnings
+        return retried + not_writable + warnings
     finally:
         con.close()
+
+
+def _write_warnings(path: str) -> list[str]:
+    """A file the user can read but not write opens read-only here, yet dbt will fail on it."""
+    shown = os.path.abspath(path)
+    folder = os.path.dirname(shown)
+    if not os.access(path, os.W_OK):
+        return [
+            f"database file {shown} is not writable by this user (uid {os.geteuid()}): "
+            "dbt cannot build into it; grant write access (e.g. chmod u+w) to the user "
+            "running dbt"
+        ]
+    if not os.access(folder, os.W_OK):
+        return [
+            f"folder {folder} is not writable by this user (uid {os.geteuid()}): DuckDB "
+            "cannot write its .wal file there, so dbt will fail; grant write access"
+        ]
+    return []

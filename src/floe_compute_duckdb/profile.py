@@ -25,7 +25,14 @@ DBT_PLUGIN_MODULE: Final = "floe_compute_duckdb.dbt_plugin"
 DBT_PLUGIN_ALIAS: Final = "floe"
 #: The DuckDB secret built from ``credentials``.
 SECRET_NAME: Final = "floe_duckdb"  # noqa: S105 - the secret's name, not its value
-_SECRET_EXTENSION: Final = {"iceberg": "iceberg", "s3": "httpfs", "http": "httpfs"}
+_SECRET_EXTENSION: Final = {
+    "iceberg": "iceberg",
+    "s3": "httpfs",
+    "r2": "httpfs",
+    "gcs": "httpfs",
+    "http": "httpfs",
+    "huggingface": "httpfs",
+}
 
 
 def env_var_name(credential: str) -> str:

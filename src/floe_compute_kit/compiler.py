@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from floe_compute_kit._problems import capped, shown
 from floe_compute_kit.compute import ComputePlugin
 from floe_compute_kit.errors import CompilationError, ComputeConfigurationError, Violation
 from floe_compute_kit.governance import PRODUCT, Policy, check_hierarchy
@@ -201,7 +202,7 @@ def build_profiles(
                 violations.append(
                     Violation(
                         code="invalid-config",
-                        message=f"plugin {data['plugin']!r} does not match the compute it "
+                        message=f"plugin {shown(data['plugin'])} does not match the compute it "
                         f"configures (allowed: {compute})",
                         file=file,
                         key_path=f"{key_path}.plugin",
@@ -229,7 +230,7 @@ def build_profiles(
                     Violation(
                         code="profile-failed",
                         message=f"{compute}.generate_dbt_profile failed for {env}: "
-                        f"{type(exc).__name__}: {exc}",
+                        f"{type(exc).__name__}: {capped(str(exc))}",
                         compute=compute,
                         environments=(env,),
                     )

@@ -156,8 +156,10 @@ class ComputeConfigurationError(ComputeError, ValueError):
         plugin_name: str | None = None,
     ) -> ComputeConfigurationError:
         """The common case: a value outside a closed set of options."""
+        from floe_compute_kit._problems import shown  # noqa: PLC0415 - keeps errors.py import-light
+
         return cls(
-            f"{field}: {value!r} is not allowed; allowed: {_options(allowed)}",
+            f"{field}: {shown(value)} is not allowed; allowed: {_options(allowed)}",
             plugin_name=plugin_name,
             field=field,
             value=value,

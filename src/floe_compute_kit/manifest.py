@@ -11,16 +11,17 @@ Rules that span files (domain within enterprise, product within domain) live in
 from __future__ import annotations
 
 import os
-import types
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Final, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from floe_compute_kit._problems import field_problems, key_path
+from floe_compute_kit._problems import shown as show_value
+from floe_compute_kit._yaml import YAMLInputError, load_yaml_file
 from floe_compute_kit.errors import ManifestError
 from floe_compute_kit.models import PLUGIN_NAME_PATTERN
 
@@ -67,9 +68,11 @@ class Manifest(_Strict):
     """An enterprise or domain manifest.yaml."""
 
     scope: Literal["enterprise", "domain"]
-    name: str = Field(min_length=1)
+    name: PrintableText
     parent: str | None = Field(
-        default=None, description="domain only: the enterprise manifest, relative to this file"
+        default=None,
+        max_length=4096,
+        description="domain only: the enterprise manifest, relative to this file",
     )
     compute: ComputeSection
     _path: Path | None = PrivateAttr(default=None)
@@ -84,11 +87,22 @@ class Manifest(_Strict):
         return _display(self._path) if self._path else "manifest.yaml"
 
 
+def _printable(text: str) -> str:
+    """Names and paths reach terminals and shell commands: no NUL or escape codes."""
+    if not text.isprintable():
+        raise ValueError("must not contain control characters (NUL, terminal escape codes, tabs)")
+    return text
+
+
+#: Text shown in tables and shell commands: printable, bounded.
+PrintableText = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_printable)]
+
+
 class Transform(_Strict):
     """One dbt transform: a model path, run on one compute."""
 
-    name: str = Field(min_length=1)
-    path: str = Field(min_length=1, description="dbt model path, e.g. models/orders")
+    name: PrintableText
+    path: PrintableText = Field(description="dbt model path, e.g. models/orders")
     compute: str | None = Field(default=None, pattern=PLUGIN_NAME_PATTERN)
 
 
@@ -114,7 +128,9 @@ class Product(_Strict):
     """A data product's floe.yaml."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    domain: str = Field(min_length=1, description="the domain manifest, relative to this file")
+    domain: str = Field(
+        min_length=1, max_length=4096, description="the domain manifest, relative to this file"
+    )
     transforms: list[Transform] = Field(min_length=1)
     environments: dict[EnvironmentName, Environment]
     _path: Path | None = PrivateAttr(default=None)
@@ -192,46 +208,27 @@ def _display(path: Path) -> str:
 
 # --- reading -------------------------------------------------------------------------------
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def read_yaml(path: Path | str) -> dict[str, Any]:
-    """A YAML mapping from ``path``; malformed YAML names the line and column."""
+    """A YAML mapping from ``path``, read by the one bounded loader (:mod:`._yaml`)."""
     path = Path(path)
     shown = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        data = load_yaml_file(path, shown)
+    except YAMLInputError as exc:
         raise ManifestError(
-            f"{shown}: cannot read file: {exc.strerror or exc}",
+            str(exc),
             file=shown,
-            key_path="<file>",
-            value=str(path),
-        ) from None
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader (C or Python)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        where = f"line {line}, column {mark.column + 1}" if mark is not None else "unknown line"
-        problem = exc.problem or exc.context or "unparseable"
-        raise ManifestError(
-            f"{shown}: malformed YAML at {where}: {problem} (allowed: a YAML mapping)",
-            file=shown,
-            key_path="<document>",
-            allowed="a YAML mapping",
-            line=line,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ManifestError(
-            f"{shown}: malformed YAML: {exc}", file=shown, key_path="<document>"
+            key_path=exc.key_path,
+            allowed=exc.fix,
+            line=exc.line,
         ) from None
     if not isinstance(data, dict):
         raise ManifestError(
             f"{shown}: <root>: expected a mapping of keys, got {type(data).__name__}",
             file=shown,
             key_path="<root>",
-            value=data,
+            value=type(data).__name__,
             allowed="a YAML mapping",
         )
     return data
@@ -241,110 +238,51 @@ _M = TypeVar("_M", bound=BaseModel)
 _Problem = tuple[str, str, object, str]  # key path, problem, value, allowed
 
 
-def _key_path(loc: Sequence[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part == "[key]":
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "<root>"
+class _Shown(str):
+    """A value already rendered (masked and bounded) by :func:`field_problems`.
 
+    ``raw`` is what the error's structured ``value`` field carries.
+    """
 
-def _element(annotation: Any) -> Any:
-    """``X | None`` -> ``X``, so that the walk below sees the model or container type."""
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        return _element(args[0]) if len(args) == 1 else annotation
-    return annotation
-
-
-def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
-    current: Any = model
-    for part in loc:
-        current = _element(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return None
-            current = field.annotation
-            continue
-        origin = get_origin(current)
-        if origin is list:
-            current = get_args(current)[0]
-        elif origin is dict:
-            current = get_args(current)[1]
-        else:
-            return None
-    current = _element(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return current
-    return None
-
-
-def _allowed(model: type[BaseModel], error: Mapping[str, Any]) -> str:
-    ctx = error.get("ctx") or {}
-    kind = error.get("type", "")
-    loc = tuple(error.get("loc", ()))
-    if kind == "extra_forbidden":
-        parent = _model_at(model, loc[:-1])
-        return ", ".join(parent.model_fields) if parent else "no such key"
-    if "expected" in ctx:
-        return f"one of {ctx['expected']}"
-    if "pattern" in ctx:
-        return f"a name matching {ctx['pattern']}"
-    for key, label in (("min_length", "min length"), ("ge", ">="), ("le", "<=")):
-        if key in ctx:
-            return f"{label} {ctx[key]}"
-    if kind == "missing":
-        return "a value (this key is required)"
-    return _TYPE_NAMES.get(kind.partition("_")[0], "")
-
-
-_TYPE_NAMES: Final = {
-    "string": "text",
-    "int": "an integer",
-    "bool": "true or false",
-    "list": "a list",
-    "dict": "a mapping",
-    "model": "a mapping",
-}
+    raw: object = None
 
 
 def _problems_from(model: type[BaseModel], exc: ValidationError) -> list[_Problem]:
-    problems = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(error.get("loc", ()))
-        kind = error.get("type", "")
-        if kind == "extra_forbidden":
+    problems: list[_Problem] = []
+    for problem in field_problems(model, exc):
+        if problem.kind == "extra_forbidden":
             text = "unknown key"
-        elif kind == "missing":
+        elif problem.kind == "missing":
             text = "missing required key"
         else:
-            text = str(error.get("msg", "invalid"))
-        value = None if kind == "missing" else error.get("input")
-        problems.append((_key_path(loc), text, value, _allowed(model, error)))
+            text = problem.message
+        value = None
+        if problem.value is not None:
+            value = _Shown(problem.value)
+            value.raw = problem.raw
+        problems.append((key_path(problem.loc), text, value, problem.allowed))
     return problems
+
+
+def _as_shown(value: object) -> str:
+    return str(value) if isinstance(value, _Shown) else show_value(value)
 
 
 def _raise(shown: str, problems: Sequence[_Problem]) -> None:
     lines = []
-    for key_path, text, value, allowed in problems:
-        line = f"{shown}: {key_path}: {text}"
-        if value is not None and not isinstance(value, dict | list):
-            line += f"; got {value!r}"
+    for where, text, value, allowed in problems:
+        line = f"{shown}: {where}: {text}"
+        if value is not None:
+            line += f"; got {_as_shown(value)}"
         if allowed:
             line += f" (allowed: {allowed})"
         lines.append(line)
-    key_path, _, value, allowed = problems[0]
+    first_key, _, value, allowed = problems[0]
     raise ManifestError(
         "\n".join(lines),
         file=shown,
-        key_path=key_path,
-        value=value,
+        key_path=first_key,
+        value=value.raw if isinstance(value, _Shown) else value,
         allowed=allowed or None,
         errors=lines,
     )
@@ -468,11 +406,12 @@ def _follow(owner: Path, owner_shown: str, key: str, relative: str) -> Path:
     target = (owner.parent / relative).resolve()
     if not target.is_file():
         raise ManifestError(
-            f"{owner_shown}: {key}: file not found: {relative!r} (resolved to {target}) "
+            f"{owner_shown}: {key}: file not found: {show_value(relative)} "
+            f"(resolved to {show_value(str(target))}) "
             "(allowed: a manifest.yaml path relative to this file)",
             file=owner_shown,
             key_path=key,
-            value=relative,
+            value=show_value(relative),
             allowed="a manifest.yaml path relative to this file",
         )
     return target

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from floe_compute_kit._problems import field_problems, key_path
 from floe_compute_kit.errors import ComputeConfigurationError
 
 __all__ = [
@@ -128,10 +129,15 @@ class ComputeConfig(BaseModel):
         schema: ClassVar[_FreeForFields] = _FreeForFields("model_json_schema()")
 
     plugin: str = Field(pattern=PLUGIN_NAME_PATTERN, description="the compute plugin's name")
+    # strict: `threads: true` must be an error, not 1
     timeout_seconds: int = Field(
-        default=3600, ge=1, le=86400, description="cancel any query running longer than this"
+        default=3600,
+        ge=1,
+        le=86400,
+        strict=True,
+        description="cancel any query running longer than this",
     )
-    threads: int = Field(default=4, ge=1, le=64, description="dbt threads")
+    threads: int = Field(default=4, ge=1, le=64, strict=True, description="dbt threads")
     connection: dict[str, Any] = Field(
         default_factory=dict, description="engine-specific connection settings"
     )
@@ -253,40 +259,12 @@ class CatalogConfig(BaseModel):
 
 
 _M = TypeVar("_M", bound=BaseModel)
-_SECRET_FIELDS = frozenset({"credentials"})
 
 
-def _allowed(error: Mapping[str, Any]) -> str:
-    ctx = error.get("ctx") or {}
-    parts = []
-    for key, label in (
-        ("ge", ">="),
-        ("gt", ">"),
-        ("le", "<="),
-        ("lt", "<"),
-        ("min_length", "min length"),
-        ("max_length", "max length"),
-        ("pattern", "matching"),
-        ("expected", "one of"),
-    ):
-        if key in ctx:
-            parts.append(f"{label} {ctx[key]}")
-    if not parts and error.get("type") == "extra_forbidden":
-        parts.append("no such key")
-    return ", ".join(parts)
-
-
-def _describe(error: Mapping[str, Any], prefix: str) -> tuple[str, str, object, str]:
-    loc = ".".join(str(p) for p in error.get("loc", ()))
-    field = f"{prefix}{loc}" if loc else prefix.rstrip(".") or "<root>"
-    value: object = error.get("input")
-    if error.get("loc") and str(error["loc"][0]) in _SECRET_FIELDS:
-        value = "**********"
-    allowed = _allowed(error)
-    text = f"{field}: {value!r} is invalid: {error.get('msg', '')}"
-    if allowed:
-        text += f" (allowed: {allowed})"
-    return text, field, value, allowed
+def _dotted(prefix: str, loc: tuple[str | int, ...], source: str | None) -> str:
+    if not loc:
+        return source or "<root>"
+    return prefix + ".".join(str(p) if isinstance(p, int) else key_path((p,)) for p in loc)
 
 
 def parse_config(
@@ -305,9 +283,18 @@ def parse_config(
         return model.model_validate(data)
     except ValidationError as exc:
         prefix = f"{source}." if source else ""
-        described = [_describe(e, prefix) for e in exc.errors(include_url=False)]
-        _, field, value, allowed = described[0]
-        lines = [d[0] for d in described]
+        problems = field_problems(model, exc)
+        lines = []
+        for problem in problems:
+            field = _dotted(prefix, problem.loc, source)
+            what = "is invalid" if problem.value is None else f"{problem.value} is invalid"
+            line = f"{field}: {what}: {problem.message}"
+            if problem.allowed:
+                line += f" (allowed: {problem.allowed})"
+            lines.append(line)
+        first = problems[0]
+        field = _dotted(prefix, first.loc, source)
+        value, allowed = first.raw, first.allowed
         header = f"invalid {model.__name__}" + (f" in {source}" if source else "")
         raise ComputeConfigurationError(
             f"{header}: " + "; ".join(lines),

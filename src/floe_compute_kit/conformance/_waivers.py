@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from floe_compute_kit._yaml import YAMLInputError, load_yaml_file
 from floe_compute_kit.errors import WaiverError
 
 __all__ = ["WAIVER_FIELDS", "Waiver", "load_waivers", "parse_waivers", "waiver_problems"]
@@ -143,16 +142,11 @@ def parse_waivers(data: object, file: str) -> list[Waiver]:
 def load_waivers(path: Path) -> list[Waiver]:
     """Read a waivers YAML file; WaiverError names the file, field and value when it is bad."""
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WaiverError(
-            f"cannot read waivers file {file}: {exc.strerror or exc}", file=file
-        ) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise WaiverError(f"{file} is not valid YAML: {exc}", file=file) from exc
+    try:  # the one bounded YAML reader (size, encoding, duplicate keys, aliases, tags)
+        data = load_yaml_file(path, file)
+    except YAMLInputError as exc:
+        what = "cannot read waivers file" if exc.key_path == "<file>" else "not valid YAML:"
+        raise WaiverError(f"{what} {exc}", file=file) from None
     return parse_waivers(data if data is not None else [], file)
 
 
