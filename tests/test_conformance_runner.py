@@ -87,7 +87,7 @@ def test_unclaimed_capability_is_unsupported_not_failed_and_answers_are_still_ch
 @pytest.mark.requirement("FR-025")
 def test_failure_carries_the_shrunk_masked_config_and_the_seed() -> None:
     suite = run_suite(
-        LeaksSecretForLongTimeouts, check_ids=["profile.no_plain_secrets"], seed=7, max_examples=30
+        LeaksSecretForLongTimeouts, check_ids=["profile.no_plain_secrets"], seed=7, max_examples=50
     )
     (result,) = suite.results
     assert result.outcome is Outcome.FAILED, result.message

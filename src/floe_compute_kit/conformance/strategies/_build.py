@@ -483,7 +483,39 @@ def config_dicts(
     ctx.building[model, False] = None
     strategy = _fields_strategy(model, ctx)
     ctx.building[model, False] = strategy
-    return strategy
+    fixed = set(ctx.overrides)
+    return strategy.map(lambda data: _repaired(model, data, fixed))
+
+
+def _repaired(model: type[BaseModel], data: dict[str, Any], fixed: set[str]) -> dict[str, Any]:
+    """``data`` without the optional keys that a rule across fields rejects.
+
+    Fields are drawn independently, so a model rule that ties one field to another
+    (credential names that depend on the secret type, say) rejects many draws; leaving
+    the offending optional field at its default keeps the draw, and every other field's
+    variety, instead of discarding it.
+    """
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        required = {
+            _input_key(model, name, info)
+            for name, info in model.model_fields.items()
+            if info.is_required()
+        }
+        droppable = [k for k in data if k not in required and k not in fixed]
+        located = {str(err["loc"][0]) for err in exc.errors() if err.get("loc")}
+        if located:
+            if located <= set(droppable):
+                return {k: v for k, v in data.items() if k not in located}
+            return data
+        # A model-level rule names no field: the first optional key whose default
+        # satisfies it is the one to leave out.
+        for key in droppable:
+            fewer = {k: v for k, v in data.items() if k != key}
+            if _validates(model, fewer):
+                return fewer
+    return data
 
 
 def configs(
