@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from floe_compute_kit.conformance.engines._base import Engine, GenericEngine
 from floe_compute_kit.conformance.engines._duckdb import DuckDBEngine
+from floe_compute_kit.conformance.engines._spark import SparkEngine
 
 __all__ = ["KNOWN_ENGINES", "Engine", "GenericEngine", "engine_for"]
 
 #: profile type -> the engine that knows it. One line per engine.
 KNOWN_ENGINES: dict[str, type[Engine]] = {
     "duckdb": DuckDBEngine,
+    "spark": SparkEngine,
 }
 
 
