@@ -65,6 +65,10 @@ class SparkComputePlugin(ComputePlugin):
         """The kit's integration build: a local session whose warehouse is under ``workdir``."""
         return SparkConfig(home=str(Path(workdir).resolve() / "spark"), threads=1)
 
+    def conformance_unreachable_config(self) -> SparkConfig:
+        """For the kit: a Connect server on a loopback port where nothing listens (9, discard)."""
+        return SparkConfig(method="connect", connect_url="sc://127.0.0.1:9")
+
     def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
         """The dbt-spark target; see floe_compute_spark/README.md for the mapping."""
         with traced_profile(self.name):
