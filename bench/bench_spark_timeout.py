@@ -29,7 +29,7 @@ _LINE = re.compile(r"floe\.compute\.timeout .*?duration_s=(?P<d>[\d.]+) timeout_
 _PROJECT = {
     "dbt_project.yml": "name: floe_spark_bench\nversion: '1.0'\nconfig-version: 2\n"
     "profile: floe_spark\nmodels:\n  floe_spark_bench:\n    +materialized: table\n",
-    "models/fast.sql": "select 1 as n\n",
+    "models/fast.sql": "{{ config(materialized='view') }}\nselect 1 as n\n",
     "models/slow_query.sql": "select count(*) as n from range(0, 1000000000000) a "
     "where hash(a.id) = 0\n",
 }
