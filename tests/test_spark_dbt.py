@@ -39,6 +39,22 @@ def _profile(config: SparkConfig) -> dict[str, Any]:
     return SparkComputePlugin().generate_dbt_profile(config)
 
 
+def _run_slow_and_fast(work: Path, config: SparkConfig) -> None:
+    """`dbt run` of slow_query and fast under ``config``: the one cancelled, the other built."""
+    done, _ = run_dbt(
+        work,
+        _profile(config),
+        "run",
+        "--select",
+        "fast",
+        "slow_query",
+        "--vars",
+        "{floe_slow: true}",
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    _assert_cancelled(work, done.stdout + done.stderr)
+
+
 def _assert_cancelled(work: Path, output: str) -> None:
     results = node_results(work)
     assert results[_FAST][0] == "success", results[_FAST]
@@ -55,18 +71,7 @@ def _assert_cancelled(work: Path, output: str) -> None:
 @pytest.mark.requirement("FR-020")
 def test_session_mode_cancels_a_slow_model_and_builds_the_fast_one(tmp_path: Path) -> None:
     config = SparkConfig(home=str(tmp_path / "home"), timeout_seconds=2, threads=1)
-    done, _ = run_dbt(
-        tmp_path,
-        _profile(config),
-        "run",
-        "--select",
-        "fast",
-        "slow_query",
-        "--vars",
-        "{floe_slow: true}",
-    )
-    assert done.returncode == 1, done.stdout[-3000:]
-    _assert_cancelled(tmp_path, done.stdout + done.stderr)
+    _run_slow_and_fast(tmp_path, config)
     # the warehouse and metastore are under home, nothing in the project folder
     assert (tmp_path / "home" / "warehouse").is_dir()
     assert (tmp_path / "home" / "metastore_db").is_dir()
@@ -99,15 +104,4 @@ def test_spark_connect_cancels_a_slow_model(server: ConnectServer, tmp_path: Pat
     config = SparkConfig(
         method="connect", connect_url=server.url, schema_name="floe_timeout", timeout_seconds=2
     )
-    done, _ = run_dbt(
-        tmp_path,
-        _profile(config),
-        "run",
-        "--select",
-        "fast",
-        "slow_query",
-        "--vars",
-        "{floe_slow: true}",
-    )
-    assert done.returncode == 1, done.stdout[-3000:]
-    _assert_cancelled(tmp_path, done.stdout + done.stderr)
+    _run_slow_and_fast(tmp_path, config)

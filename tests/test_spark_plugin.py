@@ -7,11 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from floe_compute_kit.conformance.engines._spark import SparkEngine
+import yaml
 from pydantic import ValidationError
 
 from floe_compute_kit import ConnectionStatus
 from floe_compute_kit.conformance.engines import engine_for
+from floe_compute_kit.conformance.engines._spark import SparkEngine
 from floe_compute_spark import SparkComputePlugin, SparkConfig
 from floe_compute_spark._probe import _fields, _request
 from floe_compute_spark.dbt_hook import node_of
@@ -167,3 +168,14 @@ def test_session_home_that_is_a_file_is_unhealthy(tmp_path: Path) -> None:
     result = SparkComputePlugin().validate_connection(SparkConfig(home=str(home)))
     assert result.status is ConnectionStatus.UNHEALTHY
     assert "not a folder" in result.message
+
+
+@pytest.mark.requirement("FR-038")
+def test_the_configs_in_the_spark_docs_validate() -> None:
+    page = Path(__file__).parents[1] / "docs" / "engines" / "spark.md"
+    blocks = page.read_text(encoding="utf-8").split("```yaml\n")[1:]
+    assert blocks, "docs/engines/spark.md has no yaml example"
+    computes = yaml.safe_load(blocks[0].split("```")[0])["computes"]
+    configs = {name: SparkConfig.model_validate(data) for name, data in computes.items()}
+    assert configs["spark_cluster"].method == "connect"
+    assert configs["spark_local"].method == "session"
