@@ -10,13 +10,15 @@ from __future__ import annotations
 from floe_compute_kit.conformance.engines._base import Engine, GenericEngine
 from floe_compute_kit.conformance.engines._duckdb import DuckDBEngine
 from floe_compute_kit.conformance.engines._postgres import PostgresEngine
+from floe_compute_kit.conformance.engines._spark import SparkEngine
 
-__all__ = ["KNOWN_ENGINES", "Engine", "GenericEngine", "PostgresEngine", "engine_for"]
+__all__ = ["KNOWN_ENGINES", "Engine", "GenericEngine", "PostgresEngine", "SparkEngine", "engine_for"]
 
 #: profile type -> the engine that knows it. One line per engine.
 KNOWN_ENGINES: dict[str, type[Engine]] = {
     "duckdb": DuckDBEngine,
     **dict.fromkeys(("postgres", "floe_postgres"), PostgresEngine),
+    "spark": SparkEngine,
 }
 
 
