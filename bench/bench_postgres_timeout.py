@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.errors
 import yaml
+from _goals import baseline, figure, verdict
 from pydantic import SecretStr
 
 from floe_compute_kit.conformance.engines import engine_for
@@ -118,26 +119,24 @@ def dbt_latency(pg: PostgresServer, timeout_s: int) -> tuple[float, float]:
         return nodes["slow"]["execution_time"] - timeout_s, nodes["fast"]["execution_time"]
 
 
-def main() -> None:
+def main() -> int:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     with postgres_server() as pg:
-        print(
-            f"PostgreSQL on 127.0.0.1:{pg.port}; goal: cancelled < {GOAL_S:g} s after the timeout"
-        )
+        print(f"PostgreSQL on 127.0.0.1:{pg.port}")
         for timeout_s in (1, 2, 3):
             late, fast = session_latency(pg, timeout_s, rounds)
-            print(
-                f"session  timeout {timeout_s} s: cancelled {late * 1000:7.1f} ms after it "
-                f"(median of {rounds}); select 1 round trip {fast * 1000:.2f} ms; "
-                f"latency/goal {late / GOAL_S:.3f}"
+            figure(
+                f"session, timeout {timeout_s} s: cancelled after it (median of {rounds})",
+                late,
+                "s",
+                GOAL_S,
             )
+            baseline(f"select 1 round trip (timeout {timeout_s} s)", fast * 1000, "ms", "driver")
         late, fast = dbt_latency(pg, 2)
-        print(
-            f"dbt build timeout 2 s: slow node failed {late * 1000:7.1f} ms after it; fast "
-            f"node took {fast * 1000:.1f} ms (dbt's per-node overhead); latency/goal "
-            f"{late / GOAL_S:.3f}"
-        )
+        figure("dbt build, timeout 2 s: slow node failed after it", late, "s", GOAL_S)
+        baseline("dbt build: fast node", fast * 1000, "ms", "dbt's per-node overhead")
+    return verdict()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import yaml
+from _goals import baseline, figure, verdict
 
 from floe_compute_spark import SparkComputePlugin, SparkConfig
 from floe_compute_spark.config import parse_connect_url
@@ -73,33 +74,36 @@ def _timed(call: object, repeat: int = 5) -> float:
     return best * 1000
 
 
-def main() -> None:
+def main() -> int:
     with tempfile.TemporaryDirectory(prefix="floe-bench-spark-") as tmp:
         work = Path(tmp)
         session = SparkConfig(home=str(work / "home"), timeout_seconds=2, threads=1)
         duration, timeout, statuses = _dbt_run(work / "session", session)
-        print(
-            f"session: slow model cancelled {duration - timeout:.2f} s after its {timeout:g} s "
-            f"timeout (goal {GOAL_S:g} s); fast model: {statuses.get('fast')}"
+        figure(
+            "session: slow model cancelled after its 2 s timeout", duration - timeout, "s", GOAL_S
         )
+        print(f"  fast model: {statuses.get('fast')}")
         with connect_server(work) as server:
             connect = SparkConfig(method="connect", connect_url=server.url, timeout_seconds=2)
             (work / "connect").mkdir()
             duration, timeout, statuses = _dbt_run(work / "connect", connect)
-            print(
-                f"connect: slow model cancelled {duration - timeout:.2f} s after its "
-                f"{timeout:g} s timeout (goal {GOAL_S:g} s); fast model: {statuses.get('fast')}"
+            figure(
+                "connect: slow model cancelled after its 2 s timeout",
+                duration - timeout,
+                "s",
+                GOAL_S,
             )
+            print(f"  fast model: {statuses.get('fast')}")
             plugin = SparkComputePlugin()
             host, port = parse_connect_url(server.url)
             tcp = _timed(lambda: socket.create_connection((host, port), timeout=3).close())
             probe = _timed(lambda: plugin.validate_connection(connect))
             local = _timed(lambda: plugin.validate_connection(session))
-            print(
-                f"health connect: {probe:.1f} ms (TCP connect alone {tcp:.2f} ms, "
-                f"x{probe / tcp:.0f}); health session: {local:.1f} ms; budget 5000 ms"
-            )
+            baseline("TCP connect to the Connect server", tcp, "ms", "the floor of a health probe")
+            figure("health probe, connect mode", probe, "ms", 5000)
+            figure("health probe, session mode", local, "ms", 5000)
+    return verdict()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -14,3 +14,4 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 export PATH="$root/.venv/bin:$PATH"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
+export SPARK_LOCAL_IP=127.0.0.1

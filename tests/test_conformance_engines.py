@@ -27,9 +27,9 @@ def test_duckdb_refuses_what_it_cannot_parse_with_a_value_error() -> None:
 
 
 def test_an_unknown_engine_gets_sqlglot_in_its_dialect() -> None:
-    engine = engine_for("postgres")
+    engine = engine_for("snowflake")
     assert isinstance(engine, GenericEngine)
-    assert engine.dialect == "postgres"
+    assert engine.dialect == "snowflake"
     assert engine.statement_kinds("select 1; select 'a;b'") == ["Select", "Select"]
     assert engine.slow_query(2) is None
     assert engine_for("nosuchengine").dialect is None
@@ -74,4 +74,4 @@ def test_duckdb_file_targets_are_seeded_and_lock_probed(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
-    assert not engine_for("postgres").seed_file_target(tmp_path / "x")
+    assert not engine_for("snowflake").seed_file_target(tmp_path / "x")

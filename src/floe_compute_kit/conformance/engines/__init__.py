@@ -12,7 +12,14 @@ from floe_compute_kit.conformance.engines._duckdb import DuckDBEngine
 from floe_compute_kit.conformance.engines._postgres import PostgresEngine
 from floe_compute_kit.conformance.engines._spark import SparkEngine
 
-__all__ = ["KNOWN_ENGINES", "Engine", "GenericEngine", "PostgresEngine", "SparkEngine", "engine_for"]
+__all__ = [
+    "KNOWN_ENGINES",
+    "Engine",
+    "GenericEngine",
+    "PostgresEngine",
+    "SparkEngine",
+    "engine_for",
+]
 
 #: profile type -> the engine that knows it. One line per engine.
 KNOWN_ENGINES: dict[str, type[Engine]] = {
