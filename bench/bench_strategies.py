@@ -1,4 +1,4 @@
-"""Config strategies: validity rate, field coverage and generation speed (FR-025, SC-007).
+"""Config strategies: validity rate, field coverage and generation speed (KIT-007, KIT-019).
 
 Run: ``python bench/bench_strategies.py [N]``. Baselines, in the same process:
 

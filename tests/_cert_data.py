@@ -14,8 +14,8 @@ def _noop(ctx: CheckContext) -> None:
 
 def catalogue() -> list[RegisteredCheck]:
     specs = [
-        CheckSpec("meta.name", "name", ("FR-002",), "The name MUST be lowercase.", Level.CORE),
-        CheckSpec("profile.threads", "generate_dbt_profile", ("FR-005",), "threads MUST match."),
+        CheckSpec("meta.name", "name", ("FR-004",), "The name MUST be lowercase.", Level.CORE),
+        CheckSpec("profile.threads", "generate_dbt_profile", ("KIT-001",), "threads MUST match."),
         CheckSpec(
             "catalog.sql",
             "get_catalog_attachment_sql",
@@ -27,14 +27,14 @@ def catalogue() -> list[RegisteredCheck]:
         CheckSpec(
             "connection.read_only",
             "validate_connection",
-            ("FR-008",),
+            ("FR-018",),
             "It MUST NOT modify the target.",
             Level.EXTENDED,
         ),
         CheckSpec(
             "integration.dbt_build",
             "generate_dbt_profile",
-            ("FR-028",),
+            ("KIT-009",),
             "dbt build MUST succeed.",
             Level.INTEGRATION,
             "dbt_build",

@@ -21,7 +21,7 @@ from floe_compute_kit.cli.conformance import main
 from floe_compute_kit.conformance._results import Outcome
 from floe_compute_kit.conformance.certificate import MAX_BYTES
 
-pytestmark = [pytest.mark.requirement("FR-030"), pytest.mark.requirement("FR-031")]
+pytestmark = [pytest.mark.requirement("KIT-011"), pytest.mark.requirement("KIT-012")]
 
 
 def _cert_text() -> str:

@@ -22,7 +22,7 @@ from floe_compute_kit.cli.conformance import main
 from floe_compute_kit.conformance._certificate import certificate_digest
 from floe_compute_kit.conformance._results import Outcome
 
-pytestmark = [pytest.mark.requirement("FR-030"), pytest.mark.requirement("FR-031")]
+pytestmark = [pytest.mark.requirement("KIT-011"), pytest.mark.requirement("KIT-012")]
 
 BASE = build_real(results=real_results(**{"profile.threads": Outcome.FAILED}))
 

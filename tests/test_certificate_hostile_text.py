@@ -23,7 +23,7 @@ from floe_compute_kit.conformance._waivers import Waiver
 from floe_compute_kit.conformance.certificate import MASK, Scrubber
 from floe_compute_kit.conformance.report import _render_json
 
-pytestmark = pytest.mark.requirement("FR-029")
+pytestmark = pytest.mark.requirement("KIT-010")
 
 SECRET = "hunter2-Sup3r/Secret"
 

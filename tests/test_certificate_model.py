@@ -20,7 +20,7 @@ from floe_compute_kit.conformance.certificate import (
 )
 from floe_compute_kit.conformance.certificate.__main__ import SCHEMA_FILE, schema_text
 
-pytestmark = pytest.mark.requirement("FR-029")
+pytestmark = pytest.mark.requirement("KIT-010")
 
 COMMITTED = Path(__file__).resolve().parents[1] / "conformance" / "certificate.json"
 

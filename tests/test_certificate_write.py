@@ -14,7 +14,7 @@ from _cert_data import build, results
 from floe_compute_kit.conformance._results import Outcome
 from floe_compute_kit.conformance.report import FORMATS, write_certificate
 
-pytestmark = pytest.mark.requirement("FR-028")
+pytestmark = pytest.mark.requirement("KIT-009")
 
 _WRITER = textwrap.dedent(
     """

@@ -114,7 +114,7 @@ def test_without_a_uri_the_checks_start_one_catalog_that_lives_with_the_context(
     assert not _answers(started.uri), "the catalog must stop when its context is closed"
 
 
-@pytest.mark.requirement("FR-034")
+@pytest.mark.requirement("KIT-015")
 def test_a_context_nobody_closes_still_stops_its_catalog_when_collected(tmp_path: Path) -> None:
     ctx = _ctx(DuckDBComputePlugin(), tmp_path, None)
     iceberg_roundtrip(ctx)

@@ -18,7 +18,7 @@ from floe_compute_kit.conformance.checks.integration import (
 )
 from floe_compute_kit.conformance.runner import run_suite
 
-pytestmark = pytest.mark.requirement("FR-028")
+pytestmark = pytest.mark.requirement("KIT-009")
 
 
 class NoAdapterPlugin(DuckDBComputePlugin):
@@ -64,6 +64,7 @@ def test_the_bundled_project_is_a_seed_two_models_and_data_tests() -> None:
     assert EXPECTED_NODES == {"seed": 1, "model": 2, "test": 7}
 
 
+@pytest.mark.requirement("SC-002", "FR-008")
 def test_duckdb_builds_the_project_and_the_tables_hold_the_right_rows(tmp_path: Path) -> None:
     (tmp_path / "chosen").mkdir()
     result = _run(OwnTargetPlugin, tmp_path)

@@ -17,7 +17,7 @@ from floe_compute_kit.conformance._results import Level, Outcome
 from floe_compute_kit.conformance.checks.integration import DBT_BUILD_ID, build_env
 from floe_compute_kit.conformance.runner import run_suite
 
-pytestmark = [pytest.mark.requirement("KIT-171"), pytest.mark.requirement("FR-028")]
+pytestmark = [pytest.mark.requirement("KIT-171"), pytest.mark.requirement("KIT-009")]
 
 KEY_ID = "AKIAFLOEKIT171"
 SECRET = "kit-171-secret-value"

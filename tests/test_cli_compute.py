@@ -123,9 +123,10 @@ def dbt_build(site: Path, project: Path, target: str, paths: list[str]) -> str:
 
 
 # One test, so that under xdist its two dbt runs happen once, not once per worker.
-@pytest.mark.requirement("US3")
-@pytest.mark.requirement("US4")
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("FR-012", "US4-AS2", "SC-002")
+@pytest.mark.requirement("US3-AS1", "US3")
+@pytest.mark.requirement("US4-AS1", "US4")
+@pytest.mark.requirement("US6-AS1", "US6")
 @pytest.mark.slow
 def test_end_to_end_compile_then_dbt_build_on_each_assigned_compute(
     alt_site: Path,  # noqa: F811
@@ -204,7 +205,7 @@ def test_end_to_end_compile_then_dbt_build_on_each_assigned_compute(
     assert "unhealthy" in table.stdout
 
 
-@pytest.mark.requirement("FR-012")
+@pytest.mark.requirement("FR-003")
 def test_plugins_lists_each_plugin_with_version_and_distribution(alt_site: Path) -> None:  # noqa: F811
     done = floe_compute(alt_site, "plugins", "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -220,7 +221,8 @@ def test_plugins_lists_each_plugin_with_version_and_distribution(alt_site: Path)
     assert "duckdb_alt" in table.stdout
 
 
-@pytest.mark.requirement("US4")
+@pytest.mark.requirement("FR-012")
+@pytest.mark.requirement("US4-AS1", "US4")
 def test_compile_table_shows_each_transform_per_environment(
     tmp_path: Path,
     alt_site: Path,  # noqa: F811
@@ -247,7 +249,8 @@ def test_compile_table_shows_each_transform_per_environment(
     assert len(profiles["orders"]["outputs"]) == 8  # 2 computes x 4 environments
 
 
-@pytest.mark.requirement("US5")
+@pytest.mark.requirement("US3-AS3", "US3", "US5-AS2", "FR-013", "SC-005", "KIT-023")
+@pytest.mark.requirement("US5-AS3", "US5")
 def test_compile_prints_every_violation_and_exits_1(tmp_path: Path, alt_site: Path) -> None:  # noqa: F811
     enterprise = ENTERPRISE.replace(
         "[duckdb, duckdb_alt, spark]", "[duckdb, duckdb_alt, spark, oracle]"
@@ -283,7 +286,7 @@ def test_compile_prints_every_violation_and_exits_1(tmp_path: Path, alt_site: Pa
     ]
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 def test_bad_input_names_the_file_and_key_path(tmp_path: Path) -> None:
     path = tree(
         tmp_path,
@@ -334,7 +337,8 @@ def _points(reader: Any, name: str) -> list[Any]:
     ]
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("US6-AS3")
+@pytest.mark.requirement("US6-AS1", "US6")
 @pytest.mark.usefixtures("alt_on_path")
 def test_health_emits_spans_and_metrics_per_compute(
     tmp_path: Path, telemetry: tuple[Any, Any]
@@ -378,7 +382,7 @@ def test_health_emits_spans_and_metrics_per_compute(
     assert errors == {"duckdb_alt": 1, "nosuch": 1}
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("US6-AS1", "US6")
 @pytest.mark.usefixtures("alt_on_path")
 def test_health_rejects_an_unknown_environment(tmp_path: Path) -> None:
     path = tree(tmp_path)
@@ -387,7 +391,7 @@ def test_health_rejects_an_unknown_environment(tmp_path: Path) -> None:
         health_report(path, "uat")
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("US6-AS1", "US6")
 @pytest.mark.usefixtures("alt_on_path")
 def test_the_python_example_in_docs_operations_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -440,7 +444,7 @@ class _Plugin(ComputePlugin):
         return None
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("US6-AS1", "US6")
 def test_health_turns_hangs_raises_and_wrong_types_into_unhealthy_results() -> None:
     config = ComputeConfig(plugin="misbehaving")
     release = threading.Event()
@@ -458,7 +462,7 @@ def test_health_turns_hangs_raises_and_wrong_types_into_unhealthy_results() -> N
     assert "returned str, not ConnectionResult" in wrong.message
 
 
-@pytest.mark.requirement("US4")
+@pytest.mark.requirement("US4-AS1", "US4")
 def test_compile_of_a_manifest_alone_is_refused(tmp_path: Path) -> None:
     tree(tmp_path)
     assert main(["compile", str(tmp_path / "sales" / "manifest.yaml")]) == 2

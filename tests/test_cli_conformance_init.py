@@ -9,7 +9,7 @@ import pytest
 
 from floe_compute_kit.cli.conformance import main
 
-pytestmark = pytest.mark.requirement("FR-033")
+pytestmark = pytest.mark.requirement("KIT-014")
 
 
 def test_init_writes_a_plugin_package_in_floe_compute_name(

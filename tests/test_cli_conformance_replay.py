@@ -12,7 +12,7 @@ from _cert_data import build, results
 from floe_compute_kit.cli.conformance import main
 from floe_compute_kit.conformance._results import Outcome
 
-pytestmark = pytest.mark.requirement("FR-031")
+pytestmark = pytest.mark.requirement("KIT-012")
 
 
 def _assigned(tree: ast.Module) -> dict[str, object]:

@@ -16,7 +16,7 @@ from floe_compute_kit.conformance._certificate import schema_errors
 MODULE = "floe_cert_threads_cli"
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_an_unloadable_plugin_exits_2_saying_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -28,7 +28,7 @@ def test_an_unloadable_plugin_exits_2_saying_why(
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_a_plugin_that_fails_to_import_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -39,7 +39,7 @@ def test_a_plugin_that_fails_to_import_exits_2(
     assert "boom at import" in capsys.readouterr().err
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["report", "--plugin", "duckdb", "--level", "platinum"])
@@ -54,7 +54,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'0' is not allowed; allowed: a whole number greater than 0" in capsys.readouterr().err
 
 
-@pytest.mark.requirement("FR-032")
+@pytest.mark.requirement("KIT-013")
 def test_a_malformed_waivers_file_exits_2_naming_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -68,8 +68,8 @@ def test_a_malformed_waivers_file_exits_2_naming_the_field(
     assert "waivers[0].expires: 'someday' is not allowed" in err
 
 
-@pytest.mark.requirement("FR-028")
-@pytest.mark.requirement("FR-032")
+@pytest.mark.requirement("KIT-009")
+@pytest.mark.requirement("KIT-013")
 def test_a_failing_plugin_with_waivers_writes_every_output_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from floe_compute_kit.cli.conformance import main
 from floe_compute_kit.conformance._certificate import certificate_digest
 from floe_compute_kit.conformance._results import Outcome
 
-pytestmark = pytest.mark.requirement("FR-030")
+pytestmark = pytest.mark.requirement("KIT-011")
 
 Cert = dict[str, Any]
 CLI = ("python", "-m", "floe_compute_kit.cli.conformance")

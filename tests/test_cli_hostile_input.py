@@ -32,7 +32,7 @@ from floe_compute_kit.cli.compute import _observe_health, main
 from floe_compute_kit.errors import ComputeConfigurationError
 from floe_compute_kit.models import parse_config
 
-pytestmark = pytest.mark.requirement("FR-011")
+pytestmark = pytest.mark.requirement("KIT-004")
 
 BIN = Path(sys.executable).parent
 SECRET = "PLANTED-s3cr3t-value-4711"
@@ -198,7 +198,7 @@ def test_yaml_12_words_stay_text(tmp_path: Path) -> None:
     assert [t["name"] for t in json.loads(done.stdout)["transforms"]] == ["a", "on"]
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_a_hostile_model_path_is_shell_quoted_in_the_dbt_command(tmp_path: Path) -> None:
     path = tree(tmp_path, product=PRODUCT.replace("path: models/b", "path: 'x ; rm -rf /'"))
     done = run("compile", str(path))
@@ -275,7 +275,7 @@ def _compiled(tmp_path: Path) -> tuple[Path, Path]:
     return path, profiles
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_a_planted_symlink_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
     path = tree(tmp_path)
     victim = tmp_path / "victim.txt"
@@ -285,7 +285,7 @@ def test_a_planted_symlink_is_refused_and_its_target_untouched(tmp_path: Path) -
     assert victim.read_text() == "precious\n"
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_a_hand_written_profiles_yml_needs_force(tmp_path: Path) -> None:
     path = tree(tmp_path)
     profiles = path.parent / "profiles.yml"
@@ -298,7 +298,7 @@ def test_a_hand_written_profiles_yml_needs_force(tmp_path: Path) -> None:
     assert run("compile", str(path)).returncode == 0  # ours now: no --force needed
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_a_file_size_limit_leaves_the_previous_file_intact(tmp_path: Path) -> None:
     path, profiles = _compiled(tmp_path)
     before = profiles.read_bytes()
@@ -328,7 +328,7 @@ def test_a_file_size_limit_leaves_the_previous_file_intact(tmp_path: Path) -> No
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_concurrent_compiles_never_corrupt_profiles_yml(tmp_path: Path) -> None:
     path, profiles = _compiled(tmp_path)
     for _ in range(3):
@@ -347,7 +347,7 @@ def test_concurrent_compiles_never_corrupt_profiles_yml(tmp_path: Path) -> None:
         assert len(yaml.safe_load(text)["orders"]["outputs"]) == 3
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_a_profiles_dir_that_is_a_file(tmp_path: Path) -> None:
     path = tree(tmp_path)
     blocker = tmp_path / "out"
@@ -356,7 +356,7 @@ def test_a_profiles_dir_that_is_a_file(tmp_path: Path) -> None:
     _one_clear_error(done, "out", "is a file, not a folder", "--profiles-dir")
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_a_profiles_dir_it_may_not_write(tmp_path: Path) -> None:
     path = tree(tmp_path)
     locked = tmp_path / "locked"
@@ -389,7 +389,7 @@ class _Waiting(DuckDBComputePlugin):
         return ConnectionResult(status=ConnectionStatus.HEALTHY, latency_ms=0)
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("US6-AS1", "US6")
 def test_health_checks_every_compute_at_once() -> None:
     """Ten checks meet at a barrier: run one after another, none would get past it."""
     barrier = threading.Barrier(10)
@@ -413,7 +413,7 @@ def _as_unprivileged(command: list[str]) -> list[str]:
     return [setpriv, "--bounding-set", caps, "--inh-caps", caps, *command]
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("US6-AS1", "US6")
 def test_health_of_a_database_file_dbt_cannot_write_is_degraded(tmp_path: Path) -> None:
     database = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(database)).close()

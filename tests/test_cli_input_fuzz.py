@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from floe_compute_kit.cli.compute import main
 
-pytestmark = pytest.mark.requirement("FR-011")
+pytestmark = pytest.mark.requirement("KIT-004")
 
 ENTERPRISE = "scope: enterprise\nname: acme\ncompute: {approved: [duckdb], default: duckdb}\n"
 VALID = {

@@ -34,8 +34,9 @@ def test_the_committed_certificate_is_intact() -> None:
     )
 
 
+@pytest.mark.requirement("FR-005")
 @pytest.mark.requirement("SC-008")
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_the_committed_certificate_is_current(tmp_path: Path) -> None:
     # One test, one run: under xdist a shared fixture would run the suite once per worker.
     # A subprocess, exactly as the committed certificate is made (the README's command).

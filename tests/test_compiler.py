@@ -30,7 +30,8 @@ def compile_error(path: Path) -> CompilationError:
     return info.value
 
 
-@pytest.mark.requirement("FR-013")
+@pytest.mark.requirement("US2-AS1", "US2", "US3-AS2", "US3", "US4-AS1", "US4", "US4-AS2")
+@pytest.mark.requirement("FR-012", "FR-011")
 def test_each_transform_gets_its_explicit_compute_or_the_default(tmp_path: Path) -> None:
     pipeline = compile_path(tree(tmp_path))
     assert [(t.name, t.compute) for t in pipeline.transforms] == [
@@ -55,7 +56,8 @@ def test_each_transform_gets_its_explicit_compute_or_the_default(tmp_path: Path)
     )
 
 
-@pytest.mark.requirement("FR-013")
+@pytest.mark.requirement("US3-AS2", "US3", "US4-AS2", "US4")
+@pytest.mark.requirement("FR-012", "FR-011")
 def test_the_domain_default_is_used_not_the_enterprise_default(tmp_path: Path) -> None:
     domain = DOMAIN.replace("default: duckdb", "default: duckdb_alt")
     pipeline = compile_path(tree(tmp_path, domain=domain))
@@ -63,7 +65,8 @@ def test_the_domain_default_is_used_not_the_enterprise_default(tmp_path: Path) -
     assert {t.compute for t in pipeline.transforms} == {"duckdb_alt"}
 
 
-@pytest.mark.requirement("FR-014")
+@pytest.mark.requirement("SC-009", "FR-017")
+@pytest.mark.requirement("FR-013", "US3-AS3", "US3")
 def test_an_unapproved_compute_fails_compile_listing_options_and_level(tmp_path: Path) -> None:
     product = PRODUCT.replace(
         "{name: c, path: models/c}", "{name: c, path: models/c, compute: spark}"
@@ -76,7 +79,7 @@ def test_an_unapproved_compute_fails_compile_listing_options_and_level(tmp_path:
     assert isinstance(err, ValueError)
 
 
-@pytest.mark.requirement("SC-005")
+@pytest.mark.requirement("SC-005", "FR-014", "US4-AS3", "US4")
 def test_parity_violation_names_transform_environments_and_computes(tmp_path: Path) -> None:
     err = compile_error(tree(tmp_path, product=PARITY_BREAK))
     (v,) = err.violations
@@ -88,7 +91,7 @@ def test_parity_violation_names_transform_environments_and_computes(tmp_path: Pa
     assert v.key_path == "transforms[0]"
 
 
-@pytest.mark.requirement("SC-005")
+@pytest.mark.requirement("SC-005", "FR-014", "US4-AS3", "US4")
 def test_an_environment_default_breaks_parity_only_for_transforms_that_inherit_it(
     tmp_path: Path,
 ) -> None:
@@ -101,7 +104,7 @@ def test_an_environment_default_breaks_parity_only_for_transforms_that_inherit_i
     assert all("dev -> duckdb_alt; staging, prod -> duckdb" in v.message for v in err.violations)
 
 
-@pytest.mark.requirement("SC-005")
+@pytest.mark.requirement("SC-005", "FR-014", "US4-AS3", "US4")
 def test_overrides_that_keep_parity_are_allowed(tmp_path: Path) -> None:
     product = """\
     name: orders
@@ -139,14 +142,14 @@ def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
     assert [v["code"] for v in err.to_dict()["violations"]][-1] == "environment-parity"
 
 
-@pytest.mark.requirement("FR-013")
+@pytest.mark.requirement("FR-012", "FR-011")
 def test_compile_needs_a_product(tmp_path: Path) -> None:
     tree(tmp_path)
     with pytest.raises(ValueError, match=r"needs a floe\.yaml"):
         compile_hierarchy(load_hierarchy(tmp_path / "sales" / "manifest.yaml"))
 
 
-@pytest.mark.requirement("FR-013")
+@pytest.mark.requirement("FR-012", "FR-011")
 @pytest.mark.usefixtures("alt_on_path")
 def test_profiles_have_one_target_per_compute_and_environment(tmp_path: Path) -> None:
     product = PRODUCT.replace(
@@ -184,7 +187,7 @@ def test_profiles_have_one_target_per_compute_and_environment(tmp_path: Path) ->
     assert yaml.safe_load(yaml.safe_dump(profiles)) == profiles
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 @pytest.mark.usefixtures("alt_on_path")
 def test_bad_environment_config_is_a_violation_naming_file_and_key(tmp_path: Path) -> None:
     product = PRODUCT.replace(
@@ -248,7 +251,7 @@ def _expected(data: dict[str, Any], env: str, transform: dict[str, Any]) -> str:
     return str(settings["compute"].get("default") or "duckdb")
 
 
-@pytest.mark.requirement("SC-005")
+@pytest.mark.requirement("SC-005", "FR-014", "US4-AS3", "US4")
 @settings(max_examples=150)
 @given(data=products())
 def test_compile_succeeds_exactly_when_every_transform_keeps_one_compute(

@@ -64,6 +64,7 @@ def test_abstract_members_are_exactly_the_contract() -> None:
     assert set(PluginMetadata.__abstractmethods__) == {"name", "version", "floe_api_version"}
 
 
+@pytest.mark.requirement("US1-AS1", "US1", "FR-002")
 def test_method_signatures_are_typed_as_designed() -> None:
     hints = {
         m: get_type_hints(getattr(ComputePlugin, m))
@@ -80,6 +81,7 @@ def test_method_signatures_are_typed_as_designed() -> None:
     }
 
 
+@pytest.mark.requirement("US1-AS1", "US1")
 def test_every_contract_member_has_a_docstring() -> None:
     for member in [*ABSTRACT, "config_model", "example_configs"]:
         if member == "config_model":
@@ -98,7 +100,7 @@ def test_complete_plugin_instantiates_with_defaults() -> None:
     assert plugin.floe_api_version in SUPPORTED_API_VERSIONS
 
 
-@pytest.mark.requirement("FR-004a")
+@pytest.mark.requirement("US1-AS2", "US1")
 def test_incomplete_plugin_names_every_missing_member() -> None:
     class Half(ComputePlugin):
         name = "half"
@@ -115,7 +117,7 @@ def test_incomplete_plugin_names_every_missing_member() -> None:
     assert isinstance(info.value, TypeError)
 
 
-@pytest.mark.requirement("FR-004a")
+@pytest.mark.requirement("US1-AS2", "US1")
 def test_empty_subclass_lists_all_eight() -> None:
     class Empty(ComputePlugin):
         pass
@@ -141,7 +143,7 @@ def test_intermediate_abstract_base_is_allowed_to_exist() -> None:
     )
 
 
-@pytest.mark.requirement("FR-002")
+@pytest.mark.requirement("FR-004")
 def test_supported_api_versions() -> None:
     assert FLOE_API_VERSION in SUPPORTED_API_VERSIONS
     assert "2.0" not in SUPPORTED_API_VERSIONS

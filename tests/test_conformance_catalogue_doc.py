@@ -11,7 +11,7 @@ import pytest
 from floe_compute_kit.conformance.catalogue_doc import render_markdown
 from floe_compute_kit.conformance.checks import load_catalogue
 
-pytestmark = pytest.mark.requirement("FR-038")
+pytestmark = pytest.mark.requirement("KIT-020")
 
 CONTRACT_MD = Path(__file__).parents[1] / "docs" / "contract.md"
 

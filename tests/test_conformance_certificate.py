@@ -31,7 +31,7 @@ FAILED, PASSED, UNSUPPORTED, WAIVED, ERROR = (
 LEVELS = {r.spec.id: r.spec.level for r in catalogue()}
 
 
-@pytest.mark.requirement("FR-029")
+@pytest.mark.requirement("KIT-010")
 def test_a_certificate_is_valid_against_the_shipped_schema() -> None:
     cert = build(results=results(profile_threads=FAILED))
     assert schema_errors(cert) == []
@@ -46,7 +46,7 @@ def test_a_certificate_is_valid_against_the_shipped_schema() -> None:
     assert failed["duration_s"] == 0.01
 
 
-@pytest.mark.requirement("FR-029")
+@pytest.mark.requirement("KIT-010")
 def test_the_schema_rejects_what_is_not_a_certificate() -> None:
     cert = build()
     broken = copy.deepcopy(cert)
@@ -57,7 +57,7 @@ def test_the_schema_rejects_what_is_not_a_certificate() -> None:
     assert any("catalogue_version" in e for e in errors)
 
 
-@pytest.mark.requirement("FR-029")
+@pytest.mark.requirement("KIT-010")
 def test_the_digest_covers_everything_but_itself() -> None:
     cert = build()
     assert cert["digest"] == certificate_digest(cert)
@@ -71,7 +71,7 @@ def test_the_digest_covers_everything_but_itself() -> None:
     assert certificate_digest(reordered) == cert["digest"]
 
 
-@pytest.mark.requirement("FR-029")
+@pytest.mark.requirement("KIT-010")
 def test_catalogue_version_changes_with_wording_level_or_ids() -> None:
     base = catalogue()
     version = catalogue_version(base)
@@ -86,7 +86,7 @@ def test_catalogue_version_changes_with_wording_level_or_ids() -> None:
     assert catalogue_version(base[1:]) != version
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 @pytest.mark.parametrize(
     ("outcomes", "requested", "expected"),
     [
@@ -111,7 +111,7 @@ def test_level_achieved_is_the_highest_level_whose_checks_all_cleared(
     assert level_achieved(all_outcomes, LEVELS, requested) == expected
 
 
-@pytest.mark.requirement("FR-032")
+@pytest.mark.requirement("KIT-013")
 def test_a_waived_check_is_shown_as_waived_and_caps_the_level_below_it() -> None:
     waiver = Waiver("connection.read_only", "known", dt.date(2099, 1, 1), "https://x/1")
     cert = build(results=results(connection_read_only=FAILED), waivers=[waiver])
@@ -126,7 +126,7 @@ def test_a_waived_check_is_shown_as_waived_and_caps_the_level_below_it() -> None
     assert schema_errors(cert) == []
 
 
-@pytest.mark.requirement("FR-032")
+@pytest.mark.requirement("KIT-013")
 def test_a_waiver_for_a_passing_check_is_recorded_as_unused() -> None:
     waiver = Waiver("profile.threads", "stale", dt.date(2099, 1, 1), "https://x/1")
     cert = build(waivers=[waiver])
@@ -135,7 +135,7 @@ def test_a_waiver_for_a_passing_check_is_recorded_as_unused() -> None:
     assert cert["level_achieved"] == "integration"
 
 
-@pytest.mark.requirement("FR-032")
+@pytest.mark.requirement("KIT-013")
 def test_waiver_problems_fail_the_run() -> None:
     cert = build(waiver_problems=["waiver for unknown check 'x'"])
     assert cert["level_achieved"] is None
@@ -143,7 +143,7 @@ def test_waiver_problems_fail_the_run() -> None:
     assert cert["waiver_problems"] == ["waiver for unknown check 'x'"]
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_summary_counts_by_method_and_requirement() -> None:
     cert = build(results=results(profile_threads=FAILED, catalog_sql=UNSUPPORTED))
     summary = cert["summary"]
@@ -157,15 +157,15 @@ def test_summary_counts_by_method_and_requirement() -> None:
     }
     assert summary["by_method"]["generate_dbt_profile"]["failed"] == 1
     assert summary["by_method"]["generate_dbt_profile"]["passed"] == 1
-    assert summary["by_requirement"]["FR-005"] == {
+    assert summary["by_requirement"]["KIT-001"] == {
         "checks": ["profile.threads"],
         "status": "failed",
     }
     assert summary["by_requirement"]["FR-007"]["status"] == "unsupported"
-    assert summary["by_requirement"]["FR-002"]["status"] == "passed"
+    assert summary["by_requirement"]["FR-004"]["status"] == "passed"
 
 
-@pytest.mark.requirement("SC-008")
+@pytest.mark.requirement("KIT-010")
 def test_normalized_drops_only_what_changes_between_runs_of_the_same_code() -> None:
     first = build(created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     second = build(
@@ -180,7 +180,7 @@ def test_normalized_drops_only_what_changes_between_runs_of_the_same_code() -> N
     assert normalized(changed) != normalized(first)
 
 
-@pytest.mark.requirement("FR-030")
+@pytest.mark.requirement("KIT-011")
 def test_consistency_errors_find_verdicts_and_summaries_the_checks_do_not_support() -> None:
     from floe_compute_kit.conformance._certificate import consistency_errors
 

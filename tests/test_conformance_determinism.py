@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from floe_compute_kit.conformance._determinism import seed_only_draws
 
-pytestmark = pytest.mark.requirement("FR-030")
+pytestmark = pytest.mark.requirement("KIT-011")
 
 MARKER = "zq_local_constant_7f3a"
 
@@ -81,7 +81,7 @@ def test_a_check_abandoned_as_hung_leaves_hypothesis_as_it_was(tmp_path: Path) -
 
     release = threading.Event()
     original = providers._get_local_constants
-    spec = CheckSpec("test.hangs", "generate_dbt_profile", ("FR-030",), "hangs", Level.CORE, None)
+    spec = CheckSpec("test.hangs", "generate_dbt_profile", ("KIT-011",), "hangs", Level.CORE, None)
     hung = RegisteredCheck(spec, lambda ctx: release.wait(30))
     ctx = CheckContext(
         plugin=object(),

@@ -19,7 +19,7 @@ from floe_compute_kit.conformance.host import HostSettings
 from floe_compute_kit.conformance.runner import run_suite
 from zoo.hostile import CHILD_MARKER
 
-pytestmark = pytest.mark.requirement("FR-004")
+pytestmark = pytest.mark.requirement("FR-003")
 
 _H = "zoo.hostile:"
 #: plugin -> (a check that must fail, a phrase its message must contain)

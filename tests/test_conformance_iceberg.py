@@ -26,7 +26,7 @@ from floe_compute_kit.conformance.iceberg import (
     iceberg_rest_catalog,
 )
 
-pytestmark = pytest.mark.requirement("FR-034")
+pytestmark = pytest.mark.requirement("KIT-015")
 
 
 def _docker_answers() -> bool:

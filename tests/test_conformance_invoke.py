@@ -8,7 +8,7 @@ import pytest
 
 from floe_compute_kit.conformance._invoke import PluginRaised, call, call_with_budget, read
 
-pytestmark = pytest.mark.requirement("FR-004")
+pytestmark = pytest.mark.requirement("KIT-021")
 
 
 class Faulty:

@@ -16,7 +16,7 @@ from floe_compute_kit.conformance._loader import (
 )
 from zoo.plugins import IncompletePlugin, StructuralGood
 
-pytestmark = pytest.mark.requirement("FR-004")
+pytestmark = pytest.mark.requirement("FR-003")
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_every_form_of_target_loads(target: object) -> None:
     assert loaded.structural is False
 
 
-@pytest.mark.requirement("FR-035")
+@pytest.mark.requirement("KIT-016")
 def test_a_structural_plugin_loads_as_structural() -> None:
     loaded = load_target(StructuralGood)
     assert isinstance(loaded, LoadedPlugin)
@@ -47,6 +47,7 @@ def test_a_structural_plugin_loads_as_structural() -> None:
     assert loaded.capabilities == frozenset({"catalog_attachment"})
 
 
+@pytest.mark.requirement("US1-AS2", "US1")
 def test_an_incomplete_plugin_names_every_missing_member() -> None:
     failure = load_target(IncompletePlugin)
     assert isinstance(failure, LoadFailure)

@@ -12,7 +12,7 @@ from floe_compute_kit.conformance._network import is_loopback, loopback_only
 from floe_compute_kit.conformance.strategies import configs
 from floe_compute_postgres import PostgresComputePlugin, PostgresConfig
 
-pytestmark = pytest.mark.requirement("FR-026")
+pytestmark = pytest.mark.requirement("FR-004a")
 
 
 @pytest.mark.parametrize("host", [None, "localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"])

@@ -14,7 +14,7 @@ from _distributions import install_distribution, write_distribution
 from floe_compute_duckdb import DuckDBComputePlugin
 from floe_compute_kit.conformance._provenance import distribution_info, environment_info
 
-pytestmark = pytest.mark.requirement("FR-029")
+pytestmark = pytest.mark.requirement("KIT-010")
 
 PLUGIN_SOURCE = '''
 from floe_compute_duckdb import DuckDBComputePlugin

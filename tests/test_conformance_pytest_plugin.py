@@ -19,7 +19,7 @@ from floe_compute_kit.conformance.pytest_plugin import (
 )
 from floe_compute_kit.conformance.runner import select_checks
 
-pytestmark = pytest.mark.requirement("FR-036")
+pytestmark = pytest.mark.requirement("KIT-017")
 
 TESTS_DIR = Path(__file__).parent
 FAST = (f"{OPT_MAX_EXAMPLES}=5", "-p", "no:cacheprovider")
@@ -73,7 +73,7 @@ def test_a_failure_prints_the_shrunk_config_and_the_seed(zoo_path: pytest.Pytest
     )
     first.stdout.fnmatch_lines(
         [
-            "*profile.threads [[]FR-005[]]: The profile's `threads` MUST equal `config.threads`.*",
+            "*profile.threads [[]KIT-001[]]: The profile's `threads` MUST equal `config.threads`.*",
             "*Falsifying config (secrets masked):*",
             "*threads: 9*",
             "*Reproduce with: --floe-seed=5 -k 'profile.threads'*",

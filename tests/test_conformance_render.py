@@ -13,7 +13,7 @@ from floe_compute_kit.conformance._render import render_html, render_junit, rend
 from floe_compute_kit.conformance._results import Outcome
 from floe_compute_kit.conformance._waivers import Waiver
 
-pytestmark = pytest.mark.requirement("FR-028")
+pytestmark = pytest.mark.requirement("KIT-009")
 
 
 def _cert() -> dict[str, object]:
@@ -32,7 +32,7 @@ def test_markdown_names_the_plugin_level_requirements_and_each_failure() -> None
     md = render_markdown(_cert())
     assert md.startswith("# floe compute certificate: demo 1.2.3 (floe API 1.0)")
     assert "**NOT CERTIFIED at integration (level achieved: none)**" in md
-    assert "| FR-005 | FAIL | `profile.threads` |" in md
+    assert "| KIT-001 | FAIL | `profile.threads` |" in md
     assert "| FR-007 | unsupported | `catalog.sql` |" in md
     assert "### `profile.threads`: FAIL" in md
     assert "profile.threads broke: threads 1 != 4" in md
@@ -71,7 +71,7 @@ def test_html_is_well_formed_and_shows_failures_with_reproductions() -> None:
     text = "".join(parser.text)
     assert "NOT CERTIFIED at integration (level achieved: none)" in text
     assert "demo 1.2.3 (floe API 1.0)" in text
-    assert "FR-005" in text
+    assert "KIT-001" in text
     assert parser.ids == ["profile.threads", "connection.read_only"]
     assert "floe-conformance replay certificate.json --check profile.threads" in text
     assert "known <gap>" in text  # escaped in the markup, intact as text

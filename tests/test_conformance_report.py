@@ -1,4 +1,4 @@
-"""certify / verify / replay against a real plugin with one broken clause (FR-029..FR-031)."""
+"""certify / verify / replay against a real plugin with one broken clause (KIT-010..KIT-012)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def _env(plugin_dir: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.requirement("FR-029")
+@pytest.mark.requirement("KIT-010")
 def test_certificate_records_the_plugin_its_supplier_and_the_run(setup: Setup) -> None:
     cert = setup.cert
     assert schema_errors(cert) == []
@@ -86,7 +86,7 @@ def test_certificate_records_the_plugin_its_supplier_and_the_run(setup: Setup) -
     assert cert["kit"]["catalogue_version"].startswith("sha256:")
 
 
-@pytest.mark.requirement("FR-029")
+@pytest.mark.requirement("KIT-010")
 def test_the_broken_clause_fails_with_its_shrunk_example(setup: Setup) -> None:
     check = next(c for c in setup.cert["checks"] if c["id"] == "profile.threads")
     assert check["outcome"] == "failed"
@@ -99,7 +99,7 @@ def test_the_broken_clause_fails_with_its_shrunk_example(setup: Setup) -> None:
     assert setup.cert["level_achieved"] is None
 
 
-@pytest.mark.requirement("FR-030")
+@pytest.mark.requirement("KIT-011")
 def test_verify_accepts_the_certificate_and_catches_any_edit(setup: Setup) -> None:
     written = read_certificate(setup.out / "certificate.json")
     assert written == setup.cert
@@ -117,7 +117,7 @@ def test_verify_accepts_the_certificate_and_catches_any_edit(setup: Setup) -> No
     assert any(p.startswith("schema: kind") for p in verify_certificate(edited))
 
 
-@pytest.mark.requirement("FR-030")
+@pytest.mark.requirement("KIT-011")
 def test_read_certificate_names_what_is_wrong_with_the_file(tmp_path: Path) -> None:
     with pytest.raises(CertificateError, match="cannot read certificate"):
         read_certificate(tmp_path / "nope.json")
@@ -129,7 +129,7 @@ def test_read_certificate_names_what_is_wrong_with_the_file(tmp_path: Path) -> N
         read_certificate(tmp_path / "list.json")
 
 
-@pytest.mark.requirement("FR-031")
+@pytest.mark.requirement("KIT-012")
 def test_the_replay_snippet_reproduces_the_failure_and_passes_once_fixed(
     setup: Setup, tmp_path: Path
 ) -> None:
@@ -159,13 +159,13 @@ def test_the_replay_snippet_reproduces_the_failure_and_passes_once_fixed(
     assert "PASSED: profile.threads no longer fails" in fixed.stdout
 
 
-@pytest.mark.requirement("FR-031")
+@pytest.mark.requirement("KIT-012")
 def test_replay_refuses_an_unknown_check(setup: Setup) -> None:
     with pytest.raises(KeyError):
         replay_snippet(setup.cert, "no.such.check")
 
 
-@pytest.mark.requirement("FR-030")
+@pytest.mark.requirement("KIT-011")
 def test_verify_rerun_reports_what_changed_since_the_certificate(setup: Setup) -> None:
     cli = [sys.executable, "-m", "floe_compute_kit.cli.conformance", "verify"]
     done = subprocess.run(
@@ -181,7 +181,7 @@ def test_verify_rerun_reports_what_changed_since_the_certificate(setup: Setup) -
     assert "difference(s)" in done.stdout
 
 
-@pytest.mark.requirement("FR-030")
+@pytest.mark.requirement("KIT-011")
 def test_a_rerun_of_unchanged_code_with_the_recorded_seed_finds_no_difference(
     setup: Setup,
 ) -> None:

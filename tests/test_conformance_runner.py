@@ -49,7 +49,7 @@ class WithoutCatalog(DuckDBComputePlugin):
         return None
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-021")
 def test_plugin_exception_is_a_failure_with_the_plugins_traceback() -> None:
     suite = run_suite(RaisesInProfile, check_ids=["profile.threads"], max_examples=5)
     (result,) = suite.results
@@ -60,7 +60,7 @@ def test_plugin_exception_is_a_failure_with_the_plugins_traceback() -> None:
     assert "floe_compute_kit/conformance" not in result.traceback  # the kit's frames are cut
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-021")
 def test_a_hanging_validate_connection_fails_at_the_budget_and_the_suite_goes_on() -> None:
     ids = ["connection.budget", "resources.presets"]
     suite = run_suite(HangsForever, check_ids=ids, budget_s=0.2, max_examples=3)
@@ -69,7 +69,7 @@ def test_a_hanging_validate_connection_fails_at_the_budget_and_the_suite_goes_on
     assert "0.2 s budget" in suite.by_id()["connection.budget"].message
 
 
-@pytest.mark.requirement("FR-027")
+@pytest.mark.requirement("KIT-008")
 def test_unclaimed_capability_is_unsupported_not_failed_and_answers_are_still_checked() -> None:
     suite = run_suite(
         WithoutCatalog,
@@ -84,7 +84,7 @@ def test_unclaimed_capability_is_unsupported_not_failed_and_answers_are_still_ch
         assert outcomes[reg.spec.id] is Outcome.UNSUPPORTED
 
 
-@pytest.mark.requirement("FR-025")
+@pytest.mark.requirement("KIT-007")
 def test_failure_carries_the_shrunk_masked_config_and_the_seed() -> None:
     suite = run_suite(
         LeaksSecretForLongTimeouts, check_ids=["profile.no_plain_secrets"], seed=7, max_examples=50
@@ -98,7 +98,7 @@ def test_failure_carries_the_shrunk_masked_config_and_the_seed() -> None:
     assert set(result.example["credentials"].values()) == {"**********"}
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-021")
 def test_load_failure_is_one_failing_check_with_load_error() -> None:
     suite = run_suite("floe_no_such_module:Plugin")
     assert [r.check_id for r in suite.results] == ["plugin.loads"]
@@ -108,7 +108,7 @@ def test_load_failure_is_one_failing_check_with_load_error() -> None:
     assert suite.results[0].traceback is not None
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-021")
 def test_level_selects_checks_in_catalogue_order_and_on_result_sees_each(tmp_path: Path) -> None:
     seen: list[CheckResult] = []
     suite = run_suite(
@@ -131,7 +131,7 @@ def test_level_selects_checks_in_catalogue_order_and_on_result_sees_each(tmp_pat
     assert suite.outcomes()["passed"] == len(expected)
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-021")
 def test_same_seed_gives_the_same_failing_example() -> None:
     def once() -> dict[str, Any] | None:
         suite = run_suite(
@@ -145,7 +145,7 @@ def test_same_seed_gives_the_same_failing_example() -> None:
     assert once() == once()
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-021")
 def test_run_check_works_without_pytest_or_run_suite(tmp_path: Path) -> None:
     loaded = load_target(DuckDBComputePlugin())
     assert isinstance(loaded, LoadedPlugin)
@@ -156,7 +156,7 @@ def test_run_check_works_without_pytest_or_run_suite(tmp_path: Path) -> None:
     assert isinstance(ctx, CheckContext)
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-021")
 def test_a_kit_fault_is_an_error_not_a_plugin_failure(tmp_path: Path) -> None:
     loaded = load_target(DuckDBComputePlugin)
     assert isinstance(loaded, LoadedPlugin)
@@ -168,7 +168,7 @@ def test_a_kit_fault_is_an_error_not_a_plugin_failure(tmp_path: Path) -> None:
     assert "the kit could not run this check" in result.message
 
 
-@pytest.mark.requirement("FR-025")
+@pytest.mark.requirement("KIT-007")
 def test_a_supplied_config_strategy_is_used() -> None:
     from hypothesis import strategies as st
 

@@ -13,7 +13,7 @@ from _distributions import install_distribution
 from floe_compute_kit.conformance._scaffold import TODO_METHODS, names_for, scaffold
 from floe_compute_kit.errors import ComputeConfigurationError
 
-pytestmark = pytest.mark.requirement("FR-033")
+pytestmark = pytest.mark.requirement("KIT-014")
 
 
 def test_names_are_derived_from_the_plugin_name() -> None:

@@ -17,7 +17,7 @@ from floe_compute_kit.conformance.suites import (
     format_failure,
 )
 
-pytestmark = pytest.mark.requirement("FR-036")
+pytestmark = pytest.mark.requirement("KIT-017")
 
 BASES = (
     BaseMetadataContract,
@@ -54,7 +54,7 @@ def test_a_failure_shows_clause_reason_config_seed_and_traceback() -> None:
         traceback="Traceback (most recent call last):\n  ...\nKeyError: 'x'\n",
     )
     text = format_failure(result, spec)
-    assert text.startswith("profile.threads [FR-005]: The profile's `threads` MUST equal")
+    assert text.startswith("profile.threads [KIT-001]: The profile's `threads` MUST equal")
     assert "Falsifying config (secrets masked):" in text
     assert "threads: 9" in text
     assert "Reproduce with: --floe-seed=11 -k 'profile.threads'" in text

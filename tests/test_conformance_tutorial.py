@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.requirement("FR-038")
+pytestmark = pytest.mark.requirement("SC-001", "KIT-020")
 
 TUTORIAL = Path(__file__).parents[1] / "docs" / "tutorial.md"
 FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)

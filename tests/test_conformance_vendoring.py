@@ -17,7 +17,7 @@ from floe_compute_kit.conformance.vendoring import (
     vendor,
 )
 
-pytestmark = pytest.mark.requirement("FR-037")
+pytestmark = pytest.mark.requirement("KIT-018")
 
 KIT = Path(__file__).parents[1] / "src" / "floe_compute_kit" / "conformance"
 

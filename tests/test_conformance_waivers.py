@@ -15,7 +15,7 @@ from floe_compute_kit.conformance._waivers import (
 )
 from floe_compute_kit.errors import WaiverError
 
-pytestmark = pytest.mark.requirement("FR-032")
+pytestmark = pytest.mark.requirement("KIT-013")
 
 GOOD = """\
 waivers:

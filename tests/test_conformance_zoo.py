@@ -44,7 +44,7 @@ def _failed(case: ZooCase) -> dict[str, str]:
     }
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-022")
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.check_id}-{c.target.split(':')[1]}")
 def test_zoo_plugin_fails_exactly_its_check(case: ZooCase) -> None:
     failed = _failed(case)
@@ -52,13 +52,14 @@ def test_zoo_plugin_fails_exactly_its_check(case: ZooCase) -> None:
     assert failed[case.check_id].strip()
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("KIT-022")
 def test_every_clause_has_a_zoo_plugin() -> None:
     caught = {case.check_id for case in CASES}
     assert set(_own_ids()) - caught == set()
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("FR-005", "SC-008")
+@pytest.mark.requirement("KIT-022")
 @pytest.mark.parametrize("level", [Level.CORE, Level.EXTENDED])
 @pytest.mark.parametrize("target", ["duckdb", "zoo.plugins:StructuralGood"])
 def test_reference_plugins_pass_every_check(target: str, level: Level) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from floe_compute_kit._deadline import run_with_deadline
 
-pytestmark = pytest.mark.requirement("FR-004")
+pytestmark = pytest.mark.requirement("FR-003")
 
 _VAR: contextvars.ContextVar[str] = contextvars.ContextVar("_VAR", default="unset")
 

@@ -18,7 +18,7 @@ def _blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", DOC.read_text(), flags=re.S)
 
 
-@pytest.mark.requirement("FR-032")
+@pytest.mark.requirement("KIT-013")
 def test_the_waivers_example_is_a_valid_waivers_file() -> None:
     [block] = _blocks("yaml")
     [waiver] = parse_waivers(yaml.safe_load(block), "docs/certification.md")
@@ -26,7 +26,7 @@ def test_the_waivers_example_is_a_valid_waivers_file() -> None:
     assert set(WAIVER_FIELDS) <= set(block.replace(":", " ").split())
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_every_report_option_in_the_table_is_accepted() -> None:
     text = DOC.read_text()
     table = text[text.index("| option | meaning |") : text.index("While it runs")]
@@ -37,7 +37,7 @@ def test_every_report_option_in_the_table_is_accepted() -> None:
     assert set(options) <= known
 
 
-@pytest.mark.requirement("FR-030")
+@pytest.mark.requirement("KIT-011")
 def test_every_floe_conformance_command_in_the_doc_parses() -> None:
     parser = build_parser()
     commands = [
@@ -53,7 +53,7 @@ def test_every_floe_conformance_command_in_the_doc_parses() -> None:
         assert callable(args._run)
 
 
-@pytest.mark.requirement("FR-030")
+@pytest.mark.requirement("KIT-011")
 def test_the_doc_warns_that_rerun_runs_the_named_plugin_and_the_digest_is_no_signature() -> None:
     text = DOC.read_text()
     assert "**The digest is not a signature.**" in text

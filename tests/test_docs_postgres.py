@@ -9,7 +9,7 @@ import pytest
 
 from floe_compute_kit.conformance.services.__main__ import main as services_main
 
-pytestmark = pytest.mark.requirement("FR-038")
+pytestmark = pytest.mark.requirement("KIT-020")
 
 PAGE = Path(__file__).parents[1] / "docs" / "engines" / "postgres.md"
 FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)

@@ -19,6 +19,7 @@ def rejected(data: dict[str, Any]) -> ComputeConfigurationError:
     return info.value
 
 
+@pytest.mark.requirement("US2-AS1", "US2", "FR-006")
 def test_zero_config_default_is_in_memory() -> None:
     config = DuckDBConfig()
     assert config.plugin == "duckdb"
@@ -29,11 +30,13 @@ def test_zero_config_default_is_in_memory() -> None:
     assert config.timeout_seconds == 3600
 
 
+@pytest.mark.requirement("FR-009")
 @pytest.mark.parametrize("value", ["512MB", "1GB", "64GB", "100000MB"])
 def test_memory_limit_accepts_whole_mb_and_gb(value: str) -> None:
     assert DuckDBConfig(memory_limit=value).memory_limit == value
 
 
+@pytest.mark.requirement("FR-009")
 @pytest.mark.parametrize(
     "value", ["4G", "1.5GB", "512 MB", "1TB", "lots", "-1GB", "1gb", "\u0663GB"]
 )

@@ -136,8 +136,9 @@ def memory_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return _run_model(work, "memory_hog", DuckDBConfig(memory_limit="64MB", threads=1))
 
 
+@pytest.mark.requirement("FR-020", "FR-022", "US7-AS3")
 @pytest.mark.requirement("SC-006")
-@pytest.mark.requirement("US7")
+@pytest.mark.requirement("US7-AS1", "US7")
 @pytest.mark.slow
 def test_dbt_query_past_timeout_is_cancelled_within_a_second(timeout_run: dict[str, Any]) -> None:
     result = timeout_run["result"]
@@ -159,8 +160,8 @@ def test_dbt_query_past_timeout_is_cancelled_within_a_second(timeout_run: dict[s
     assert match["qid"] in node["message"]
 
 
-@pytest.mark.requirement("US2")
-@pytest.mark.requirement("FR-021")
+@pytest.mark.requirement("US2-AS3", "US2")
+@pytest.mark.requirement("FR-009")
 @pytest.mark.slow
 def test_small_memory_limit_gives_duckdbs_out_of_memory_error(memory_run: dict[str, Any]) -> None:
     result = memory_run["result"]
@@ -280,6 +281,7 @@ def override_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         observability.use_providers(None, None)
 
 
+@pytest.mark.requirement("US7-AS2", "US7", "US7-AS3")
 @pytest.mark.requirement("FR-020")
 @pytest.mark.slow
 def test_per_model_timeout_overrides_are_honoured_and_logged(
@@ -309,7 +311,8 @@ def test_per_model_timeout_overrides_are_honoured_and_logged(
     assert "from 1 to 86400" in bad["message"]
 
 
-@pytest.mark.requirement("FR-019")
+@pytest.mark.requirement("US6-AS3", "US6", "FR-021", "KIT-006")
+@pytest.mark.requirement("FR-024")
 @pytest.mark.slow
 def test_dbt_build_emits_query_metrics_while_it_runs(override_build: dict[str, Any]) -> None:
     # while dbt was still running, queries were already measured and one was in flight
@@ -329,7 +332,8 @@ def test_dbt_build_emits_query_metrics_while_it_runs(override_build: dict[str, A
     assert {p.attributes["plugin"] for p in override_build["all"]} == {"duckdb"}
 
 
-@pytest.mark.requirement("FR-019")
+@pytest.mark.requirement("FR-021")
+@pytest.mark.requirement("FR-024")
 @pytest.mark.slow
 def test_concurrent_models_share_one_connection_and_a_bounded_pool(
     override_build: dict[str, Any],

@@ -86,7 +86,7 @@ def test_example_configs_cover_the_features() -> None:
         assert PLUGIN.generate_dbt_profile(config)["threads"] == config.threads
 
 
-@pytest.mark.requirement("FR-006")
+@pytest.mark.requirement("KIT-002")
 def test_required_packages_are_pep508_and_match_what_is_installed() -> None:
     packages = PLUGIN.get_required_dbt_packages()
     requirements = [Requirement(p) for p in packages]
@@ -101,7 +101,7 @@ def test_required_packages_are_pep508_and_match_what_is_installed() -> None:
     assert not duckdb_req.specifier.contains("2.0.0")
 
 
-@pytest.mark.requirement("FR-009")
+@pytest.mark.requirement("KIT-003")
 def test_resource_presets_and_unknown_size() -> None:
     assert PLUGIN.get_resource_requirements("small").memory_limit == "512Mi"
     assert PLUGIN.get_resource_requirements("medium").cpu_limit == "2000m"
@@ -116,8 +116,8 @@ def test_resource_presets_and_unknown_size() -> None:
 # ---------------------------------------------------------------- validate_connection: healthy
 
 
-@pytest.mark.requirement("FR-008")
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("FR-018", "FR-019")
+@pytest.mark.requirement("US6-AS1", "US6")
 def test_memory_is_healthy_with_measured_latency() -> None:
     started = time.perf_counter()
     result = PLUGIN.validate_connection(DuckDBConfig())
@@ -127,7 +127,7 @@ def test_memory_is_healthy_with_measured_latency() -> None:
     assert result.warnings == ()
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_existing_file_is_healthy_and_untouched(database: Path) -> None:
     before = snapshot(database.parent)
     mtime = database.stat().st_mtime_ns
@@ -138,7 +138,7 @@ def test_existing_file_is_healthy_and_untouched(database: Path) -> None:
     assert database.stat().st_mtime_ns == mtime
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_validation_holds_no_lock_after_it_returns(database: Path) -> None:
     assert PLUGIN.validate_connection(DuckDBConfig(path=str(database))).status == "healthy"
     with duckdb.connect(str(database)) as writer:  # a writer can open the file at once
@@ -148,7 +148,7 @@ def test_validation_holds_no_lock_after_it_returns(database: Path) -> None:
 # ---------------------------------------------------------------- validate_connection: unhealthy
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_missing_file_is_unhealthy_and_never_created(tmp_path: Path) -> None:
     target = tmp_path / "absent.duckdb"
     result = PLUGIN.validate_connection(DuckDBConfig(path=str(target)))
@@ -159,7 +159,7 @@ def test_missing_file_is_unhealthy_and_never_created(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_missing_directory_is_unhealthy_and_never_created(tmp_path: Path) -> None:
     target = tmp_path / "no" / "such" / "dir" / "w.duckdb"
     result = PLUGIN.validate_connection(DuckDBConfig(path=str(target)))
@@ -167,7 +167,7 @@ def test_missing_directory_is_unhealthy_and_never_created(tmp_path: Path) -> Non
     assert not (tmp_path / "no").exists()
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_directory_is_unhealthy(tmp_path: Path) -> None:
     (tmp_path / "dir.duckdb").mkdir()
     result = PLUGIN.validate_connection(DuckDBConfig(path=str(tmp_path / "dir.duckdb")))
@@ -175,7 +175,7 @@ def test_directory_is_unhealthy(tmp_path: Path) -> None:
     assert "directory" in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_not_a_duckdb_file_is_unhealthy_and_unchanged(tmp_path: Path) -> None:
     target = tmp_path / "notes.duckdb"
     target.write_text("name,amount\nada,1\n" * 200, encoding="utf-8")
@@ -187,7 +187,7 @@ def test_not_a_duckdb_file_is_unhealthy_and_unchanged(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.duckdb"]
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_unreadable_file_is_unhealthy(database: Path) -> None:
     """chmod 000 stops a normal user; root bypasses it unless it drops CAP_DAC_* (setpriv)."""
     digest = sha256(database)
@@ -248,8 +248,8 @@ def writer_process(database: Path) -> Iterator[subprocess.Popen[str]]:
         proc.wait(timeout=30)
 
 
-@pytest.mark.requirement("FR-008")
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("FR-018", "FR-019")
+@pytest.mark.requirement("US6-AS1", "US6")
 def test_file_locked_by_a_writing_process_is_unhealthy(
     database: Path, writer_process: subprocess.Popen[str]
 ) -> None:
@@ -264,7 +264,8 @@ def test_file_locked_by_a_writing_process_is_unhealthy(
     assert snapshot(database.parent) == files_before
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("US6-AS2", "US6")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_a_lasting_lock_is_retried_within_the_budget_then_unhealthy(
     database: Path, writer_process: subprocess.Popen[str]
 ) -> None:
@@ -277,7 +278,8 @@ def test_a_lasting_lock_is_retried_within_the_budget_then_unhealthy(
     assert float(attempts[2]) <= RETRY_BUDGET_SECONDS < HEALTH_BUDGET_SECONDS
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("US6-AS2", "US6")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_a_transient_lock_is_retried_and_reported_degraded(
     database: Path, writer_process: subprocess.Popen[str]
 ) -> None:
@@ -305,14 +307,14 @@ def test_a_transient_lock_is_retried_and_reported_degraded(
     assert "transient" in warning
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_invalid_setting_is_unhealthy_naming_it() -> None:
     result = PLUGIN.validate_connection(DuckDBConfig(settings={"no_such_setting": 1}))
     assert result.status is ConnectionStatus.UNHEALTHY
     assert "settings.no_such_setting" in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_invalid_connection_option_is_unhealthy_naming_it() -> None:
     result = PLUGIN.validate_connection(DuckDBConfig(connection={"no_such_option": "x"}))
     assert result.status is ConnectionStatus.UNHEALTHY
@@ -322,7 +324,7 @@ def test_invalid_connection_option_is_unhealthy_naming_it() -> None:
 # ---------------------------------------------------------------- validate_connection: degraded
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_packaged_extensions_validate_offline_without_installing(tmp_path: Path) -> None:
     ext_dir = tmp_path / "ext"
     config = DuckDBConfig(extensions=["iceberg", "json"], extension_directory=str(ext_dir))
@@ -331,7 +333,8 @@ def test_packaged_extensions_validate_offline_without_installing(tmp_path: Path)
     assert not ext_dir.exists()  # loaded from the package files, nothing installed
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("US6-AS1", "US6")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_broken_extension_file_is_degraded_with_a_warning(tmp_path: Path) -> None:
     platform = duckdb.execute("PRAGMA platform").fetchone()
     assert platform is not None
@@ -349,7 +352,7 @@ def test_broken_extension_file_is_degraded_with_a_warning(tmp_path: Path) -> Non
 # ---------------------------------------------------------------- validate_connection: properties
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 @settings(max_examples=40)
 @given(config=duckdb_configs())
 def test_validate_never_raises_and_never_creates(config: DuckDBConfig) -> None:
@@ -374,7 +377,7 @@ def test_validate_never_raises_and_never_creates(config: DuckDBConfig) -> None:
         assert secret.get_secret_value() not in text
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_attach_and_credentials_do_not_break_validation(database: Path) -> None:
     config = DuckDBConfig(
         path=str(database),

@@ -35,7 +35,7 @@ def dbt_credentials_input(profile: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the mapping
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("FR-008", "KIT-001")
 def test_every_typed_field_reaches_the_profile() -> None:
     config = DuckDBConfig(
         path="marts/warehouse.duckdb",
@@ -94,7 +94,7 @@ def test_timeout_changes_the_profile() -> None:
     assert long["plugins"][0]["config"]["timeout_seconds"] == 500
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("FR-008", "KIT-001")
 def test_plain_compute_config_is_coerced_and_bad_input_names_the_field() -> None:
     from floe_compute_kit import ComputeConfig, ComputeConfigurationError
 
@@ -107,7 +107,7 @@ def test_plain_compute_config_is_coerced_and_bad_input_names_the_field() -> None
     assert "spark" in str(info.value)
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("FR-008", "KIT-001")
 @settings(max_examples=100)
 @given(duckdb_configs())
 def test_dbt_duckdb_accepts_every_profile(config: DuckDBConfig) -> None:
@@ -144,7 +144,7 @@ def test_dbt_duckdb_accepts_every_profile(config: DuckDBConfig) -> None:
         assert [s.type for s in statements] == [duckdb.StatementType.SET]
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("FR-008", "KIT-001")
 def test_profile_generation_does_no_io() -> None:
     """In a fresh interpreter: no DuckDB, no dbt, no socket, no file write, no subprocess."""
     script = """
@@ -214,8 +214,9 @@ def _revenue(con: duckdb.DuckDBPyConnection, relation: str) -> dict[int, float]:
 EXPECTED_REVENUE = {1: 65.5, 2: 100.0, 3: 96.0, 4: 60.0}
 
 
-@pytest.mark.requirement("US2")
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("FR-006", "SC-002")
+@pytest.mark.requirement("US2-AS4", "US2")
+@pytest.mark.requirement("FR-008", "KIT-001")
 @pytest.mark.slow
 def test_dbt_build_in_file_mode(file_build: dict[str, Any]) -> None:
     result = file_build["result"]
@@ -248,7 +249,8 @@ def test_dbt_build_in_file_mode(file_build: dict[str, Any]) -> None:
     assert not (PROJECT / "logs").exists()
 
 
-@pytest.mark.requirement("US2")
+@pytest.mark.requirement("FR-006", "FR-008", "SC-002")
+@pytest.mark.requirement("US2-AS4", "US2")
 @pytest.mark.slow
 def test_dbt_build_in_memory_mode(memory_build: dict[str, Any]) -> None:
     result = memory_build["result"]

@@ -77,7 +77,7 @@ def test_structured_fields_and_to_dict() -> None:
     assert (timeout.timeout_seconds, timeout.elapsed_seconds, timeout.query_id) == (2.0, 2.3, "q2")
 
 
-@pytest.mark.requirement("FR-004")
+@pytest.mark.requirement("FR-003")
 def test_registry_errors_name_what_the_user_needs() -> None:
     assert "available: a, b" in str(PluginNotFoundError("p", ["b", "a"]))
     assert "none installed" in str(PluginNotFoundError("p", []))

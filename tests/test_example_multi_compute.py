@@ -19,7 +19,11 @@ import pytest
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "multi-compute"
 
-pytestmark = [pytest.mark.requirement("US3"), pytest.mark.requirement("US4"), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.requirement("US3-AS1", "US3"),
+    pytest.mark.requirement("US4-AS1", "US4"),
+    pytest.mark.slow,
+]
 
 
 def _copy(tmp_path: Path, server: Any) -> Path:

@@ -28,12 +28,13 @@ def hierarchy_of(tmp_path: Path, **files: str) -> Hierarchy:
     return load_hierarchy(tree(tmp_path, **files))
 
 
-@pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("FR-015")
 def test_a_conforming_hierarchy_has_no_violations(tmp_path: Path) -> None:
     assert check_hierarchy(hierarchy_of(tmp_path)) == []
 
 
-@pytest.mark.requirement("FR-015")
+@pytest.mark.requirement("SC-009", "FR-017")
+@pytest.mark.requirement("FR-016", "US5-AS2", "US5")
 def test_domain_approving_more_than_enterprise_names_extras_and_shows_enterprise_list(
     tmp_path: Path,
 ) -> None:
@@ -50,7 +51,8 @@ def test_domain_approving_more_than_enterprise_names_extras_and_shows_enterprise
     assert v.allowed == ("duckdb", "duckdb_alt", "spark")
 
 
-@pytest.mark.requirement("FR-016")
+@pytest.mark.requirement("SC-009", "FR-017")
+@pytest.mark.requirement("FR-015")
 def test_domain_default_outside_domain_approved_is_a_violation() -> None:
     # Built in code, not read from a file: the loader already refuses this per file,
     # and governance must hold for manifests that tools construct too.
@@ -75,7 +77,8 @@ def test_domain_default_outside_domain_approved_is_a_violation() -> None:
     assert "(allowed: duckdb)" in violations[0].message
 
 
-@pytest.mark.requirement("FR-017")
+@pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("FR-015", "US5-AS3", "US5", "FR-017")
 def test_product_selection_forbidden_by_domain_names_the_domain_level(tmp_path: Path) -> None:
     product = PRODUCT_YAML.replace(
         "{name: c, path: models/c}", "{name: c, path: models/c, compute: spark}"
@@ -96,7 +99,8 @@ def test_product_selection_forbidden_by_domain_names_the_domain_level(tmp_path: 
     )
 
 
-@pytest.mark.requirement("FR-017")
+@pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("FR-015", "US5-AS3", "US5", "FR-017")
 def test_product_selection_forbidden_by_enterprise_names_the_enterprise_level(
     tmp_path: Path,
 ) -> None:
@@ -108,7 +112,7 @@ def test_product_selection_forbidden_by_enterprise_names_the_enterprise_level(
     assert "the enterprise level does not approve (allowed: duckdb, duckdb_alt)" in v.message
 
 
-@pytest.mark.requirement("FR-017")
+@pytest.mark.requirement("FR-015", "US5-AS3", "US5", "FR-017")
 def test_environment_overrides_are_governed_too(tmp_path: Path) -> None:
     product = PRODUCT_YAML.replace(
         "environments: {dev: {}, staging: {}, prod: {}}",
@@ -125,7 +129,8 @@ def test_environment_overrides_are_governed_too(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.requirement("FR-017")
+@pytest.mark.requirement("US5-AS1")
+@pytest.mark.requirement("FR-015", "US5-AS3", "US5", "FR-017")
 def test_product_directly_under_enterprise_is_checked_against_enterprise(tmp_path: Path) -> None:
     product = PRODUCT_YAML.replace("../sales/manifest.yaml", "../enterprise/manifest.yaml").replace(
         "{name: c, path: models/c}", "{name: c, path: models/c, compute: spark}"
@@ -136,7 +141,7 @@ def test_product_directly_under_enterprise_is_checked_against_enterprise(tmp_pat
     assert Policy.of(hierarchy).allowed == ("duckdb", "duckdb_alt", "spark")
 
 
-@pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("FR-015")
 def test_violations_of_every_level_are_collected_together(tmp_path: Path) -> None:
     domain = DOMAIN_YAML.replace("[duckdb, duckdb_alt]", "[duckdb, duckdb_alt, oracle]")
     product = PRODUCT_YAML.replace(
@@ -149,7 +154,8 @@ def test_violations_of_every_level_are_collected_together(tmp_path: Path) -> Non
     assert [v.code for v in violations] == ["domain-not-subset", "compute-not-approved"]
 
 
-@pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("US5-AS1", "US5")
+@pytest.mark.requirement("FR-015")
 def test_policy_levels() -> None:
     enterprise = Manifest(
         scope="enterprise", name="e", compute=ComputeSection(approved=["a", "b", "c"], default="a")
@@ -167,7 +173,7 @@ def test_policy_levels() -> None:
     assert policy.selection_violation("b", file="f", key_path="k") is None
 
 
-@pytest.mark.requirement("SC-009")
+@pytest.mark.requirement("FR-015")
 @pytest.mark.usefixtures("alt_on_path")
 def test_the_example_in_docs_governance_compiles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -56,7 +56,8 @@ def _points(reader: InMemoryMetricReader, name: str) -> list[Any]:
     ]
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("SC-007", "US6-AS3")
+@pytest.mark.requirement("US6-AS1", "US6")
 def test_watch_reports_each_transition_as_a_line_and_a_metric(
     target: tuple[Path, Path], reader: InMemoryMetricReader
 ) -> None:
@@ -95,7 +96,8 @@ def test_watch_reports_each_transition_as_a_line_and_a_metric(
     }
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("US6-AS1", "US6")
 def test_watch_fails_on_demand_and_stops_after_count(target: tuple[Path, Path]) -> None:
     manifest, database = target
     counted = subprocess.run(
@@ -131,7 +133,8 @@ def test_watch_fails_on_demand_and_stops_after_count(target: tuple[Path, Path]) 
     assert "duckdb unhealthy or worse (--fail-on unhealthy); exiting 1" in err
 
 
-@pytest.mark.requirement("US6")
+@pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("US6-AS1", "US6")
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -207,7 +207,7 @@ def dbt_runs(lake: Lake, tmp_path_factory: pytest.TempPathFactory) -> DbtRuns:
     return runs
 
 
-@pytest.mark.requirement("US2")
+@pytest.mark.requirement("US2-AS2", "US2")
 def test_dbt_reads_iceberg_via_the_profile_writes_results_and_rebuilds_the_same(
     dbt_runs: DbtRuns, lake: Lake
 ) -> None:

@@ -26,7 +26,7 @@ from pyiceberg.types import LongType, NestedField, StringType
 from floe_compute_kit.conformance._iceberg_rest import DEFAULT_PREFIX, RestError, split_route
 from floe_compute_kit.conformance.iceberg import IcebergCatalogEndpoint, _local
 
-pytestmark = pytest.mark.requirement("FR-034")
+pytestmark = pytest.mark.requirement("KIT-015")
 
 SCHEMA = Schema(
     NestedField(1, "id", LongType(), required=False),

@@ -58,7 +58,7 @@ def test_a_manifest_path_loads_its_parent_chain(tmp_path: Path) -> None:
     assert enterprise_only.manifest is enterprise_only.enterprise
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 def test_wrong_type_names_file_key_path_and_allowed(tmp_path: Path) -> None:
     bad = PRODUCT.replace("{name: d, path: models/d}", "{name: d, path: models/d, compute: 3}")
     err = error_of(tree(tmp_path, product=bad))
@@ -70,7 +70,7 @@ def test_wrong_type_names_file_key_path_and_allowed(tmp_path: Path) -> None:
     assert isinstance(err, ValueError)
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 def test_unknown_key_lists_the_keys_that_exist(tmp_path: Path) -> None:
     bad = PRODUCT.replace("{name: c, path: models/c}", "{name: c, path: models/c, computer: x}")
     err = error_of(tree(tmp_path, product=bad))
@@ -79,7 +79,7 @@ def test_unknown_key_lists_the_keys_that_exist(tmp_path: Path) -> None:
     assert "allowed: name, path, compute" in err.message
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 def test_unknown_key_nested_in_an_environment(tmp_path: Path) -> None:
     bad = PRODUCT.replace("prod: {}", "prod: {compute: {defualt: duckdb}}")
     err = error_of(tree(tmp_path, product=bad))
@@ -87,7 +87,7 @@ def test_unknown_key_nested_in_an_environment(tmp_path: Path) -> None:
     assert "allowed: default, config" in err.message
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 def test_every_problem_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
     bad = PRODUCT.replace("{name: a, path: models/a}", "{name: a, path: 7, extra: 1}").replace(
         "{name: d, path: models/d}", "{name: d, path: models/d, compute: Spark!}"
@@ -98,7 +98,7 @@ def test_every_problem_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
     assert "matching ^[a-z][a-z0-9_]*$" in err.errors[2]
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
     path = write(tmp_path, "floe.yaml", "name: orders\ntransforms: [a, b\nenvironments: {}\n")
     with pytest.raises(ManifestError) as info:
@@ -107,7 +107,7 @@ def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
     assert "floe.yaml: malformed YAML at line 3" in info.value.message
 
 
-@pytest.mark.requirement("FR-011")
+@pytest.mark.requirement("KIT-004")
 def test_a_yaml_list_at_the_top_is_rejected(tmp_path: Path) -> None:
     path = write(tmp_path, "manifest.yaml", "- duckdb\n")
     with pytest.raises(ManifestError, match="expected a mapping of keys, got list"):
@@ -130,6 +130,7 @@ def test_approved_must_not_repeat_a_compute(tmp_path: Path) -> None:
     assert "lists duckdb more than once" in err.message
 
 
+@pytest.mark.requirement("FR-011")
 @pytest.mark.requirement("FR-010")
 def test_default_must_be_approved_and_the_error_lists_the_approved(tmp_path: Path) -> None:
     err = error_of(tree(tmp_path, domain=DOMAIN.replace("default: duckdb", "default: spark")))
@@ -185,6 +186,7 @@ def test_environments_must_include_dev_staging_and_prod(tmp_path: Path) -> None:
     assert f"at least {', '.join(REQUIRED_ENVIRONMENTS)}" in err.message
 
 
+@pytest.mark.requirement("FR-012")
 @pytest.mark.requirement("FR-010")
 def test_transform_names_are_unique_and_overrides_name_real_transforms(tmp_path: Path) -> None:
     bad = PRODUCT.replace("{name: c, path: models/c}", "{name: a, path: models/c}").replace(

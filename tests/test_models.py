@@ -22,7 +22,7 @@ from floe_compute_kit import (
 )
 from floe_compute_kit.models import parse_quantity
 
-pytestmark = pytest.mark.requirement("FR-003")
+pytestmark = pytest.mark.requirement("FR-002")
 
 
 def test_compute_config_defaults() -> None:
@@ -112,6 +112,7 @@ def test_invalid_credentials_value_is_masked_in_errors() -> None:
     assert info.value.field == "credentials.password"
 
 
+@pytest.mark.requirement("FR-019")
 def test_connection_result_is_frozen_and_latency_non_negative() -> None:
     result = ConnectionResult(status=ConnectionStatus.HEALTHY, latency_ms=1.5)
     with pytest.raises(ValidationError):

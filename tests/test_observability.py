@@ -21,8 +21,8 @@ from floe_compute_duckdb import AttachConfig, DuckDBComputePlugin, DuckDBConfig
 from floe_compute_kit import ComputeConfigurationError, observability
 from floe_compute_kit.observability import traced_profile, traced_validation
 
-# Operators read compute health through these spans and metrics (US6).
-pytestmark = pytest.mark.requirement("US6")
+# Operators read compute health through these spans and metrics (US6-AS3).
+pytestmark = pytest.mark.requirement("US6-AS3", "US6")
 
 PLUGIN = DuckDBComputePlugin()
 SECRET = "SECRET-otel-4711"
@@ -66,7 +66,7 @@ def telemetry() -> Iterator[Telemetry]:
         tracer_provider.shutdown()
 
 
-@pytest.mark.requirement("FR-018")
+@pytest.mark.requirement("KIT-005")
 def test_validation_span_carries_plugin_and_status(telemetry: Telemetry) -> None:
     result = PLUGIN.validate_connection(DuckDBConfig())
     (span,) = telemetry.finished("floe.compute.validate_connection")
@@ -77,7 +77,7 @@ def test_validation_span_carries_plugin_and_status(telemetry: Telemetry) -> None
     assert span.attributes["floe.compute.status"] == result.status.value == "healthy"
 
 
-@pytest.mark.requirement("FR-019")
+@pytest.mark.requirement("FR-024")
 def test_validation_duration_histogram_by_plugin_and_status(telemetry: Telemetry) -> None:
     PLUGIN.validate_connection(DuckDBConfig())
     PLUGIN.validate_connection(DuckDBConfig())
@@ -93,7 +93,7 @@ def test_validation_duration_histogram_by_plugin_and_status(telemetry: Telemetry
     assert healthy.sum > 0
 
 
-@pytest.mark.requirement("FR-019")
+@pytest.mark.requirement("FR-024")
 def test_validation_errors_counter_by_error_type(telemetry: Telemetry, tmp_path: Path) -> None:
     PLUGIN.validate_connection(DuckDBConfig(path=str(tmp_path / "missing.duckdb")))
     junk = tmp_path / "junk.duckdb"
@@ -114,7 +114,7 @@ def test_validation_errors_counter_by_error_type(telemetry: Telemetry, tmp_path:
     assert statuses == ["unhealthy", "unhealthy", "healthy"]
 
 
-@pytest.mark.requirement("FR-018")
+@pytest.mark.requirement("KIT-005")
 def test_profile_span_and_generation_histogram(telemetry: Telemetry) -> None:
     PLUGIN.generate_dbt_profile(DuckDBConfig(threads=3))
     with pytest.raises(ComputeConfigurationError):
@@ -131,7 +131,7 @@ def test_profile_span_and_generation_histogram(telemetry: Telemetry) -> None:
     assert by_status == {"ok": 1, "error": 1}
 
 
-@pytest.mark.requirement("FR-024")
+@pytest.mark.requirement("KIT-006")
 def test_no_secret_reaches_any_attribute(telemetry: Telemetry, tmp_path: Path) -> None:
     config = DuckDBConfig(
         path=str(tmp_path / f"{SECRET}.duckdb"),
@@ -162,7 +162,7 @@ def test_no_secret_reaches_any_attribute(telemetry: Telemetry, tmp_path: Path) -
     assert not [text for text in seen if "SECRET-" in text]
 
 
-@pytest.mark.requirement("FR-018")
+@pytest.mark.requirement("KIT-005")
 def test_helpers_serve_any_plugin_and_record_escaping_exceptions(telemetry: Telemetry) -> None:
     with traced_validation("spark") as outcome:
         outcome.status = "degraded"
@@ -182,7 +182,7 @@ def test_helpers_serve_any_plugin_and_record_escaping_exceptions(telemetry: Tele
     assert len(telemetry.finished("floe.compute.generate_dbt_profile")) == 1
 
 
-@pytest.mark.requirement("FR-019")
+@pytest.mark.requirement("FR-024")
 def test_nested_validation_of_one_plugin_is_recorded_once(telemetry: Telemetry) -> None:
     """A caller (floe-compute health) wrapping a self-instrumented plugin counts each call once."""
     with traced_validation("spark") as outer:
@@ -202,14 +202,14 @@ def test_nested_validation_of_one_plugin_is_recorded_once(telemetry: Telemetry) 
     assert [(p.attributes["error_type"], p.value) for p in errors] == [("missing_file", 1)]
 
 
-@pytest.mark.requirement("FR-018")
+@pytest.mark.requirement("KIT-005")
 def test_without_providers_the_global_noop_api_is_used() -> None:
     observability.use_providers(None, None)
     assert PLUGIN.validate_connection(DuckDBConfig()).status == "healthy"
     assert PLUGIN.generate_dbt_profile(DuckDBConfig())["type"] == "duckdb"
 
 
-@pytest.mark.requirement("FR-018")
+@pytest.mark.requirement("KIT-005")
 def test_importing_the_kit_does_not_import_opentelemetry() -> None:
     script = (
         "import sys, floe_compute_kit, floe_compute_kit.observability, floe_compute_duckdb\n"

@@ -35,7 +35,7 @@ def test_the_committed_postgres_certificate_is_intact() -> None:
 
 
 @pytest.mark.requirement("SC-008")
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_postgres_is_certified_at_integration_against_a_live_server(
     floe_postgres: PostgresServer, tmp_path: Path
 ) -> None:
@@ -54,7 +54,7 @@ def test_postgres_is_certified_at_integration_against_a_live_server(
         pytest.fail(f"conformance/postgres/certificate.json is stale; run: {REFRESH}\n{shown}")
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_without_a_live_target_the_build_fails_naming_the_variables(tmp_path: Path) -> None:
     env = dict.fromkeys(PostgresServer("h", 1, "u", "p", "d").env(), "")
     done, cert = run_report("postgres", tmp_path, env=env)

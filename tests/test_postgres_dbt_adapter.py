@@ -107,7 +107,7 @@ def test_the_server_really_stopped_the_statement(timed_build: dict[str, Any]) ->
         con.close()
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 @pytest.mark.requirement("SC-006")
 def test_fast_models_under_the_same_profile_still_succeed(timed_build: dict[str, Any]) -> None:
     ok: dict[str, int] = {}
@@ -119,7 +119,7 @@ def test_fast_models_under_the_same_profile_still_succeed(timed_build: dict[str,
     assert ok == EXPECTED_NODES
 
 
-@pytest.mark.requirement("FR-024")
+@pytest.mark.requirement("KIT-006")
 def test_the_password_never_reaches_the_profile_or_dbt_logs(timed_build: dict[str, Any]) -> None:
     password = timed_build["password"]
     assert password not in timed_build["profiles"]

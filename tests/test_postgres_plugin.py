@@ -54,7 +54,7 @@ def blackhole() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_a_reachable_server_is_healthy_with_a_measured_latency(
     floe_postgres: PostgresServer,
 ) -> None:
@@ -67,7 +67,7 @@ def test_a_reachable_server_is_healthy_with_a_measured_latency(
     assert floe_postgres.password not in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_health_checks_leave_the_server_unchanged(floe_postgres: PostgresServer) -> None:
     before = _relations(floe_postgres)
     for _ in range(3):
@@ -85,7 +85,7 @@ def test_health_checks_leave_the_server_unchanged(floe_postgres: PostgresServer)
         con.close()
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 @pytest.mark.parametrize(
     ("override", "kind_words"),
     [
@@ -106,7 +106,7 @@ def test_live_failures_are_unhealthy_and_say_what_to_do(
     assert floe_postgres.password not in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_a_refused_port_is_unhealthy_and_names_host_and_port() -> None:
     result = PLUGIN.validate_connection(PLUGIN.conformance_unreachable_config())
     assert result.status is ConnectionStatus.UNHEALTHY
@@ -114,7 +114,7 @@ def test_a_refused_port_is_unhealthy_and_names_host_and_port() -> None:
     assert "start the server" in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_a_server_that_never_answers_times_out_within_the_budget(blackhole: int) -> None:
     started = time.perf_counter()
     result = PLUGIN.validate_connection(
@@ -127,7 +127,7 @@ def test_a_server_that_never_answers_times_out_within_the_budget(blackhole: int)
     assert "bh-secret-1" not in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_an_unknown_host_is_unhealthy_without_leaving_the_machine() -> None:
     # The name fails locally: the kit's loopback guard refuses the lookup as the system
     # resolver would refuse an unknown name, so no DNS query is ever sent.
@@ -138,7 +138,7 @@ def test_an_unknown_host_is_unhealthy_without_leaving_the_machine() -> None:
     assert "correct `host`" in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_libpq_name_errors_are_classified_as_unknown_host_too() -> None:
     # libpq's own wording, for a driver path that resolves by itself.
     verdict = classify(
@@ -149,14 +149,14 @@ def test_libpq_name_errors_are_classified_as_unknown_host_too() -> None:
     assert "host 'db.x' cannot be resolved" in verdict.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_an_invalid_config_is_unhealthy_not_raised() -> None:
     result = PLUGIN.validate_connection({"plugin": "postgres", "sslmode": "x"})  # type: ignore[arg-type]
     assert result.status is ConnectionStatus.UNHEALTHY
     assert "sslmode" in result.message
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_the_integration_hook_reads_the_live_target_from_the_environment(
     floe_postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
@@ -173,6 +173,6 @@ def test_the_integration_hook_reads_the_live_target_from_the_environment(
         PLUGIN.conformance_integration_config(tmp_path)
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_example_configs_stay_on_loopback() -> None:
     assert {c.host for c in PLUGIN.example_configs()} == {"127.0.0.1"}  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ def _adapter_input(profile: dict[str, Any]) -> dict[str, Any]:
     return translated
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_every_field_reaches_the_profile() -> None:
     config = PostgresConfig(
         host="10.0.0.5",
@@ -66,7 +66,7 @@ def test_the_timeout_changes_the_profile() -> None:
     assert long["statement_timeout_ms"] == 3_600_000
 
 
-@pytest.mark.requirement("FR-024")
+@pytest.mark.requirement("KIT-006")
 def test_the_password_is_only_an_env_var_reference() -> None:
     with_pw = PostgresConfig(credentials={"password": SecretStr("pw-never-in-profile")})
     profile = PLUGIN.generate_dbt_profile(with_pw)
@@ -77,7 +77,7 @@ def test_the_password_is_only_an_env_var_reference() -> None:
     assert without["password"] == "{{ env_var('FLOE_POSTGRES_PASSWORD') }}"
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 @settings(max_examples=25, deadline=None)
 @given(configs(PostgresConfig))
 def test_the_adapter_accepts_every_generated_profile(config: PostgresConfig) -> None:
@@ -89,7 +89,7 @@ def test_the_adapter_accepts_every_generated_profile(config: PostgresConfig) -> 
     assert credentials.type == "floe_postgres"
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_the_adapter_extends_dbt_postgres() -> None:
     assert AdapterPlugin.dependencies == ["postgres"]
     assert "statement_timeout_ms" in AdapterPlugin.credentials.__dataclass_fields__

@@ -24,7 +24,7 @@ from floe_compute_kit import (
 )
 from floe_compute_kit.registry import resolve_plugin_class
 
-pytestmark = pytest.mark.requirement("FR-004")
+pytestmark = pytest.mark.requirement("FR-003")
 
 # Written from the ComputePlugin docstring alone, as an author in a scratch directory would.
 HAND_WRITTEN = '''
@@ -115,12 +115,14 @@ def on_path(site: Path) -> Iterator[Path]:
             del sys.modules[mod]
 
 
+@pytest.mark.requirement("US1-AS3", "US1")
 def test_reference_plugin_is_discovered_by_name() -> None:
     plugins = discover_plugins()
     assert plugins["duckdb"].distribution == "floe-compute-kit"
     assert load_plugin("duckdb").name == "duckdb"
 
 
+@pytest.mark.requirement("US1-AS3", "US1")
 def test_hand_written_plugin_in_scratch_dir_is_discovered_by_name(on_path: Path) -> None:
     info = discover_plugins()["scratch"]
     assert (info.distribution, info.distribution_version) == ("floe-scratch", "0.1.0")
@@ -152,6 +154,7 @@ def test_non_plugin_object_is_a_load_error(on_path: Path) -> None:
     assert info.value.distribution == "floe-notaplugin 0.1.0"
 
 
+@pytest.mark.requirement("US1-AS2", "US1")
 def test_incomplete_registered_plugin_lists_missing_methods(on_path: Path) -> None:
     with pytest.raises(TypeError, match="validate_connection") as info:
         load_plugin("incomplete")

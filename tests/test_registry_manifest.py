@@ -94,7 +94,8 @@ def manifest(tmp_path: Path, approved: str, config: str = "") -> Path:
     return write(tmp_path, "manifest.yaml", text)
 
 
-@pytest.mark.requirement("FR-012")
+@pytest.mark.requirement("FR-010")
+@pytest.mark.requirement("US3-AS1", "US3")
 @pytest.mark.requirement("SC-003")
 @pytest.mark.usefixtures("sites")
 def test_three_approved_computes_are_discovered_loaded_and_configured(tmp_path: Path) -> None:
@@ -118,7 +119,8 @@ def test_three_approved_computes_are_discovered_loaded_and_configured(tmp_path: 
     assert len(registry) == 3
 
 
-@pytest.mark.requirement("FR-012")
+@pytest.mark.requirement("KIT-023")
+@pytest.mark.requirement("US3-AS1", "US3")
 @pytest.mark.usefixtures("sites")
 def test_every_failing_compute_is_in_one_aggregate_error(tmp_path: Path) -> None:
     path = manifest(
@@ -151,7 +153,7 @@ def test_every_failing_compute_is_in_one_aggregate_error(tmp_path: Path) -> None
     assert isinstance(err, ImportError)
 
 
-@pytest.mark.requirement("FR-012")
+@pytest.mark.requirement("US3-AS1", "US3")
 @pytest.mark.usefixtures("alt_on_path")
 def test_a_hierarchy_merges_config_down_the_levels_before_validating(tmp_path: Path) -> None:
     write(

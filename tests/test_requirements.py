@@ -16,7 +16,7 @@ import pytest
 from floe_compute_kit._requirements import REQUIREMENTS
 from floe_compute_kit.conformance.checks import load_catalogue
 
-pytestmark = pytest.mark.requirement("FR-038")
+pytestmark = pytest.mark.requirement("KIT-020")
 
 ROOT = Path(__file__).parents[1]
 RENDERED = ROOT / "conformance" / "requirements.md"

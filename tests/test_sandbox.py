@@ -26,7 +26,7 @@ from floe_compute_kit.conformance.sandbox import (
 )
 from floe_compute_kit.errors import IOViolationError
 
-pytestmark = pytest.mark.requirement("FR-026")
+pytestmark = pytest.mark.requirement("FR-004a")
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def test_session_mode_cancels_a_slow_model_and_builds_the_fast_one(tmp_path: Pat
     assert not (tmp_path / "project" / "spark-warehouse").exists()
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_live_connect_server_is_healthy_with_its_spark_version(server: ConnectServer) -> None:
     result = SparkComputePlugin().validate_connection(
         SparkConfig(method="connect", connect_url=server.url)
@@ -88,7 +88,7 @@ def test_live_connect_server_is_healthy_with_its_spark_version(server: ConnectSe
     assert "Spark 4.3" in result.message
 
 
-@pytest.mark.requirement("FR-028")
+@pytest.mark.requirement("KIT-009")
 def test_dbt_build_through_spark_connect(server: ConnectServer, tmp_path: Path) -> None:
     config = SparkConfig(method="connect", connect_url=server.url, schema_name="floe_build")
     done, _ = run_dbt(tmp_path, _profile(config), "build")

@@ -19,7 +19,7 @@ from floe_compute_spark.dbt_hook import node_of
 from floe_compute_spark.profile import TIMEOUT_KEY
 
 
-@pytest.mark.requirement("FR-003")
+@pytest.mark.requirement("FR-002")
 @pytest.mark.parametrize(
     ("data", "named"),
     [
@@ -41,7 +41,7 @@ def test_bad_config_names_the_field_and_the_fix(data: dict[str, object], named: 
     assert named in str(info.value)
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_session_profile_keeps_everything_under_home_and_on_loopback(tmp_path: Path) -> None:
     profile = SparkComputePlugin().generate_dbt_profile(
         SparkConfig(home=str(tmp_path), timeout_seconds=7, threads=3)
@@ -59,13 +59,13 @@ def test_session_profile_keeps_everything_under_home_and_on_loopback(tmp_path: P
     assert all(isinstance(v, str) for v in params.values())
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_default_home_is_under_the_user_folder_not_the_cwd() -> None:
     params = SparkComputePlugin().generate_dbt_profile(SparkConfig())["server_side_parameters"]
     assert params["spark.sql.warehouse.dir"] == str(Path.home() / ".floe/spark/warehouse")
 
 
-@pytest.mark.requirement("FR-005")
+@pytest.mark.requirement("KIT-001")
 def test_connect_profile_points_pyspark_at_the_server() -> None:
     profile = SparkComputePlugin().generate_dbt_profile(
         SparkConfig(
@@ -97,7 +97,7 @@ def test_timeout_error_names_the_dbt_node() -> None:
     assert node_of("select 1") == "<no dbt node>"
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_connect_handshake_messages_round_trip() -> None:
     message = _request("abc", version_field=10)
     fields = _fields(message)
@@ -106,7 +106,7 @@ def test_connect_handshake_messages_round_trip() -> None:
     assert fields[10] == b""
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_nothing_listening_is_unhealthy_and_says_what_to_start() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,7 +120,7 @@ def test_nothing_listening_is_unhealthy_and_says_what_to_start() -> None:
     assert result.latency_ms > 0
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_a_server_that_is_not_spark_connect_is_unhealthy() -> None:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -152,7 +152,7 @@ def test_a_server_that_is_not_spark_connect_is_unhealthy() -> None:
     assert "Spark Connect" in result.message
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_session_probe_checks_java_and_home_without_creating_it(tmp_path: Path) -> None:
     home = tmp_path / "spark-home"
     result = SparkComputePlugin().validate_connection(SparkConfig(home=str(home)))
@@ -161,7 +161,7 @@ def test_session_probe_checks_java_and_home_without_creating_it(tmp_path: Path) 
     assert not home.exists()
 
 
-@pytest.mark.requirement("FR-008")
+@pytest.mark.requirement("FR-018", "FR-019")
 def test_session_home_that_is_a_file_is_unhealthy(tmp_path: Path) -> None:
     home = tmp_path / "file"
     home.write_text("x")
@@ -170,7 +170,7 @@ def test_session_home_that_is_a_file_is_unhealthy(tmp_path: Path) -> None:
     assert "not a folder" in result.message
 
 
-@pytest.mark.requirement("FR-038")
+@pytest.mark.requirement("KIT-020")
 def test_the_configs_in_the_spark_docs_validate() -> None:
     page = Path(__file__).parents[1] / "docs" / "engines" / "spark.md"
     blocks = page.read_text(encoding="utf-8").split("```yaml\n")[1:]

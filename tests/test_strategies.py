@@ -48,7 +48,7 @@ from floe_compute_kit.conformance.strategies import (
 from floe_compute_kit.errors import ComputeConfigurationError
 from floe_compute_kit.models import CatalogConfig, ComputeConfig, parse_config
 
-pytestmark = pytest.mark.requirement("FR-025")
+pytestmark = pytest.mark.requirement("KIT-007")
 
 CODE_PATTERN = r"^[A-Z]{2}-\d$"
 
@@ -232,13 +232,13 @@ def test_recursive_models_terminate_and_validate() -> None:
         Node.model_validate(data)
 
 
-@pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("KIT-019")
 @pytest.mark.parametrize("model", [ComputeConfig, CatalogConfig, Rich, DuckDBConfig])
 def test_validity_rate_meets_the_goal(model: type[BaseModel]) -> None:
     assert validity_rate(model, n=200) >= 0.95
 
 
-@pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("KIT-019")
 def test_validity_rate_measures_cross_field_rules_and_is_reproducible() -> None:
     rate = validity_rate(Ordered, n=200, seed=3)
     assert 0.2 < rate < 0.8, "independent low/high draws are ordered about half of the time"
@@ -375,7 +375,7 @@ class Patterned(BaseModel):
     grouped: str = Field(pattern=r"^(ab|cd)+$")
 
 
-@pytest.mark.requirement("SC-007")
+@pytest.mark.requirement("KIT-019")
 def test_uncommon_field_types_generate_valid_values() -> None:
     assert validity_rate(Uncommon, n=150) >= 0.95
     pets = {d["pet"]["kind"] for d in draw_many(config_dicts(Uncommon), n=100) if "pet" in d}

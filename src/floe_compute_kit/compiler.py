@@ -3,7 +3,7 @@
 Inputs are validated once by :mod:`floe_compute_kit.manifest`; the hot loop here
 works on plain strings, dicts and sets so 10,000 transforms compile in well under
 a second. A compile collects every governance, parity and config violation and
-raises them together in one CompilationError (FR-013, FR-014, SC-004, SC-005).
+raises them together in one CompilationError (FR-012, FR-013, SC-004, SC-005).
 """
 
 from __future__ import annotations

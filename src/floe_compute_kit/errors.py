@@ -266,7 +266,7 @@ class ManifestError(ComputeConfigurationError):
 
     ``file`` and ``key_path`` (e.g. ``transforms[3].compute``) say where; every
     problem found in the file is in ``errors``, one line each, so a user fixes
-    them in one pass (FR-010, FR-011).
+    them in one pass (FR-010, KIT-004).
     """
 
     def __init__(
@@ -350,7 +350,7 @@ class RegistryLoadError(ComputeError, ImportError):
     """Some approved computes could not be discovered, loaded or configured.
 
     ``failures`` maps each failing compute to its reason and ``errors`` holds the
-    underlying errors, so one run shows every broken compute (FR-012).
+    underlying errors, so one run shows every broken compute (KIT-023).
     """
 
     def __init__(
@@ -379,7 +379,7 @@ class RegistryLoadError(ComputeError, ImportError):
 
 
 class IOViolationError(ComputeError, PermissionError):
-    """A plugin method that must do no I/O tried to (the conformance sandbox, FR-026).
+    """A plugin method that must do no I/O tried to (the conformance sandbox, FR-004a).
 
     ``kind`` is socket, subprocess, file_write or db_connect; ``detail`` is the call,
     e.g. ``socket.connect(('127.0.0.1', 5432))``; ``method`` is the plugin method.

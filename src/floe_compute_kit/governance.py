@@ -1,7 +1,7 @@
 """enterprise -> domain -> product: each level may only narrow the computes allowed above it.
 
 The checks return Violations instead of raising, so the compiler can report every
-problem of every file at once (FR-015, FR-016, FR-017, SC-009).
+problem of every file at once (FR-016, FR-015).
 """
 
 from __future__ import annotations

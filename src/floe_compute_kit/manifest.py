@@ -3,7 +3,7 @@
 pydantic checks the shape (unknown keys, wrong types); a second pass checks what
 one file can say about itself (duplicates, the default among the approved). Every
 problem in a file is reported in one ManifestError whose lines read
-``floe.yaml: transforms[3].compute: ... (allowed: ...)`` (FR-010, FR-011).
+``floe.yaml: transforms[3].compute: ... (allowed: ...)`` (FR-010, KIT-004).
 Rules that span files (domain within enterprise, product within domain) live in
 :mod:`floe_compute_kit.governance`.
 """

@@ -179,7 +179,7 @@ class ApprovedComputes(ComputeRegistry):
     """The computes a manifest approves: each discovered, loaded and configured.
 
     Built by :meth:`from_manifest`, which tries every approved compute and raises
-    one RegistryLoadError naming each that failed and why (FR-012, SC-003).
+    one RegistryLoadError naming each that failed and why (US3-AS1, SC-003).
     ``configs`` holds each compute's validated manifest-level config.
     """
 

@@ -1,6 +1,6 @@
 """``floe-compute health --watch INTERVAL``: poll every approved compute, report each change.
 
-An operator needs to learn that a compute degraded while nobody ran a check (SC-007:
+An operator needs to learn that a compute degraded while nobody ran a check (KIT-019:
 within 30 s). The watcher repeats the same engine-agnostic check as ``floe-compute
 health`` (each plugin's validate_connection, within its 5 s budget) every INTERVAL
 seconds, and prints one line per compute whose status changed, the first poll included.
@@ -34,7 +34,7 @@ __all__ = [
     "watch",
 ]
 
-#: the longest poll interval: with the 5 s check budget a change shows within 30 s (SC-007).
+#: the longest poll interval: with the 5 s check budget a change shows within 30 s (KIT-019).
 MAX_INTERVAL: Final = 25.0
 MIN_INTERVAL: Final = 0.1
 _SEVERITY: Final = {"healthy": 0, "degraded": 1, "unhealthy": 2}

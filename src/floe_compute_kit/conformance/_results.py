@@ -43,7 +43,7 @@ class CheckSpec:
 
     id: str  # e.g. "profile.threads"
     method: str  # the ComputePlugin member it exercises, e.g. "generate_dbt_profile"
-    requirements: tuple[str, ...]  # e.g. ("FR-005",)
+    requirements: tuple[str, ...]  # e.g. ("KIT-001",)
     wording: str  # RFC-2119 sentence, e.g. "The profile MUST ..."
     level: Level = Level.CORE
     capability: str | None = None  # a Capability value the plugin must claim, or None

@@ -1,4 +1,4 @@
-"""A running Iceberg REST catalog for tests: the kit's fixture for adapter authors (FR-034).
+"""A running Iceberg REST catalog for tests: the kit's fixture for adapter authors (KIT-015).
 
 :func:`iceberg_rest_catalog` picks the first source that works, in this order:
 

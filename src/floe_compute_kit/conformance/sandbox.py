@@ -3,7 +3,7 @@
 The contract says every plugin method except ``validate_connection`` is pure: it
 builds profiles, package lists, resource specs and SQL text, and touches nothing.
 A method that opens a socket or a database works on a developer's laptop and then
-hangs or fails in a locked-down CI runner, so the kit catches it here instead (FR-026).
+hangs or fails in a locked-down CI runner, so the kit catches it here instead (FR-004a).
 
 How: one audit hook (``sys.addaudithook``) installed once per process sees the
 interpreter's own events (``socket.connect``, ``subprocess.Popen``, ``open`` ...).

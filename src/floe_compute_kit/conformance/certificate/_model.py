@@ -74,7 +74,7 @@ Timestamp = Annotated[
     _parses_as(dt.datetime.fromisoformat),
 ]
 CheckId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.<>-]+$")]
-RequirementId = Annotated[str, Field(pattern=r"^[A-Z]+-?[0-9]+$", max_length=50)]
+RequirementId = Annotated[str, Field(pattern=r"^[A-Z]+-?[0-9]+[a-z]?(-AS[0-9]+)?$", max_length=50)]
 # Enums from JSON text: the value string is the enum (strict would demand an instance).
 LevelValue = Annotated[Level, Field(strict=False)]
 OutcomeValue = Annotated[Outcome, Field(strict=False)]

@@ -1,4 +1,4 @@
-"""Checks: get_catalog_attachment_sql (FR-007; capabilities FR-027; no I/O FR-026)."""
+"""Checks: get_catalog_attachment_sql (FR-007; capabilities KIT-008; no I/O FR-004a)."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def _sql(ctx: CheckContext, catalog: Any) -> list[str] | None:
 @check(
     "catalog.answers",
     method=METHOD,
-    requirements=("FR-007", "FR-027"),
+    requirements=("FR-007", "KIT-008"),
     wording="get_catalog_attachment_sql MUST return a non-empty list of strings when the "
     "plugin claims catalog_attachment, and MUST return None when it does not.",
 )
@@ -252,7 +252,7 @@ def no_secret_leak(ctx: CheckContext) -> None:
 @check(
     "catalog.no_io",
     method=METHOD,
-    requirements=("FR-007", "FR-026"),
+    requirements=("FR-007", "FR-004a"),
     wording="get_catalog_attachment_sql MUST NOT do I/O.",
 )
 def catalog_no_io(ctx: CheckContext) -> None:

@@ -1,4 +1,4 @@
-"""Checks: the config model and example configs (FR-025)."""
+"""Checks: the config model and example configs (KIT-007)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ CONTRACT_BOUNDS = {"timeout_seconds": (0, -1, 86401), "threads": (0, -1, 65)}
 @check(
     "config.model",
     method="config_model",
-    requirements=("FR-025",),
+    requirements=("KIT-007",),
     wording="`config_model` MUST be a pydantic model class with the contract fields "
     "`plugin`, `timeout_seconds` and `threads` (a ComputeConfig subclass does).",
 )
@@ -51,7 +51,7 @@ def config_model_shape(ctx: CheckContext) -> None:
 @check(
     "config.rejects_invalid",
     method="config_model",
-    requirements=("FR-025",),
+    requirements=("KIT-007",),
     wording="`config_model` MUST reject invalid configs with a validation error that names "
     "the offending field.",
 )
@@ -108,7 +108,7 @@ def _names_field(field: str, locations: set[str], messages: str) -> bool:
 @check(
     "config.examples",
     method="example_configs",
-    requirements=("FR-025",),
+    requirements=("KIT-007",),
     wording="`example_configs()` MUST return configs that `config_model` accepts and that "
     "survive a dump/validate round trip unchanged.",
 )

@@ -1,4 +1,4 @@
-"""Checks: validate_connection (FR-008).
+"""Checks: validate_connection (FR-018).
 
 Each distinct config is probed once per suite run (the result is shared by the
 checks below), in a daemon thread with the suite's budget. A probe that hangs is
@@ -242,7 +242,7 @@ def _returned(ctx: CheckContext, configs: list[Any]) -> list[tuple[Any, TimedCal
 @check(
     "connection.result_type",
     method=METHOD,
-    requirements=("FR-008", "FR-035"),
+    requirements=("FR-018", "FR-019", "KIT-016"),
     wording="validate_connection MUST return a ConnectionResult, or an object with the same "
     "fields and valid values.",
 )
@@ -258,7 +258,7 @@ def returns_result(ctx: CheckContext) -> None:
 @check(
     "connection.never_raises",
     method=METHOD,
-    requirements=("FR-008",),
+    requirements=("FR-018", "FR-019"),
     wording="validate_connection MUST NOT raise for any config its own model accepts; "
     "problems are reported as UNHEALTHY results.",
 )
@@ -315,7 +315,7 @@ def _relocate(ctx: CheckContext, config: Any) -> Any:
 @check(
     "connection.unreachable",
     method=METHOD,
-    requirements=("FR-008",),
+    requirements=("FR-018", "FR-019"),
     wording="For an unreachable target, validate_connection MUST return UNHEALTHY with an "
     "actionable message (what is wrong and what to do).",
 )
@@ -341,7 +341,7 @@ def unreachable_is_unhealthy(ctx: CheckContext) -> None:
 @check(
     "connection.latency",
     method=METHOD,
-    requirements=("FR-008",),
+    requirements=("FR-018", "FR-019"),
     wording="`latency_ms` MUST be a real measurement: greater than 0 and not above the wall "
     "time measured around the call.",
 )
@@ -361,7 +361,7 @@ def latency_measured(ctx: CheckContext) -> None:
 @check(
     "connection.budget",
     method=METHOD,
-    requirements=("FR-008", "FR-004"),
+    requirements=("FR-018", "FR-019", "KIT-021"),
     wording="validate_connection SHOULD finish within the budget (5 s by default); a call "
     "that does not is reported as a failure and the suite goes on.",
 )
@@ -431,7 +431,7 @@ def _existing_file_target(ctx: CheckContext) -> Any | None:
 @check(
     "connection.read_only",
     method=METHOD,
-    requirements=("FR-008",),
+    requirements=("FR-018", "FR-019"),
     wording="validate_connection MUST NOT create, lock for writing or modify the target.",
     level=Level.EXTENDED,
 )

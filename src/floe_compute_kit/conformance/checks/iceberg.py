@@ -242,7 +242,7 @@ def _parse_one(index: int, statement: str, dialect: str, endpoint: IcebergCatalo
 @check(
     "iceberg.roundtrip",
     method="get_catalog_attachment_sql",
-    requirements=("FR-007", "US2"),
+    requirements=("FR-007", "US2-AS2", "US2"),
     wording=(
         "Statements from get_catalog_attachment_sql for an Iceberg REST catalog MUST, when "
         "executed by the plugin's engine, attach that catalog (with its credentials) so that "

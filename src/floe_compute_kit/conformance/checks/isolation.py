@@ -23,7 +23,7 @@ SIDE_EFFECTS_ID = "plugin.side_effects"
 @check(
     SIDE_EFFECTS_ID,
     method="*",
-    requirements=("FR-004",),
+    requirements=("FR-003",),
     wording="Loading the plugin and calling its members MUST NOT change the working "
     "directory, the environment or signal handlers, close a standard stream, or leave a "
     "thread or child process running.",

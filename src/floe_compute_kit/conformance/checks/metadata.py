@@ -1,4 +1,4 @@
-"""Checks: plugin identity (FR-002) and declared capabilities (FR-027)."""
+"""Checks: plugin identity (FR-004) and declared capabilities (KIT-008)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 @check(
     "metadata.name",
     method="name",
-    requirements=("FR-002",),
+    requirements=("FR-004",),
     wording="The plugin's `name` MUST be a lowercase identifier-like string "
     "(a letter, then letters, digits or underscores).",
 )
@@ -29,7 +29,7 @@ def name_is_identifier(ctx: CheckContext) -> None:
 @check(
     "metadata.version",
     method="version",
-    requirements=("FR-002",),
+    requirements=("FR-004",),
     wording="The plugin's `version` MUST be a valid PEP 440 version.",
 )
 def version_is_pep440(ctx: CheckContext) -> None:
@@ -49,7 +49,7 @@ def version_is_pep440(ctx: CheckContext) -> None:
 @check(
     "metadata.api_version",
     method="floe_api_version",
-    requirements=("FR-002",),
+    requirements=("FR-004",),
     wording="The plugin's `floe_api_version` MUST be a version inside the range this kit "
     "supports (SUPPORTED_API_VERSIONS).",
 )
@@ -73,7 +73,7 @@ def api_version_supported(ctx: CheckContext) -> None:
 @check(
     "metadata.capabilities",
     method="capabilities",
-    requirements=("FR-027",),
+    requirements=("KIT-008",),
     wording="The plugin's `capabilities` MUST be a set of known Capability values, so that "
     "every claim can be tested.",
 )

@@ -1,4 +1,4 @@
-"""Checks: get_required_dbt_packages (FR-006; no I/O FR-026)."""
+"""Checks: get_required_dbt_packages (KIT-002; no I/O FR-004a)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _requirements(ctx: CheckContext, *, strict: bool = True) -> list[Any]:
 @check(
     "packages.pep508",
     method=METHOD,
-    requirements=("FR-006",),
+    requirements=("KIT-002",),
     wording="get_required_dbt_packages MUST return a non-empty list of valid PEP 508 "
     "requirement strings.",
 )
@@ -87,7 +87,7 @@ def _editable_distribution(module: str) -> str | None:
 @check(
     "packages.adapter",
     method=METHOD,
-    requirements=("FR-006",),
+    requirements=("KIT-002",),
     wording="The required packages MUST include the dbt adapter package for the profile's "
     "`type` (e.g. dbt-duckdb for type duckdb).",
 )
@@ -111,7 +111,7 @@ def includes_adapter(ctx: CheckContext) -> None:
 @check(
     "packages.no_io",
     method=METHOD,
-    requirements=("FR-006", "FR-026"),
+    requirements=("KIT-002", "FR-004a"),
     wording="get_required_dbt_packages MUST NOT do I/O.",
 )
 def packages_no_io(ctx: CheckContext) -> None:

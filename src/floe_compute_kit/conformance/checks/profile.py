@@ -1,4 +1,4 @@
-"""Checks: generate_dbt_profile (FR-005; no I/O FR-026)."""
+"""Checks: generate_dbt_profile (KIT-001; no I/O FR-004a)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def profile_of(ctx: CheckContext, config: Any) -> dict[str, Any]:
 @check(
     "profile.yaml_round_trip",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="The profile MUST be a plain dict that survives a YAML dump and load unchanged.",
 )
 def yaml_round_trip(ctx: CheckContext) -> None:
@@ -91,7 +91,7 @@ def _not_plain(value: Any, where: str = "profile") -> str | None:  # noqa: PLR09
 @check(
     "profile.plain_types",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="The profile MUST hold only YAML-plain data: dicts with string keys, lists, "
     "str, int, float, bool and None (no sets, bytes, dates, tuples or objects).",
 )
@@ -109,7 +109,7 @@ def plain_types(ctx: CheckContext) -> None:
 @check(
     "profile.type",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="The profile MUST have a non-empty string `type` naming the dbt adapter.",
 )
 def has_type(ctx: CheckContext) -> None:
@@ -124,7 +124,7 @@ def has_type(ctx: CheckContext) -> None:
 @check(
     "profile.threads",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="The profile's `threads` MUST equal `config.threads`.",
 )
 def threads_match(ctx: CheckContext) -> None:
@@ -148,7 +148,7 @@ def _other_timeout(config: Any) -> Any:
 @check(
     "profile.timeout",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001", "FR-020"),
     wording="Changing `timeout_seconds` MUST change the profile: a timeout that nothing "
     "enforces is a defect.",
 )
@@ -171,7 +171,7 @@ def timeout_changes_profile(ctx: CheckContext) -> None:
 @check(
     "profile.deterministic",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="Equal configs MUST give equal profiles.",
 )
 def deterministic(ctx: CheckContext) -> None:
@@ -191,7 +191,7 @@ def deterministic(ctx: CheckContext) -> None:
 @check(
     "profile.no_mutation",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="generate_dbt_profile MUST NOT mutate the config it is given.",
 )
 def no_mutation(ctx: CheckContext) -> None:
@@ -215,7 +215,7 @@ def no_mutation(ctx: CheckContext) -> None:
 @check(
     "profile.no_io",
     method=METHOD,
-    requirements=("FR-005", "FR-026"),
+    requirements=("KIT-001", "FR-004a"),
     wording="generate_dbt_profile MUST NOT do I/O: no socket, subprocess, file write or "
     "database connection.",
 )
@@ -245,7 +245,7 @@ def _with_marked_secrets(config: Any) -> Any:
 @check(
     "profile.no_plain_secrets",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="The profile MUST NOT contain a secret value in plain text; secrets MUST be "
     "rendered as `{{ env_var('...') }}` references.",
 )
@@ -317,7 +317,7 @@ def declared_keys(credentials: Any) -> set[str]:
 @check(
     "profile.dbt_schema",
     method=METHOD,
-    requirements=("FR-005",),
+    requirements=("KIT-001",),
     wording="The installed dbt adapter for the profile's `type` MUST accept the profile, and "
     "the profile MUST use only keys that the adapter or dbt-core declares.",
     level=Level.EXTENDED,

@@ -1,4 +1,4 @@
-"""Checks: get_resource_requirements (FR-009; no I/O FR-026)."""
+"""Checks: get_resource_requirements (KIT-003; no I/O FR-004a)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _spec(ctx: CheckContext, size: str) -> Any:
 @check(
     "resources.presets",
     method=METHOD,
-    requirements=("FR-009",),
+    requirements=("KIT-003",),
     wording="get_resource_requirements MUST return, for small, medium and large, valid "
     "Kubernetes quantities with every request <= its limit.",
 )
@@ -61,7 +61,7 @@ def presets_valid(ctx: CheckContext) -> None:
 @check(
     "resources.monotonic",
     method=METHOD,
-    requirements=("FR-009",),
+    requirements=("KIT-003",),
     wording="Resources MUST NOT shrink from small to medium to large.",
 )
 def monotonic(ctx: CheckContext) -> None:
@@ -89,7 +89,7 @@ def monotonic(ctx: CheckContext) -> None:
 @check(
     "resources.unknown_size",
     method=METHOD,
-    requirements=("FR-009",),
+    requirements=("KIT-003",),
     wording="An unknown workload size MUST raise a ValueError (or subclass) whose message "
     "lists the valid sizes.",
 )
@@ -119,7 +119,7 @@ def unknown_size(ctx: CheckContext) -> None:
 @check(
     "resources.no_io",
     method=METHOD,
-    requirements=("FR-009", "FR-026"),
+    requirements=("KIT-003", "FR-004a"),
     wording="get_resource_requirements MUST NOT do I/O.",
 )
 def resources_no_io(ctx: CheckContext) -> None:

@@ -1,4 +1,4 @@
-"""Checks: the plugin loads and every member is usable (FR-004, structural plugins FR-035)."""
+"""Checks: the plugin loads and every member is usable (FR-001, structural plugins KIT-016)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from floe_compute_kit.conformance._loader import REQUIRED_MEMBERS
 @check(
     "plugin.loads",
     method="<load>",
-    requirements=("FR-004", "FR-035"),
+    requirements=("FR-001", "KIT-021", "KIT-016"),
     wording="The plugin MUST import, instantiate without arguments and implement every "
     "ComputePlugin member (subclassing ComputePlugin is not required).",
 )

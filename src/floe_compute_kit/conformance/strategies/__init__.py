@@ -1,4 +1,4 @@
-"""Hypothesis strategies for any pydantic config model, field by field (FR-025).
+"""Hypothesis strategies for any pydantic config model, field by field (KIT-007).
 
 ``st.builds(Model)`` never varies a defaulted field and ``st.from_type`` ignores
 ``pattern``, so neither finds the config that breaks a plugin. This builder walks
