@@ -9,6 +9,7 @@ Every verdict names what is wrong and what to do, and never echoes a credential.
 from __future__ import annotations
 
 import concurrent.futures
+import ipaddress
 import socket
 import time
 from dataclasses import dataclass
@@ -43,6 +44,14 @@ class Unhealthy(Exception):  # noqa: N818 - an outcome carried out of nested ste
 
 def _resolve(host: str, port: int) -> str:
     """One address for ``host``; Unhealthy when the name is unknown or the lookup hangs."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None and address.is_loopback:
+        # Needs no lookup. Any other address still goes through Python's getaddrinfo,
+        # where the kit's loopback guard sees it before libpq (C) would connect.
+        return str(address)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     future = pool.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
     pool.shutdown(wait=False)

@@ -138,6 +138,12 @@ class _Effects:
                     f"{('input', 'output', 'error')[fd]})"
                 )
         new_threads = [t for t in threading.enumerate() if t not in self.threads and t.is_alive()]
+        # A worker finishing its last item (an executor shut down without waiting) gets a
+        # moment to end; only what is still running after that was left behind.
+        grace_end = time.monotonic() + 0.2
+        for thread in new_threads:
+            thread.join(max(0.0, grace_end - time.monotonic()))
+        new_threads = [t for t in new_threads if t.is_alive()]
         if new_threads:
             names = ", ".join(t.name for t in new_threads[:5])
             found.append(f"{method} left {len(new_threads)} thread(s) running: {names}")
