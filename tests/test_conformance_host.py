@@ -132,18 +132,16 @@ def test_host_and_in_process_agree_on_the_reference_plugin() -> None:
     assert local.by_id()["plugin.side_effects"].outcome is Outcome.UNSUPPORTED
 
 
-def test_report_cli_gives_exit_1_and_a_certificate_for_a_plugin_that_exits_zero(
-    tmp_path: Path,
-) -> None:
-    out = tmp_path / "cert"
-    done = subprocess.run(
+def _report_cli(tmp_path: Path, plugin: str) -> subprocess.CompletedProcess[str]:
+    """``floe-conformance report`` as a user runs it, in ``tmp_path``, writing ``cert/``."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "floe_compute_kit.cli.conformance",
             "report",
             "--plugin",
-            _H + "ExitsZeroOnName",
+            _H + plugin,
             "--out",
             "cert",
             "--max-examples",
@@ -155,6 +153,13 @@ def test_report_cli_gives_exit_1_and_a_certificate_for_a_plugin_that_exits_zero(
         check=False,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
+
+
+def test_report_cli_gives_exit_1_and_a_certificate_for_a_plugin_that_exits_zero(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "cert"
+    done = _report_cli(tmp_path, "ExitsZeroOnName")
     assert done.returncode == 1, done.stdout + done.stderr
     text = (out / "certificate.json").read_text(encoding="utf-8")
     assert '"certified": false' in text
@@ -162,25 +167,7 @@ def test_report_cli_gives_exit_1_and_a_certificate_for_a_plugin_that_exits_zero(
 
 
 def test_report_cli_writes_where_asked_when_the_plugin_changes_directory(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "floe_compute_kit.cli.conformance",
-            "report",
-            "--plugin",
-            _H + "ChdirRoot",
-            "--out",
-            "cert",
-            "--max-examples",
-            "5",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    done = _report_cli(tmp_path, "ChdirRoot")
     assert done.returncode == 1, done.stdout + done.stderr
     assert (tmp_path / "cert" / "certificate.json").is_file()
     assert not (tmp_path / ".hypothesis").exists()

@@ -35,6 +35,7 @@ from floe_compute_kit.conformance.host._wire import (
     WireError,
     decode,
     encode,
+    known_models,
     read_frame,
     write_frame,
 )
@@ -489,16 +490,7 @@ def load_in_host(spec: str, workdir: Path, settings: HostSettings | None = None)
             failure.get("traceback"),
             tuple(failure.get("missing") or ()),
         )
-    models: dict[str, Any] = {
-        f"{cls.__module__}.{cls.__qualname__}": cls
-        for cls in (
-            kit_models.ComputeConfig,
-            kit_models.CatalogConfig,
-            kit_models.ConnectionResult,
-            kit_models.ResourceSpec,
-            kit_models.ConnectionStatus,
-        )
-    }
+    models: dict[str, Any] = known_models()
     described = reply["config_model"]
     plugin = HostPlugin(host, models)
     if described["kit"]:

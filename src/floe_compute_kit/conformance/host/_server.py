@@ -23,6 +23,7 @@ from floe_compute_kit.conformance.host._wire import (
     WireError,
     decode,
     encode,
+    known_models,
     read_frame,
     write_frame,
 )
@@ -255,15 +256,7 @@ class _Host:
         self.loaded = loaded
         model = loaded.config_model
         name = f"{model.__module__}.{model.__qualname__}"
-        self.models = {
-            f"{cls.__module__}.{cls.__qualname__}": cls
-            for cls in (
-                kit_models.ComputeConfig,
-                kit_models.CatalogConfig,
-                kit_models.ConnectionResult,
-                kit_models.ResourceSpec,
-            )
-        }
+        self.models = known_models()
         self.models[name] = model
         kit = model is kit_models.ComputeConfig
         declared = loaded.declared_config_model

@@ -26,6 +26,7 @@ __all__ = [
     "decode",
     "encode",
     "foreign_class",
+    "known_models",
     "read_frame",
     "write_frame",
 ]
@@ -97,6 +98,20 @@ def foreign_class(type_name: str) -> type[Foreign]:
     if type_name not in _FOREIGN:
         _FOREIGN[type_name] = type(short, (Foreign,), {"__slots__": (), "remote_type": type_name})
     return _FOREIGN[type_name]
+
+
+def known_models() -> dict[str, Any]:
+    """The kit's own models and enums by qualified name: what both sides rebuild."""
+    from floe_compute_kit import models  # noqa: PLC0415
+
+    classes = (
+        models.ComputeConfig,
+        models.CatalogConfig,
+        models.ConnectionResult,
+        models.ResourceSpec,
+        models.ConnectionStatus,
+    )
+    return {f"{cls.__module__}.{cls.__qualname__}": cls for cls in classes}
 
 
 def _qualname(value: object) -> str:
