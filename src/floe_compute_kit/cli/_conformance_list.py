@@ -61,9 +61,20 @@ def _print_narrow(console: Console, catalogue: Sequence[RegisteredCheck]) -> Non
     header = ("check", "level", "capability", "requirements")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
 
+    room = max(console.width, 40) - sum(widths) - 2 * len(widths)
+
+    def fitted(requirements: str) -> str:
+        """As many ids as fit, then how many more (``--wide`` and json show them all)."""
+        ids = requirements.split(", ")
+        for keep in range(len(ids), 0, -1):
+            text = ", ".join(ids[:keep]) + (f" +{len(ids) - keep}" if keep < len(ids) else "")
+            if len(text) <= room:
+                return text
+        return requirements
+
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells[:3], widths, strict=True)) + (
-            "  " + cells[3]
+            "  " + fitted(cells[3])
         )
 
     console.print(Text(f"floe conformance checks ({len(rows)})", style="bold"))
