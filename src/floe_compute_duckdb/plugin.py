@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from floe_compute_duckdb.catalog import attachment_sql
 from floe_compute_duckdb.config import AttachConfig, DuckDBConfig
@@ -30,10 +30,10 @@ from floe_compute_kit import (
     ConnectionResult,
     ConnectionStatus,
     ResourceSpec,
-    parse_config,
+    coerce_config,
     resource_preset,
 )
-from floe_compute_kit.observability import traced_profile, traced_validation
+from floe_compute_kit.observability import elapsed_ms, measured_validation, traced_profile
 
 __all__ = ["DuckDBComputePlugin"]
 
@@ -66,10 +66,7 @@ class DuckDBComputePlugin(ComputePlugin):
 
     # ------------------------------------------------------------------ config
     def _coerce(self, config: ComputeConfig | Mapping[str, Any]) -> DuckDBConfig:
-        if isinstance(config, DuckDBConfig):
-            return config
-        data = config.model_dump() if isinstance(config, BaseModel) else dict(config)
-        return parse_config(DuckDBConfig, data, plugin_name=self.name)
+        return coerce_config(DuckDBConfig, config, plugin_name=self.name)
 
     def example_configs(self) -> Sequence[ComputeConfig]:
         """Configs that exercise a file path, memory, extensions, settings, attach, secrets."""
@@ -140,20 +137,10 @@ class DuckDBComputePlugin(ComputePlugin):
     # ------------------------------------------------------------------ health
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
         """Open the target read-only with the native driver; never create or write it."""
-        started = time.perf_counter()
-        try:
-            with traced_validation(self.name) as outcome:
-                result, error_type = self._validate(config, started)
-                outcome.status = result.status.value
-                outcome.error_type = error_type
-            return result
-        except Exception as exc:  # the contract: never raise, report
-            return ConnectionResult(
-                status=ConnectionStatus.UNHEALTHY,
-                latency_ms=_elapsed_ms(started),
-                message=f"validation failed unexpectedly ({type(exc).__name__}); "
-                "report this as a bug in floe_compute_duckdb",
-            )
+        result: ConnectionResult = measured_validation(
+            self.name, lambda started: self._validate(config, started)
+        )
+        return result
 
     def _validate(self, raw: ComputeConfig, started: float) -> tuple[ConnectionResult, str | None]:
         try:
@@ -189,16 +176,11 @@ class DuckDBComputePlugin(ComputePlugin):
         return _result(ConnectionStatus.HEALTHY, started, f"connected to {config.path}"), None
 
 
-def _elapsed_ms(started: float) -> float:
-    # perf_counter resolution is far below 1 us; the floor keeps "measured" strictly positive.
-    return max((time.perf_counter() - started) * 1000.0, 1e-3)
-
-
 def _result(
     status: ConnectionStatus, started: float, message: str, warnings: Sequence[str] = ()
 ) -> ConnectionResult:
     return ConnectionResult(
-        status=status, latency_ms=_elapsed_ms(started), message=message, warnings=tuple(warnings)
+        status=status, latency_ms=elapsed_ms(started), message=message, warnings=tuple(warnings)
     )
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         ConnectionResult,
         ConnectionStatus,
         ResourceSpec,
+        coerce_config,
         parse_config,
         resource_preset,
     )
@@ -78,6 +79,7 @@ _LAZY: dict[str, str] = {
     "ConnectionResult": "floe_compute_kit.models",
     "ConnectionStatus": "floe_compute_kit.models",
     "ResourceSpec": "floe_compute_kit.models",
+    "coerce_config": "floe_compute_kit.models",
     "parse_config": "floe_compute_kit.models",
     "resource_preset": "floe_compute_kit.models",
     "ENTRY_POINT_GROUP": "floe_compute_kit.registry",
@@ -132,6 +134,7 @@ __all__ = [
     "ResourceSpec",
     "Violation",
     "__version__",
+    "coerce_config",
     "discover_plugins",
     "load_plugin",
     "parse_config",

@@ -267,6 +267,17 @@ def _dotted(prefix: str, loc: tuple[str | int, ...], source: str | None) -> str:
     return prefix + ".".join(str(p) if isinstance(p, int) else key_path((p,)) for p in loc)
 
 
+def coerce_config(
+    model: type[_M], config: BaseModel | Mapping[str, Any], *, plugin_name: str | None = None
+) -> _M:
+    """``config`` as an instance of ``model``: as it is when it already is one, else its data
+    (a generic ComputeConfig or a mapping) parsed with :func:`parse_config`'s errors."""
+    if isinstance(config, model):
+        return config
+    data = config.model_dump() if isinstance(config, BaseModel) else dict(config)
+    return parse_config(model, data, plugin_name=plugin_name)
+
+
 def parse_config(
     model: type[_M],
     data: Mapping[str, Any],

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final
 
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from floe_compute_kit import (
     FLOE_API_VERSION,
@@ -18,6 +18,7 @@ from floe_compute_kit import (
     ConnectionResult,
     ConnectionStatus,
     ResourceSpec,
+    coerce_config,
     parse_config,
     resource_preset,
 )
@@ -49,10 +50,7 @@ class PostgresComputePlugin(ComputePlugin):
     )
 
     def _coerce(self, config: ComputeConfig | Mapping[str, Any]) -> PostgresConfig:
-        if isinstance(config, PostgresConfig):
-            return config
-        data = config.model_dump() if isinstance(config, BaseModel) else dict(config)
-        return parse_config(PostgresConfig, data, plugin_name=self.name)
+        return coerce_config(PostgresConfig, config, plugin_name=self.name)
 
     def example_configs(self) -> Sequence[ComputeConfig]:
         """Loopback targets only: the kit probes these, and must never leave the machine."""

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
-
-from pydantic import BaseModel
 
 from floe_compute_kit import (
     FLOE_API_VERSION,
@@ -19,10 +16,10 @@ from floe_compute_kit import (
     ConnectionResult,
     ConnectionStatus,
     ResourceSpec,
-    parse_config,
+    coerce_config,
     resource_preset,
 )
-from floe_compute_kit.observability import traced_profile, traced_validation
+from floe_compute_kit.observability import elapsed_ms, measured_validation, traced_profile
 from floe_compute_spark._probe import Unhealthy, probe_connect, probe_session
 from floe_compute_spark.config import SparkConfig, parse_connect_url
 from floe_compute_spark.profile import build_profile, session_dirs
@@ -45,10 +42,7 @@ class SparkComputePlugin(ComputePlugin):
     )
 
     def _coerce(self, config: ComputeConfig | Mapping[str, Any]) -> SparkConfig:
-        if isinstance(config, SparkConfig):
-            return config
-        data = config.model_dump() if isinstance(config, BaseModel) else dict(config)
-        return parse_config(SparkConfig, data, plugin_name=self.name)
+        return coerce_config(SparkConfig, config, plugin_name=self.name)
 
     def example_configs(self) -> Sequence[ComputeConfig]:
         """Configs that exercise a home folder, settings, a timeout and Spark Connect."""
@@ -87,20 +81,15 @@ class SparkComputePlugin(ComputePlugin):
 
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
         """Probe the Connect server (TCP + handshake), or a local session's prerequisites."""
-        started = time.perf_counter()
-        try:
-            with traced_validation(self.name) as outcome:
-                status, message, kind = self._validate(config)
-                outcome.status = status.value
-                outcome.error_type = kind
-            return ConnectionResult(status=status, latency_ms=_elapsed_ms(started), message=message)
-        except Exception as exc:  # the contract: never raise, report
+
+        def probe(started: float) -> tuple[ConnectionResult, str | None]:
+            status, message, kind = self._validate(config)
             return ConnectionResult(
-                status=ConnectionStatus.UNHEALTHY,
-                latency_ms=_elapsed_ms(started),
-                message=f"validation failed unexpectedly ({type(exc).__name__}); "
-                "report this as a bug in floe_compute_spark",
-            )
+                status=status, latency_ms=elapsed_ms(started), message=message
+            ), kind
+
+        result: ConnectionResult = measured_validation(self.name, probe)
+        return result
 
     def _validate(self, raw: ComputeConfig) -> tuple[ConnectionStatus, str, str | None]:
         try:
@@ -118,8 +107,3 @@ class SparkComputePlugin(ComputePlugin):
         except ComputeConfigurationError as exc:
             return ConnectionStatus.UNHEALTHY, exc.message, "invalid_config"
         return ConnectionStatus.HEALTHY, message, None
-
-
-def _elapsed_ms(started: float) -> float:
-    # The floor keeps "measured" strictly positive even on a coarse clock.
-    return max((time.perf_counter() - started) * 1000.0, 1e-3)
