@@ -25,13 +25,17 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, SecretStr
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
-from floe_compute_kit.conformance._invoke import call, read
+from floe_compute_kit.conformance._invoke import call
+from floe_compute_kit.conformance._live import live_config
 from floe_compute_kit.conformance._logs import KEEP_HINT, keep_log
 from floe_compute_kit.conformance._results import Level
-from floe_compute_kit.conformance.checks._support import baseline_config, mask, secret_values
+from floe_compute_kit.conformance.checks._support import mask, secret_values
 from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE
 
 __all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "build_env", "bundled_project", "integration_config"]
+
+#: the old name of :func:`floe_compute_kit.conformance._live.live_config`
+integration_config = live_config
 
 DBT_BUILD_ID: Final = "integration.dbt_build"
 #: resource type -> how many nodes of it the bundled project has; all must succeed.
@@ -44,31 +48,6 @@ _DBT_LOG_NAME: Final = "integration.dbt_build-dbt.log"
 def bundled_project() -> Path:
     """The directory of the dbt project shipped with the kit."""
     return Path(str(resources.files("floe_compute_kit.conformance").joinpath("dbt_project")))
-
-
-def integration_config(ctx: CheckContext) -> Any:
-    """The config to build with: the plugin's own choice, else defaults writing under workdir.
-
-    A plugin may define ``conformance_integration_config(workdir)`` to point the build at
-    a target it can reach. Otherwise the model's defaults are used, with ``path`` (when
-    the model has one, as file-based engines do) set to a file in the work directory.
-    """
-    if hasattr(ctx.plugin, "conformance_integration_config"):
-        value = call(ctx.plugin, "conformance_integration_config", ctx.workdir)
-        return (
-            value if isinstance(value, ctx.config_model) else ctx.config_model.model_validate(value)
-        )
-    data: dict[str, Any] = {}
-    fields = getattr(ctx.config_model, "model_fields", {})
-    name = read(ctx.plugin, "name")
-    if "plugin" in fields and isinstance(name, str):
-        data["plugin"] = name
-    if "path" in fields:
-        data["path"] = str(ctx.workdir / "integration" / "floe_conformance.db")
-    try:
-        return ctx.config_model.model_validate(data)
-    except Exception:  # the model needs more than defaults: use the suite's baseline config
-        return baseline_config(ctx)
 
 
 def _adapter_requirement(ctx: CheckContext, profile_type: str) -> str | None:
@@ -251,7 +230,7 @@ def _dbt_log(project: Path, config: Any, *, failed: bool) -> str:
     capability="dbt_build",
 )
 def dbt_build(ctx: CheckContext) -> None:
-    config = integration_config(ctx)
+    config = live_config(ctx)
     profile = call(ctx.plugin, "generate_dbt_profile", config)
     if not isinstance(profile, dict) or not isinstance(profile.get("type"), str):
         raise CheckFailed(
