@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from floe_compute_kit.errors import ComputeConfigurationError
+from floe_compute_kit.errors import ComputeConfigurationError, log_error
 from floe_compute_kit.models import CatalogConfig
 
 __all__ = [
@@ -72,20 +72,24 @@ def _check_text(field: str, value: str, *, secret: bool = False) -> None:
         except UnicodeEncodeError:
             problem = "holds a lone surrogate character (allowed: UTF-8 text)"
     if problem:
-        raise ComputeConfigurationError(
-            f"{field}: {problem}",
-            plugin_name=_PLUGIN,
-            field=field,
-            value=shown,
-            allowed=f"UTF-8 text of at most {MAX_TEXT} characters",
+        raise log_error(
+            ComputeConfigurationError(
+                f"{field}: {problem}",
+                plugin_name=_PLUGIN,
+                field=field,
+                value=shown,
+                allowed=f"UTF-8 text of at most {MAX_TEXT} characters",
+            )
         )
     if "\x00" in value:
-        raise ComputeConfigurationError(
-            f"{field}: {shown!r} contains a NUL character, which DuckDB cannot take in SQL",
-            plugin_name=_PLUGIN,
-            field=field,
-            value=shown,
-            allowed="text without NUL characters",
+        raise log_error(
+            ComputeConfigurationError(
+                f"{field}: {shown!r} contains a NUL character, which DuckDB cannot take in SQL",
+                plugin_name=_PLUGIN,
+                field=field,
+                value=shown,
+                allowed="text without NUL characters",
+            )
         )
 
 
@@ -93,18 +97,22 @@ def attachment_sql(catalog: CatalogConfig) -> list[str]:
     """The statements, in order; each is exactly one statement for DuckDB's parser."""
     kind = catalog.catalog_type.strip().lower()
     if kind not in CREDENTIAL_KEYS:
-        raise ComputeConfigurationError.invalid_choice(
-            "catalog_type", catalog.catalog_type, SUPPORTED_CATALOG_TYPES, plugin_name=_PLUGIN
+        raise log_error(
+            ComputeConfigurationError.invalid_choice(
+                "catalog_type", catalog.catalog_type, SUPPORTED_CATALOG_TYPES, plugin_name=_PLUGIN
+            )
         )
     unknown = sorted(set(catalog.credentials) - set(CREDENTIAL_KEYS[kind]))
     if unknown:
-        raise ComputeConfigurationError(
-            f"credentials: {unknown} are not {kind} catalog credentials; "
-            f"allowed: {', '.join(CREDENTIAL_KEYS[kind])}",
-            plugin_name=_PLUGIN,
-            field="credentials",
-            value=unknown,
-            allowed=CREDENTIAL_KEYS[kind],
+        raise log_error(
+            ComputeConfigurationError(
+                f"credentials: {unknown} are not {kind} catalog credentials; "
+                f"allowed: {', '.join(CREDENTIAL_KEYS[kind])}",
+                plugin_name=_PLUGIN,
+                field="credentials",
+                value=unknown,
+                allowed=CREDENTIAL_KEYS[kind],
+            )
         )
     keys = set(catalog.credentials)
     if (
@@ -112,13 +120,15 @@ def attachment_sql(catalog: CatalogConfig) -> list[str]:
         and keys & {"client_id", "client_secret"}
         and not ({"client_id", "client_secret", "oauth2_server_uri"} <= keys)
     ):
-        raise ComputeConfigurationError(
-            "credentials: OAuth2 client credentials need client_id, client_secret and "
-            "oauth2_server_uri (the token endpoint, e.g. <catalog_uri>/v1/oauth/tokens); "
-            "DuckDB refuses the CREATE SECRET otherwise",
-            plugin_name=_PLUGIN,
-            field="credentials.oauth2_server_uri",
-            allowed=CREDENTIAL_KEYS[kind],
+        raise log_error(
+            ComputeConfigurationError(
+                "credentials: OAuth2 client credentials need client_id, client_secret and "
+                "oauth2_server_uri (the token endpoint, e.g. <catalog_uri>/v1/oauth/tokens); "
+                "DuckDB refuses the CREATE SECRET otherwise",
+                plugin_name=_PLUGIN,
+                field="credentials.oauth2_server_uri",
+                allowed=CREDENTIAL_KEYS[kind],
+            )
         )
     for field in ("catalog_type", "catalog_uri", "catalog_name", "warehouse"):
         _check_text(field, getattr(catalog, field) or "")

@@ -41,7 +41,7 @@ from typing import Any, Final, TypeVar
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from floe_compute_duckdb.extensions import BUILTIN_EXTENSIONS, install_packaged
-from floe_compute_kit.errors import ComputeConfigurationError, ComputeTimeoutError
+from floe_compute_kit.errors import ComputeConfigurationError, ComputeTimeoutError, log_error
 from floe_compute_kit.observability import QueryMeter
 
 __all__ = ["MODEL_TIMEOUT_KEY", "Plugin", "model_timeouts", "node_id_from_sql"]
@@ -93,13 +93,15 @@ def _checked_timeout(node: str, value: Any) -> float:
         and low <= value <= high
     ):
         return float(value)
-    raise ComputeConfigurationError(
-        f"{node}: config {MODEL_TIMEOUT_KEY}={value!r} is not a number of seconds from "
-        f"{low} to {high}; fix the model's config() or dbt_project.yml",
-        plugin_name="duckdb",
-        field=MODEL_TIMEOUT_KEY,
-        value=repr(value)[:80],
-        allowed=f"{low}..{high}",
+    raise log_error(
+        ComputeConfigurationError(
+            f"{node}: config {MODEL_TIMEOUT_KEY}={value!r} is not a number of seconds from "
+            f"{low} to {high}; fix the model's config() or dbt_project.yml",
+            plugin_name="duckdb",
+            field=MODEL_TIMEOUT_KEY,
+            value=repr(value)[:80],
+            allowed=f"{low}..{high}",
+        )
     )
 
 
@@ -245,7 +247,7 @@ class Plugin(BasePlugin):  # type: ignore[misc,unused-ignore]  # dbt-duckdb is u
                 state["finished"] = True
             timer.cancel()
             if state["fired"]:
-                raise self._timeout_error(sql, elapsed, timeout) from exc
+                raise log_error(self._timeout_error(sql, elapsed, timeout)) from exc
             raise
         with lock:
             state["finished"] = True

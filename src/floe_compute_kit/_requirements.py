@@ -174,6 +174,12 @@ _TABLE: dict[str, str] = {
     "with the fix before it fails, and the logs a message points at survive the run "
     "under the output folder (`report --out DIR` keeps them in DIR/logs/).",
     "KIT-172": "The CLI's tables and progress display fit 80 columns.",
+    "KIT-250": "Errors take their structured fields through one base constructor, pickle with "
+    "them, and have a stable str(): the message alone, the correlation id in repr/to_dict/logs.",
+    "KIT-251": "One plugin resolver serves the registry and the conformance kit: an entry-point "
+    "name, module:attr or module.attr, with typed errors naming the supplying distribution.",
+    "KIT-252": "Each package's __init__ lists every public name in __all__, and a lazy (PEP 562) "
+    "map, where import cost needs one, resolves exactly those names, which mypy sees.",
 }
 
 #: requirement id -> what it asks (read-only).

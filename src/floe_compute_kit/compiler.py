@@ -15,7 +15,12 @@ from typing import Any, NamedTuple
 
 from floe_compute_kit._problems import capped, shown
 from floe_compute_kit.compute import ComputePlugin
-from floe_compute_kit.errors import CompilationError, ComputeConfigurationError, Violation
+from floe_compute_kit.errors import (
+    CompilationError,
+    ComputeConfigurationError,
+    Violation,
+    log_error,
+)
 from floe_compute_kit.governance import PRODUCT, Policy, check_hierarchy
 from floe_compute_kit.manifest import Hierarchy, load_hierarchy
 from floe_compute_kit.models import parse_config
@@ -156,7 +161,7 @@ def compile_hierarchy(hierarchy: Hierarchy) -> CompiledPipeline:
     resolved = resolve(hierarchy)
     violations += _parity_violations(hierarchy, resolved)
     if violations:
-        raise CompilationError(violations)
+        raise log_error(CompilationError(violations))
     first_env = next(iter(resolved))
     transforms = tuple(
         map(
@@ -236,7 +241,7 @@ def build_profiles(
                     )
                 )
     if violations:
-        raise CompilationError(violations)
+        raise log_error(CompilationError(violations))
     return {
         pipeline.product: {
             "target": target_name(

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Final
 
 from packaging.specifiers import SpecifierSet
 
-from floe_compute_kit.errors import IncompletePluginError
+from floe_compute_kit.errors import IncompletePluginError, log_error
 from floe_compute_kit.models import (
     CatalogConfig,
     ComputeConfig,
@@ -107,7 +107,7 @@ class ComputePlugin(PluginMetadata):
     def __new__(cls, *args: Any, **kwargs: Any) -> ComputePlugin:
         missing: frozenset[str] = getattr(cls, "__abstractmethods__", frozenset())
         if missing:
-            raise IncompletePluginError(cls.__qualname__, sorted(missing))
+            raise log_error(IncompletePluginError(cls.__qualname__, sorted(missing)))
         return super().__new__(cls)
 
     @abstractmethod

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 from floe_compute_kit._problems import field_problems, key_path
 from floe_compute_kit._problems import shown as show_value
 from floe_compute_kit._yaml import YAMLInputError, load_yaml_file
-from floe_compute_kit.errors import ManifestError
+from floe_compute_kit.errors import ManifestError, log_error
 from floe_compute_kit.models import PLUGIN_NAME_PATTERN
 
 __all__ = [
@@ -216,20 +216,24 @@ def read_yaml(path: Path | str) -> dict[str, Any]:
     try:
         data = load_yaml_file(path, shown)
     except YAMLInputError as exc:
-        raise ManifestError(
-            str(exc),
-            file=shown,
-            key_path=exc.key_path,
-            allowed=exc.fix,
-            line=exc.line,
+        raise log_error(
+            ManifestError(
+                str(exc),
+                file=shown,
+                key_path=exc.key_path,
+                allowed=exc.fix,
+                line=exc.line,
+            )
         ) from None
     if not isinstance(data, dict):
-        raise ManifestError(
-            f"{shown}: <root>: expected a mapping of keys, got {type(data).__name__}",
-            file=shown,
-            key_path="<root>",
-            value=type(data).__name__,
-            allowed="a YAML mapping",
+        raise log_error(
+            ManifestError(
+                f"{shown}: <root>: expected a mapping of keys, got {type(data).__name__}",
+                file=shown,
+                key_path="<root>",
+                value=type(data).__name__,
+                allowed="a YAML mapping",
+            )
         )
     return data
 
@@ -278,13 +282,15 @@ def _raise(shown: str, problems: Sequence[_Problem]) -> None:
             line += f" (allowed: {allowed})"
         lines.append(line)
     first_key, _, value, allowed = problems[0]
-    raise ManifestError(
-        "\n".join(lines),
-        file=shown,
-        key_path=first_key,
-        value=value.raw if isinstance(value, _Shown) else value,
-        allowed=allowed or None,
-        errors=lines,
+    raise log_error(
+        ManifestError(
+            "\n".join(lines),
+            file=shown,
+            key_path=first_key,
+            value=value.raw if isinstance(value, _Shown) else value,
+            allowed=allowed or None,
+            errors=lines,
+        )
     )
 
 
@@ -405,27 +411,31 @@ def _product_from(path: Path, data: Mapping[str, Any]) -> Product:
 def _follow(owner: Path, owner_shown: str, key: str, relative: str) -> Path:
     target = (owner.parent / relative).resolve()
     if not target.is_file():
-        raise ManifestError(
-            f"{owner_shown}: {key}: file not found: {show_value(relative)} "
-            f"(resolved to {show_value(str(target))}) "
-            "(allowed: a manifest.yaml path relative to this file)",
-            file=owner_shown,
-            key_path=key,
-            value=show_value(relative),
-            allowed="a manifest.yaml path relative to this file",
+        raise log_error(
+            ManifestError(
+                f"{owner_shown}: {key}: file not found: {show_value(relative)} "
+                f"(resolved to {show_value(str(target))}) "
+                "(allowed: a manifest.yaml path relative to this file)",
+                file=owner_shown,
+                key_path=key,
+                value=show_value(relative),
+                allowed="a manifest.yaml path relative to this file",
+            )
         )
     return target
 
 
 def _expect_scope(manifest: Manifest, scope: str, referrer: str, key: str) -> None:
     if manifest.scope != scope:
-        raise ManifestError(
-            f"{referrer}: {key}: {manifest.display} has scope {manifest.scope!r} "
-            f"(allowed: a manifest with scope {scope!r})",
-            file=referrer,
-            key_path=key,
-            value=manifest.scope,
-            allowed=[scope],
+        raise log_error(
+            ManifestError(
+                f"{referrer}: {key}: {manifest.display} has scope {manifest.scope!r} "
+                f"(allowed: a manifest with scope {scope!r})",
+                file=referrer,
+                key_path=key,
+                value=manifest.scope,
+                allowed=[scope],
+            )
         )
 
 

@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from floe_compute_kit._problems import field_problems, key_path
-from floe_compute_kit.errors import ComputeConfigurationError
+from floe_compute_kit.errors import ComputeConfigurationError, log_error
 
 __all__ = [
     "WORKLOAD_PRESETS",
@@ -241,8 +241,10 @@ def resource_preset(workload_size: str, *, plugin_name: str | None = None) -> Re
     try:
         return WORKLOAD_PRESETS[workload_size]
     except (KeyError, TypeError):
-        raise ComputeConfigurationError.invalid_choice(
-            "workload_size", workload_size, list(WORKLOAD_PRESETS), plugin_name=plugin_name
+        raise log_error(
+            ComputeConfigurationError.invalid_choice(
+                "workload_size", workload_size, list(WORKLOAD_PRESETS), plugin_name=plugin_name
+            )
         ) from None
 
 
@@ -307,11 +309,13 @@ def parse_config(
         field = _dotted(prefix, first.loc, source)
         value, allowed = first.raw, first.allowed
         header = f"invalid {model.__name__}" + (f" in {source}" if source else "")
-        raise ComputeConfigurationError(
-            f"{header}: " + "; ".join(lines),
-            plugin_name=plugin_name,
-            field=field,
-            value=value,
-            allowed=allowed or None,
-            errors=lines,
+        raise log_error(
+            ComputeConfigurationError(
+                f"{header}: " + "; ".join(lines),
+                plugin_name=plugin_name,
+                field=field,
+                value=value,
+                allowed=allowed or None,
+                errors=lines,
+            )
         ) from None

@@ -9,10 +9,11 @@ and the distribution that supplied it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, entry_points, packages_distributions, version
 from typing import TYPE_CHECKING, Final
 
 from floe_compute_kit.compute import ComputePlugin
@@ -22,6 +23,7 @@ from floe_compute_kit.errors import (
     PluginLoadError,
     PluginNotFoundError,
     RegistryLoadError,
+    log_error,
 )
 from floe_compute_kit.models import ComputeConfig, parse_config
 
@@ -33,8 +35,10 @@ __all__ = [
     "ApprovedComputes",
     "ComputeRegistry",
     "PluginInfo",
+    "Resolved",
     "discover_plugins",
     "load_plugin",
+    "resolve",
     "resolve_plugin_class",
 ]
 
@@ -55,45 +59,65 @@ class PluginInfo:
     def spec(self) -> str:
         return f"{self.name} = {self.value}"
 
-    def load_class(self) -> type[ComputePlugin]:
-        """Import the plugin class; PluginLoadError names the cause and the supplier."""
+    @property
+    def supplier(self) -> str:
+        """The distribution that registered the entry point, with its version."""
+        return f"{self.distribution} {self.distribution_version}".strip()
+
+    def load(self) -> object:
+        """Import what the entry point names; PluginLoadError names the cause and the supplier."""
         try:
-            obj = self.entry_point.load()
-        except Exception as exc:
-            raise PluginLoadError(
-                f"cannot load compute plugin {self.name!r} from entry point "
-                f"'{self.spec}' (distribution {self.distribution} {self.distribution_version}): "
-                f"{type(exc).__name__}: {exc}",
-                plugin_name=self.name,
-                entry_point=self.spec,
-                distribution=f"{self.distribution} {self.distribution_version}",
-                reason="".join(traceback.format_exception_only(exc)).strip(),
+            return self.entry_point.load()
+        except (Exception, SystemExit) as exc:  # a plugin's import may even call sys.exit
+            raise log_error(
+                PluginLoadError(
+                    f"cannot load entry point '{self.spec}' of {self.supplier}: "
+                    f"{type(exc).__name__}: {exc}",
+                    plugin_name=self.name,
+                    entry_point=self.spec,
+                    distribution=self.supplier,
+                    reason=_reason(exc),
+                )
             ) from exc
-        supplier = f"{self.distribution} {self.distribution_version}"
-        return _check_class(obj, self.spec, plugin_name=self.name, distribution=supplier)
+
+    def load_class(self) -> type[ComputePlugin]:
+        """The plugin class; PluginLoadError when it does not load or is not a ComputePlugin."""
+        return _check_class(self.load(), self.spec, plugin_name=self.name, supplier=self.supplier)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a plugin spec named; ``info`` is its entry point when the spec was a name."""
+
+    obj: object
+    spec: str
+    info: PluginInfo | None = None
+
+
+def _reason(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()
 
 
 def _check_class(
-    obj: object, spec: str, *, plugin_name: str | None, distribution: str | None
+    obj: object, spec: str, *, plugin_name: str | None, supplier: str | None
 ) -> type[ComputePlugin]:
     if isinstance(obj, type) and issubclass(obj, ComputePlugin):
         return obj
-    raise PluginLoadError(
-        f"{spec!r} refers to {obj!r}, which is not a ComputePlugin subclass",
-        plugin_name=plugin_name,
-        entry_point=spec,
-        distribution=distribution,
-        reason="not a ComputePlugin subclass",
+    raise log_error(
+        PluginLoadError(
+            f"{spec!r} refers to {obj!r}, which is not a ComputePlugin subclass",
+            plugin_name=plugin_name,
+            entry_point=spec,
+            distribution=supplier,
+            reason="not a ComputePlugin subclass",
+        )
     )
 
 
-def discover_plugins(group: str = ENTRY_POINT_GROUP) -> dict[str, PluginInfo]:
-    """Every installed compute plugin by name, without importing any of them.
-
-    The same distribution found twice on sys.path counts once; two different
-    distributions claiming one name raise DuplicatePluginError.
-    """
+def _scan(group: str) -> tuple[dict[str, PluginInfo], dict[str, list[str]]]:
+    """Entry points by name, and the names two different distributions claim."""
     found: dict[str, PluginInfo] = {}
+    duplicates: dict[str, list[str]] = {}
     for ep in entry_points(group=group):
         dist = ep.dist
         info = PluginInfo(
@@ -107,39 +131,113 @@ def discover_plugins(group: str = ENTRY_POINT_GROUP) -> dict[str, PluginInfo]:
         if previous is None:
             found[ep.name] = info
         elif (previous.distribution, previous.value) != (info.distribution, info.value):
-            raise DuplicatePluginError(
-                ep.name,
-                [
-                    f"{previous.distribution} {previous.distribution_version} ({previous.value})",
-                    f"{info.distribution} {info.distribution_version} ({info.value})",
-                ],
-            )
+            claims = duplicates.setdefault(ep.name, [f"{previous.supplier} ({previous.value})"])
+            claims.append(f"{info.supplier} ({info.value})")
+    return found, duplicates
+
+
+def discover_plugins(group: str = ENTRY_POINT_GROUP) -> dict[str, PluginInfo]:
+    """Every installed compute plugin by name, without importing any of them.
+
+    The same distribution found twice on sys.path counts once; two different
+    distributions claiming one name raise DuplicatePluginError.
+    """
+    found, duplicates = _scan(group)
+    if duplicates:
+        name, claims = next(iter(duplicates.items()))
+        raise log_error(DuplicatePluginError(name, claims))
     return found
 
 
-def resolve_plugin_class(spec: str, group: str = ENTRY_POINT_GROUP) -> type[ComputePlugin]:
-    """A plugin class from ``module:Attribute`` or an entry-point name."""
+def _supplier_of(module_name: str) -> str | None:
+    """The installed distribution that ships ``module_name``'s top-level package, if any.
+
+    Asked only when a load fails: it reads every installed distribution's file list.
+    """
+    try:
+        names = sorted(set(packages_distributions().get(module_name.partition(".")[0], [])))
+        return ", ".join(f"{name} {version(name)}" for name in names) or None
+    except Exception:  # broken metadata of some other distribution: say nothing
+        return None
+
+
+def _import_attr(spec: str, module_name: str, attr: str) -> object:
+    try:
+        obj: object = importlib.import_module(module_name)
+        for part in attr.split(".") if attr else ():
+            obj = getattr(obj, part)
+    except (Exception, SystemExit) as exc:  # a plugin's import may even call sys.exit
+        supplier = _supplier_of(module_name)
+        raise log_error(
+            PluginLoadError(
+                f"cannot import plugin {spec!r}"
+                + (f" (distribution {supplier})" if supplier else "")
+                + f": {type(exc).__name__}: {exc}",
+                entry_point=spec,
+                distribution=supplier,
+                reason=_reason(exc),
+            )
+        ) from exc
+    return obj
+
+
+def _dotted(spec: str) -> tuple[str, str] | None:
+    """Split ``package.module.Attr`` at the longest prefix that is an importable module."""
+    parts = spec.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            found = importlib.util.find_spec(module_name)
+        except (ImportError, ValueError):
+            found = None
+        if found is not None:
+            return module_name, ".".join(parts[cut:])
+    return None
+
+
+def resolve(spec: str, group: str = ENTRY_POINT_GROUP) -> Resolved:
+    """The one plugin resolver: what ``spec`` names, imported.
+
+    ``spec`` is an entry-point name of ``group``, ``module:attr`` or ``module.attr``
+    (an entry-point name wins over a module of the same name). Raises
+    PluginNotFoundError (listing what is installed), PluginLoadError (naming the
+    distribution that supplied the plugin and the reason) or DuplicatePluginError
+    (only when ``spec`` itself is claimed twice). Nothing is checked about the object:
+    the registry wants a ComputePlugin subclass, the conformance kit accepts
+    structural plugins and instances.
+    """
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
-        try:
-            obj: object = importlib.import_module(module_name)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        except Exception as exc:
-            raise PluginLoadError(
-                f"cannot load compute plugin {spec!r}: {type(exc).__name__}: {exc}",
-                entry_point=spec,
-                reason="".join(traceback.format_exception_only(exc)).strip(),
-            ) from exc
-        return _check_class(obj, spec, plugin_name=None, distribution=None)
-    plugins = discover_plugins(group)
-    if spec not in plugins:
-        raise PluginNotFoundError(spec, list(plugins))
-    return plugins[spec].load_class()
+        return Resolved(_import_attr(spec, module_name, attr), spec)
+    found, duplicates = _scan(group)
+    if spec in duplicates:
+        raise log_error(DuplicatePluginError(spec, duplicates[spec]))
+    info = found.get(spec)
+    if info is not None:
+        return Resolved(info.load(), spec, info)
+    dotted = _dotted(spec) if "." in spec else None
+    if dotted is not None:
+        return Resolved(_import_attr(spec, *dotted), spec)
+    raise log_error(
+        PluginNotFoundError(
+            spec,
+            list(found),
+            hint=f" (entry-point group {group!r}); or pass module:Attribute to load one directly",
+        )
+    )
+
+
+def resolve_plugin_class(spec: str, group: str = ENTRY_POINT_GROUP) -> type[ComputePlugin]:
+    """A ComputePlugin subclass from an entry-point name, ``module:attr`` or ``module.attr``."""
+    found = resolve(spec, group)
+    if found.info is None:
+        return _check_class(found.obj, spec, plugin_name=None, supplier=None)
+    info = found.info
+    return _check_class(found.obj, info.spec, plugin_name=info.name, supplier=info.supplier)
 
 
 def load_plugin(spec: str, group: str = ENTRY_POINT_GROUP) -> ComputePlugin:
-    """An instance of the plugin named by ``spec`` (see resolve_plugin_class)."""
+    """An instance of the plugin named by ``spec`` (see :func:`resolve`)."""
     return resolve_plugin_class(spec, group)()
 
 
@@ -160,7 +258,7 @@ class ComputeRegistry(Mapping[str, ComputePlugin]):
     def __getitem__(self, name: str) -> ComputePlugin:
         if name not in self._loaded:
             if name not in self._infos:
-                raise PluginNotFoundError(name, list(self._infos))
+                raise log_error(PluginNotFoundError(name, list(self._infos)))
             self._loaded[name] = self._infos[name].load_class()()
         return self._loaded[name]
 
@@ -216,7 +314,9 @@ class ApprovedComputes(ComputeRegistry):
         try:
             available = dict(discover_plugins() if plugins is None else plugins)
         except DuplicatePluginError as exc:
-            raise RegistryLoadError({exc.plugin_name or "?": exc.message}, errors=[exc]) from exc
+            raise log_error(
+                RegistryLoadError({exc.plugin_name or "?": exc.message}, errors=[exc])
+            ) from exc
         infos: dict[str, PluginInfo] = {}
         loaded: dict[str, ComputePlugin] = {}
         configs: dict[str, ComputeConfig] = {}
@@ -224,7 +324,7 @@ class ApprovedComputes(ComputeRegistry):
             try:
                 info = available.get(name)
                 if info is None:
-                    raise PluginNotFoundError(name, list(available))
+                    raise log_error(PluginNotFoundError(name, list(available)))
                 plugin = info.load_class()()
                 if hierarchy is not None:
                     data = hierarchy.compute_config(name)
@@ -247,5 +347,5 @@ class ApprovedComputes(ComputeRegistry):
             loaded[name] = plugin
         registry = cls(infos, loaded, configs)
         if failures:
-            raise RegistryLoadError(failures, errors=errors, partial=registry)
+            raise log_error(RegistryLoadError(failures, errors=errors, partial=registry))
         return registry

@@ -22,6 +22,7 @@ from floe_compute_kit import (
     parse_config,
     resource_preset,
 )
+from floe_compute_kit.errors import log_error
 from floe_compute_kit.observability import elapsed_ms, measured_validation, traced_profile
 from floe_compute_postgres import _health
 from floe_compute_postgres.config import PostgresConfig
@@ -130,27 +131,31 @@ class PostgresComputePlugin(ComputePlugin):
         names = [*LIVE_TARGET_ENV.values(), env_var_name("password")]
         missing = [n for n in names if not os.environ.get(n)]
         if missing:
-            raise ComputeConfigurationError(
-                "the postgres plugin's integration build needs a live server; export "
-                f"{', '.join(missing)} (e.g. from floe_compute_kit.conformance.services."
-                "postgres_server().env())",
-                plugin_name=self.name,
-                field="environment",
-                value=missing,
-                allowed=names,
+            raise log_error(
+                ComputeConfigurationError(
+                    "the postgres plugin's integration build needs a live server; export "
+                    f"{', '.join(missing)} (e.g. from floe_compute_kit.conformance.services."
+                    "postgres_server().env())",
+                    plugin_name=self.name,
+                    field="environment",
+                    value=missing,
+                    allowed=names,
+                )
             )
         data: dict[str, Any] = {k: os.environ[v] for k, v in LIVE_TARGET_ENV.items()}
         data["credentials"] = {"password": os.environ[env_var_name("password")]}
         data["timeout_seconds"] = 120
         config = parse_config(PostgresConfig, data, plugin_name=self.name)
         if not _is_loopback(config.host):
-            raise ComputeConfigurationError(
-                f"FLOE_POSTGRES_HOST={config.host!r} is not a loopback address; the kit "
-                "builds only against servers on this machine (127.0.0.1)",
-                plugin_name=self.name,
-                field="FLOE_POSTGRES_HOST",
-                value=config.host,
-                allowed=["127.0.0.1", "::1", "localhost"],
+            raise log_error(
+                ComputeConfigurationError(
+                    f"FLOE_POSTGRES_HOST={config.host!r} is not a loopback address; the kit "
+                    "builds only against servers on this machine (127.0.0.1)",
+                    plugin_name=self.name,
+                    field="FLOE_POSTGRES_HOST",
+                    value=config.host,
+                    allowed=["127.0.0.1", "::1", "localhost"],
+                )
             )
         return config
 

@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Final, TypeVar
 
-from floe_compute_kit.errors import ComputeTimeoutError
+from floe_compute_kit.errors import ComputeTimeoutError, log_error
 from floe_compute_spark.profile import TIMEOUT_KEY
 
 __all__ = ["SESSION_MODULE", "install", "node_of", "patch"]
@@ -179,7 +179,7 @@ def run_with_timeout(cursor: Any, sql: str, call: Callable[[], _T]) -> _T:
     except BaseException as exc:
         done.set()
         if fired:
-            raise _timeout_error(sql, time.monotonic() - started, timeout) from exc
+            raise log_error(_timeout_error(sql, time.monotonic() - started, timeout)) from exc
         raise
     finally:
         done.set()

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from floe_compute_kit.conformance._scaffold import names_for, scaffold
-from floe_compute_kit.errors import ComputeConfigurationError
+from floe_compute_kit.errors import ComputeConfigurationError, log_error
 
 NAME = "init"
 HELP = "scaffold a new compute plugin package (pyproject, plugin skeleton, contract tests)"
@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         names = names_for(args.name)
     except ComputeConfigurationError as exc:
+        log_error(exc, handled=True)
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     target = args.dir if args.dir is not None else Path(names["dist"])

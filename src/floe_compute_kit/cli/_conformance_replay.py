@@ -17,7 +17,7 @@ from floe_compute_kit.conformance.report import (
     read_certificate,
     replay_snippet,
 )
-from floe_compute_kit.errors import CertificateError
+from floe_compute_kit.errors import CertificateError, log_error
 
 NAME = "replay"
 HELP = "print a runnable Python snippet reproducing one failing check of a certificate"
@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         cert = read_certificate(args.certificate)
     except CertificateError as exc:
+        log_error(exc, handled=True)
         print(f"error: {one_line(exc.message)}", file=sys.stderr)
         return 2
     failing = failing_check_ids(cert)

@@ -19,7 +19,7 @@ from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance._settings import DEFAULTS
 from floe_compute_kit.conformance._waivers import load_waivers
 from floe_compute_kit.conformance.report import FORMATS, certify, write_certificate
-from floe_compute_kit.errors import WaiverError
+from floe_compute_kit.errors import WaiverError, log_error
 
 NAME = "report"
 HELP = "run the contract suite against a plugin and write its certificate (json, md, html, junit)"
@@ -161,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         waivers = load_waivers(args.waivers) if args.waivers is not None else []
     except WaiverError as exc:
+        log_error(exc, handled=True)
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     planned = [r.spec.id for r in select_checks(level)]

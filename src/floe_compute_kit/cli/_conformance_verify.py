@@ -24,7 +24,7 @@ from floe_compute_kit.conformance.report import (
     rerun_differences,
     verify_certificate,
 )
-from floe_compute_kit.errors import CertificateError
+from floe_compute_kit.errors import CertificateError, log_error
 
 NAME = "verify"
 HELP = "check a certificate's digest, schema and verdict; --rerun re-runs it with the recorded seed"
@@ -75,6 +75,7 @@ def _verified(path: Path) -> dict[str, Any] | int:
     try:
         cert = read_certificate(path)
     except CertificateError as exc:
+        log_error(exc, handled=True)
         if exc.reason == DUPLICATE_KEY:  # a forgery, not a broken file
             print(f"INVALID {one_line(exc.message)}")
             return 1

@@ -133,7 +133,7 @@ def watch(
 
 def run_watch(args: argparse.Namespace) -> int:
     """The ``--watch`` mode of ``floe-compute health``: lines on stdout, exit 0/1/2."""
-    from floe_compute_kit.errors import ComputeConfigurationError  # noqa: PLC0415 - lazy
+    from floe_compute_kit.errors import ComputeConfigurationError, log_error  # noqa: PLC0415 - lazy
 
     if args.watch is None:
         print("health: --count and --fail-on need --watch SECONDS", file=sys.stderr, flush=True)
@@ -157,6 +157,7 @@ def run_watch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     except ComputeConfigurationError as exc:  # ManifestError included
+        log_error(exc, handled=True)
         print(f"health --watch: {exc.message}", file=sys.stderr, flush=True)
         return 2
     return 0

@@ -33,6 +33,7 @@ from floe_compute_kit.errors import (
     ManifestError,
     RegistryLoadError,
     Violation,
+    log_error,
 )
 from floe_compute_kit.manifest import load_hierarchy
 from floe_compute_kit.models import ComputeConfig, ConnectionResult, ConnectionStatus, parse_config
@@ -149,6 +150,7 @@ def _run_compile(args: argparse.Namespace) -> int:
     try:
         hierarchy = load_hierarchy(args.path)
     except ManifestError as exc:
+        log_error(exc, handled=True)
         return _fail(args, console, "invalid input", exc.errors, [exc.to_dict()], code=2)
     if hierarchy.product is None:
         message = f"{args.path}: compile needs a floe.yaml (a product), not a manifest.yaml"
@@ -158,18 +160,21 @@ def _run_compile(args: argparse.Namespace) -> int:
     try:
         pipeline = compile_hierarchy(hierarchy)
     except CompilationError as exc:
+        log_error(exc, handled=True)
         problems += exc.violations
     registry: ApprovedComputes | None = None
     load_failures: dict[str, str] = {}
     try:
         registry = ApprovedComputes.from_manifest(hierarchy)
     except RegistryLoadError as exc:
+        log_error(exc, handled=True)
         load_failures = exc.failures
     profiles: dict[str, Any] | None = None
     if pipeline is not None and registry is not None:
         try:
             profiles = build_profiles(pipeline, registry)
         except CompilationError as exc:
+            log_error(exc, handled=True)
             problems += exc.violations
     if problems or load_failures or pipeline is None or profiles is None:
         lines = [str(v) for v in problems]
@@ -309,14 +314,17 @@ def health_report(path: str | Path, env: str | None = None) -> list[dict[str, An
     hierarchy = load_hierarchy(path)
     if env is not None and (hierarchy.product is None or env not in hierarchy.product.environments):
         envs = list(hierarchy.product.environments) if hierarchy.product else []
-        raise ComputeConfigurationError.invalid_choice(
-            "--env", env, envs or ["none: pass a floe.yaml to use --env"]
+        raise log_error(
+            ComputeConfigurationError.invalid_choice(
+                "--env", env, envs or ["none: pass a floe.yaml to use --env"]
+            )
         )
     registry: ApprovedComputes | None
     try:
         registry = ApprovedComputes.from_manifest(hierarchy)
         failures: dict[str, str] = {}
     except RegistryLoadError as exc:
+        log_error(exc, handled=True)
         registry = exc.partial if isinstance(exc.partial, ApprovedComputes) else None
         failures = exc.failures
     rows: list[dict[str, Any]] = []
@@ -339,6 +347,7 @@ def health_report(path: str | Path, env: str | None = None) -> list[dict[str, An
                     source=hierarchy.config_source(name, env),
                 )
             except ComputeConfigurationError as exc:
+                log_error(exc, handled=True)
                 rows.append(_row(name, ConnectionStatus.UNHEALTHY.value, 0.0, exc.message, ()))
                 continue
         rows.append({"compute": name, "plugin": plugin, "config": config})
@@ -352,6 +361,7 @@ def _run_health(args: argparse.Namespace) -> int:
     try:
         results = health_report(args.path, args.env)
     except ComputeConfigurationError as exc:  # ManifestError included
+        log_error(exc, handled=True)
         lines = exc.errors or [exc.message]
         return _fail(args, console, "invalid input", lines, [exc.to_dict()], code=2)
     unhealthy = [r for r in results if r["status"] == ConnectionStatus.UNHEALTHY.value]
@@ -477,6 +487,7 @@ def _run_plugins(args: argparse.Namespace) -> int:
     try:
         found = discover_plugins()
     except ComputeError as exc:
+        log_error(exc, handled=True)
         return _fail(args, console, "plugin discovery failed", [exc.message], [exc.to_dict()])
     rows = []
     for name, info in sorted(found.items()):
@@ -490,6 +501,7 @@ def _run_plugins(args: argparse.Namespace) -> int:
             cls = info.load_class()
             row.update(version=str(cls.version), status="ok", error="")
         except ComputeError as exc:
+            log_error(exc, handled=True)
             row.update(version="", status="load error", error=exc.message)
         rows.append(row)
     if args.format == "json":

@@ -1,7 +1,8 @@
 """Turning what the user named into a plugin instance, or into one clear reason why not.
 
-A target is a ``module:Attribute`` spec, an entry-point name of the ``floe.computes``
-group, a class or an instance. Classes that do not subclass ComputePlugin but have
+A target is a spec the registry's resolver understands (an entry-point name of the
+``floe.computes`` group, ``module:Attribute`` or ``module.Attribute``), a class or an
+instance. Classes that do not subclass ComputePlugin but have
 its members ("structural" plugins, e.g. built on another project's base class of the
 same shape) are accepted: the checks then validate every result field by field.
 Nothing here raises: a failure is a :class:`LoadFailure` the runner reports as the
@@ -10,7 +11,6 @@ failing ``plugin.loads`` check.
 
 from __future__ import annotations
 
-import importlib
 import traceback
 from dataclasses import dataclass
 from enum import Enum
@@ -19,6 +19,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from floe_compute_kit.compute import ComputePlugin
+from floe_compute_kit.errors import ComputeError
 from floe_compute_kit.models import ComputeConfig
 
 __all__ = ["REQUIRED_MEMBERS", "LoadFailure", "LoadedPlugin", "describe_target", "load_target"]
@@ -67,48 +68,17 @@ def _format(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
-def _import_spec(spec: str) -> object:
-    module_name, _, attr = spec.partition(":")
-    obj: object = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def _resolve(spec: str) -> object | LoadFailure:
-    if ":" in spec:
-        try:
-            return _import_spec(spec)
-        except (Exception, SystemExit) as exc:
-            return LoadFailure(
-                spec,
-                f"cannot import plugin {spec!r}: {type(exc).__name__}: {exc}",
-                _format(exc),
-            )
-    from floe_compute_kit.registry import discover_plugins  # noqa: PLC0415 - entry points are read only for names
+    """The registry's one resolver, with its typed errors turned into a LoadFailure."""
+    from floe_compute_kit.registry import resolve  # noqa: PLC0415 - entry points are read only for names
 
     try:
-        found = discover_plugins()
-    except Exception as exc:
+        return resolve(spec).obj
+    except ComputeError as exc:  # PluginNotFoundError, PluginLoadError, DuplicatePluginError
+        cause = exc.__cause__
+        return LoadFailure(spec, exc.message, _format(cause) if cause is not None else None)
+    except Exception as exc:  # reading entry-point metadata failed
         return LoadFailure(spec, f"cannot discover plugins: {exc}", _format(exc))
-    if spec not in found:
-        shown = ", ".join(sorted(found)) or "none installed"
-        return LoadFailure(
-            spec,
-            f"no compute plugin named {spec!r} in entry-point group 'floe.computes' "
-            f"(installed: {shown}); pass module:Attribute to load one directly",
-        )
-    info = found[spec]
-    try:
-        loaded: object = info.entry_point.load()
-    except (Exception, SystemExit) as exc:
-        return LoadFailure(
-            spec,
-            f"cannot load entry point '{info.spec}' of {info.distribution} "
-            f"{info.distribution_version}: {type(exc).__name__}: {exc}",
-            _format(exc),
-        )
-    return loaded
 
 
 def _missing_members(obj: object) -> list[str]:
