@@ -1,1 +1,3 @@
 """Command-line entry points: ``floe-compute`` and ``floe-conformance``."""
+
+__all__: list[str] = []

@@ -4,3 +4,5 @@ every macro comes from dbt-postgres, which this adapter depends on)."""
 import os
 
 PACKAGE_PATH = os.path.dirname(__file__)
+
+__all__ = ["PACKAGE_PATH"]

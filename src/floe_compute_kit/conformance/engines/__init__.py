@@ -14,6 +14,7 @@ from floe_compute_kit.conformance.engines._spark import SparkEngine
 
 __all__ = [
     "KNOWN_ENGINES",
+    "DuckDBEngine",
     "Engine",
     "GenericEngine",
     "PostgresEngine",
