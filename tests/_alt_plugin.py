@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from _distributions import install_distribution
+from _distributions import install_distribution, on_sys_path
 
 ALT_SOURCE = Path(__file__).parent / "plugins" / "floe-compute-duckdb-alt"
 ALT_DISTRIBUTION = "floe-compute-duckdb-alt"
@@ -38,13 +37,8 @@ def alt_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def alt_on_path(alt_site: Path) -> Iterator[Path]:
     """``alt_site`` on sys.path for one test, removed (with its modules) afterwards."""
-    sys.path.insert(0, str(alt_site))
-    try:
+    with on_sys_path(alt_site, "floe_compute_duckdb_alt"):
         yield alt_site
-    finally:
-        sys.path.remove(str(alt_site))
-        for name in [m for m in sys.modules if m.startswith("floe_compute_duckdb_alt")]:
-            del sys.modules[name]
 
 
 def subprocess_env(site: Path) -> dict[str, str]:

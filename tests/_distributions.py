@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -76,3 +78,38 @@ def install_distribution(source: Path, target: Path) -> Path:
         text=True,
     )
     return target
+
+
+#: one distribution to install: (dist name, package, entry points, files of the package)
+DistSpec = tuple[str, str, dict[str, str], dict[str, str]]
+
+
+def install_distributions(root: Path, specs: Iterable[DistSpec]) -> Path:
+    """Write and install each distribution into ``root / "site"``; returns that folder."""
+    target = root / "site"
+    for dist, package, eps, files in specs:
+        source = write_distribution(
+            root, dist_name=dist, package=package, entry_points=eps, files=files
+        )
+        install_distribution(source, target)
+    return target
+
+
+def rival_specs(name: str = "dup") -> list[DistSpec]:
+    """Two distributions that claim the same entry-point ``name``."""
+    return [
+        (dist, package, {name: f"{package}:P"}, {"__init__.py": "P = None\n"})
+        for dist, package in (("floe-dup-a", "floe_dup_a"), ("floe-dup-b", "floe_dup_b"))
+    ]
+
+
+@contextmanager
+def on_sys_path(folder: Path, *module_prefixes: str) -> Iterator[Path]:
+    """``folder`` on sys.path for a while; afterwards removed, with the modules it gave."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m.startswith(module_prefixes)]:
+            del sys.modules[name]

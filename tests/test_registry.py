@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from _distributions import install_distribution, write_distribution
+from _distributions import install_distributions, on_sys_path, rival_specs
 from floe_compute_kit import (
     ComputeRegistry,
     DuplicatePluginError,
@@ -66,53 +66,41 @@ class Incomplete(ComputePlugin):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One target dir holding four real distributions, installed once for the module."""
-    root = tmp_path_factory.mktemp("dists")
-    target = root / "site"
-    specs = [
-        (
-            "floe-scratch",
-            "floe_scratch",
-            {"scratch": "floe_scratch.plugin:ScratchPlugin"},
-            {"__init__.py": "", "plugin.py": HAND_WRITTEN},
-        ),
-        (
-            "floe-broken",
-            "floe_broken",
-            {"broken": "floe_broken.plugin:Nope"},
-            {"__init__.py": "", "plugin.py": "import does_not_exist_anywhere\n"},
-        ),
-        (
-            "floe-notaplugin",
-            "floe_notaplugin",
-            {"notaplugin": "floe_notaplugin:Thing"},
-            {"__init__.py": "class Thing:\n    pass\n"},
-        ),
-        (
-            "floe-incomplete",
-            "floe_incomplete",
-            {"incomplete": "floe_incomplete:Incomplete"},
-            {"__init__.py": INCOMPLETE},
-        ),
-    ]
-    for dist, package, eps, files in specs:
-        install_distribution(
-            write_distribution(
-                root, dist_name=dist, package=package, entry_points=eps, files=files
+    return install_distributions(
+        tmp_path_factory.mktemp("dists"),
+        [
+            (
+                "floe-scratch",
+                "floe_scratch",
+                {"scratch": "floe_scratch.plugin:ScratchPlugin"},
+                {"__init__.py": "", "plugin.py": HAND_WRITTEN},
             ),
-            target,
-        )
-    return target
+            (
+                "floe-broken",
+                "floe_broken",
+                {"broken": "floe_broken.plugin:Nope"},
+                {"__init__.py": "", "plugin.py": "import does_not_exist_anywhere\n"},
+            ),
+            (
+                "floe-notaplugin",
+                "floe_notaplugin",
+                {"notaplugin": "floe_notaplugin:Thing"},
+                {"__init__.py": "class Thing:\n    pass\n"},
+            ),
+            (
+                "floe-incomplete",
+                "floe_incomplete",
+                {"incomplete": "floe_incomplete:Incomplete"},
+                {"__init__.py": INCOMPLETE},
+            ),
+        ],
+    )
 
 
 @pytest.fixture
 def on_path(site: Path) -> Iterator[Path]:
-    sys.path.insert(0, str(site))
-    try:
+    with on_sys_path(site, "floe_scratch"):
         yield site
-    finally:
-        sys.path.remove(str(site))
-        for mod in [m for m in sys.modules if m.startswith("floe_scratch")]:
-            del sys.modules[mod]
 
 
 @pytest.mark.requirement("US1-AS3", "US1")
@@ -190,17 +178,7 @@ def test_module_attr_spec(on_path: Path) -> None:
 
 def test_duplicate_names_from_two_distributions_raise(tmp_path: Path) -> None:
     """Run in a subprocess so the duplicate never leaks into this process's discovery."""
-    for dist, package in (("floe-dup-a", "floe_dup_a"), ("floe-dup-b", "floe_dup_b")):
-        install_distribution(
-            write_distribution(
-                tmp_path,
-                dist_name=dist,
-                package=package,
-                entry_points={"dup": f"{package}:P"},
-                files={"__init__.py": "P = None\n"},
-            ),
-            tmp_path / "site",
-        )
+    install_distributions(tmp_path, rival_specs())
     code = (
         "from floe_compute_kit import discover_plugins, DuplicatePluginError\n"
         "try:\n    discover_plugins()\nexcept DuplicatePluginError as e:\n"

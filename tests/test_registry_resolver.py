@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from _distributions import install_distribution, write_distribution
+from _distributions import install_distributions, on_sys_path, rival_specs
 from floe_compute_duckdb import DuckDBComputePlugin
 from floe_compute_kit import DuplicatePluginError, PluginLoadError, PluginNotFoundError
 from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
@@ -34,48 +34,25 @@ class Exiting(DuckDBComputePlugin):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Distributions: one whose module exits at import, two claiming the name ``dup``."""
-    root = tmp_path_factory.mktemp("resolver")
-    target = root / "site"
-    install_distribution(
-        write_distribution(
-            root,
-            dist_name="floe-exits",
-            package="floe_exits",
-            entry_points={"exits": "floe_exits.plugin:Exiting"},
-            files={"__init__.py": "", "plugin.py": "import sys\nsys.exit(3)\n" + PLUGIN_PY},
-        ),
-        target,
+    exits = (
+        "floe-exits",
+        "floe_exits",
+        {"exits": "floe_exits.plugin:Exiting"},
+        {"__init__.py": "", "plugin.py": "import sys\nsys.exit(3)\n" + PLUGIN_PY},
     )
-    for dist, package in (("floe-dup-a", "floe_dup_a"), ("floe-dup-b", "floe_dup_b")):
-        install_distribution(
-            write_distribution(
-                root,
-                dist_name=dist,
-                package=package,
-                entry_points={"dup": f"{package}:P"},
-                files={"__init__.py": "P = None\n"},
-            ),
-            target,
-        )
-    return target
+    return install_distributions(tmp_path_factory.mktemp("resolver"), [exits, *rival_specs()])
 
 
 @pytest.fixture
 def exits_on_path(site: Path) -> Iterator[Path]:
-    """Only the exiting distribution on sys.path (the duplicates stay in subprocesses)."""
+    """Only the exiting distribution on sys.path (the rivals stay in subprocesses)."""
     only = site.parent / "exits-only"
     if not only.exists():
         only.mkdir()
-        for item in site.iterdir():
-            if item.name.startswith(("floe_exits", "floe_exits-")):
-                (only / item.name).symlink_to(item)
-    sys.path.insert(0, str(only))
-    try:
+        for item in site.glob("floe_exits*"):
+            (only / item.name).symlink_to(item)
+    with on_sys_path(only, "floe_exits"):
         yield only
-    finally:
-        sys.path.remove(str(only))
-        for mod in [m for m in sys.modules if m.startswith("floe_exits")]:
-            del sys.modules[mod]
 
 
 @pytest.mark.parametrize(
