@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from floe_compute_kit._extras import ICEBERG_NEEDS, require_extra
 from floe_compute_kit.conformance._iceberg_fixtures import floe_iceberg_catalog
 from floe_compute_kit.conformance._logs import keep_log, log_reference
-from floe_compute_kit.errors import ComputeConfigurationError, ComputeConnectionError
+from floe_compute_kit.errors import ComputeConfigurationError, ComputeConnectionError, log_error
 from floe_compute_kit.models import CatalogConfig
 
 if TYPE_CHECKING:
@@ -199,10 +199,12 @@ def _token_for(uri: str, credential: str, timeout: float) -> str:
 
 def _external(uri: str) -> IcebergCatalogEndpoint:
     if not uri.startswith(("http://", "https://")):
-        raise _error(
-            f"--floe-iceberg-uri: {uri!r} is not an Iceberg REST catalog URI; "
-            "allowed: an http:// or https:// URL such as http://127.0.0.1:8181",
-            uri,
+        raise log_error(
+            _error(
+                f"--floe-iceberg-uri: {uri!r} is not an Iceberg REST catalog URI; "
+                "allowed: an http:// or https:// URL such as http://127.0.0.1:8181",
+                uri,
+            )
         )
     warehouse = os.environ.get(ENV_WAREHOUSE, "")
     token = os.environ.get(ENV_TOKEN) or None
@@ -211,11 +213,13 @@ def _external(uri: str) -> IcebergCatalogEndpoint:
         bearer = token or (_token_for(uri, credential, _PROBE_TIMEOUT_S) if credential else None)
         config = _get_config(uri, warehouse or None, bearer, _PROBE_TIMEOUT_S)
     except (OSError, ValueError, KeyError) as exc:
-        raise _error(
-            f"the Iceberg REST catalog at {uri} (--floe-iceberg-uri) does not answer "
-            f"GET /v1/config: {exc}; check the URI, and {ENV_TOKEN} / {ENV_CREDENTIAL} / "
-            f"{ENV_WAREHOUSE} if it needs them",
-            uri,
+        raise log_error(
+            _error(
+                f"the Iceberg REST catalog at {uri} (--floe-iceberg-uri) does not answer "
+                f"GET /v1/config: {exc}; check the URI, and {ENV_TOKEN} / {ENV_CREDENTIAL} / "
+                f"{ENV_WAREHOUSE} if it needs them",
+                uri,
+            )
         ) from exc
     prefix = (config.get("overrides") or {}).get("prefix")
     return IcebergCatalogEndpoint(
@@ -237,7 +241,9 @@ def _wait_answering(uri: str, warehouse: str, token: str | None, deadline: float
         except (OSError, ValueError) as exc:
             last = exc
             time.sleep(0.1)
-    raise _error(f"the Iceberg REST catalog at {uri} did not answer in time: {last}", uri)
+    raise log_error(
+        _error(f"the Iceberg REST catalog at {uri} did not answer in time: {last}", uri)
+    )
 
 
 @contextlib.contextmanager
@@ -312,10 +318,12 @@ def _read_ready_line(
             break
     code = proc.poll()
     how = "did not start in time" if code is None else f"did not start (exit code {code})"
-    raise _error(
-        f"the local Iceberg REST catalog {how}; "
-        + log_reference(log_path, _LOG_NAME, secrets=secrets),
-        "local",
+    raise log_error(
+        _error(
+            f"the local Iceberg REST catalog {how}; "
+            + log_reference(log_path, _LOG_NAME, secrets=secrets),
+            "local",
+        )
     )
 
 
@@ -409,17 +417,19 @@ def iceberg_rest_catalog(
     wanted = os.environ.get(ENV_SOURCE, "auto").strip().lower() or "auto"
     allowed = ("auto", "testcontainers", "local")
     if wanted not in allowed:
-        raise ComputeConfigurationError.invalid_choice(ENV_SOURCE, wanted, allowed)
+        raise log_error(ComputeConfigurationError.invalid_choice(ENV_SOURCE, wanted, allowed))
     if wanted != "local":
         with _testcontainers() as endpoint:
             if endpoint is not None:
                 yield endpoint
                 return
         if wanted == "testcontainers":
-            raise _error(
-                f"{ENV_SOURCE}=testcontainers but no Docker engine answers; start Docker "
-                f"or unset {ENV_SOURCE} to use the local catalog",
-                "docker",
+            raise log_error(
+                _error(
+                    f"{ENV_SOURCE}=testcontainers but no Docker engine answers; start Docker "
+                    f"or unset {ENV_SOURCE} to use the local catalog",
+                    "docker",
+                )
             )
     with _local(workdir) as endpoint:
         yield endpoint

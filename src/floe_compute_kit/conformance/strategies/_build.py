@@ -34,7 +34,7 @@ from floe_compute_kit.conformance._fields import (
     _UnresolvableTypeError,
     _unwrap,
 )
-from floe_compute_kit.errors import ComputeConfigurationError
+from floe_compute_kit.errors import ComputeConfigurationError, log_error
 
 __all__ = ["config_dicts", "configs"]
 
@@ -420,13 +420,15 @@ def _fields_strategy(model: type[BaseModel], ctx: _Ctx) -> SearchStrategy[dict[s
         try:
             strategy = _for_type(info.annotation, cons, nested)
         except _UnresolvableTypeError as exc:
-            raise ComputeConfigurationError(
-                f"cannot generate {model.__name__}.{name}: hypothesis has no strategy for "
-                f"{exc.tp!r}; pass overrides={{{name!r}: <strategy>}} or register one with "
-                "hypothesis.strategies.register_type_strategy",
-                field=name,
-                value=exc.tp,
-                allowed="a type hypothesis can generate, or an override",
+            raise log_error(
+                ComputeConfigurationError(
+                    f"cannot generate {model.__name__}.{name}: hypothesis has no strategy for "
+                    f"{exc.tp!r}; pass overrides={{{name!r}: <strategy>}} or register one with "
+                    "hypothesis.strategies.register_type_strategy",
+                    field=name,
+                    value=exc.tp,
+                    allowed="a type hypothesis can generate, or an override",
+                )
             ) from exc.__cause__
         if name in validated:
             strategy = strategy.filter(_field_probe(model, name))
