@@ -109,3 +109,26 @@ def metered_build(work: Path, project: Path) -> dict[str, Any]:
 def timeout_lines(log: str) -> dict[str, re.Match[str]]:
     """node id -> its timeout line in a dbt log."""
     return {m["node"]: m for m in TIMEOUT_LINE.finditer(log)}
+
+
+def query_metrics(build: dict[str, Any], plugin: str) -> tuple[dict[str, int], dict[str, int]]:
+    """(statements by status, errors by type) of a metered build, after the checks every
+    engine shares: measured while dbt ran, an error rate between 0 and 1, and attributes
+    that carry names and statuses only (nothing from SQL, paths or configs)."""
+    during = [s for s in build["seen"] if s["queries"] > 0 and s["in_use"] >= 1]
+    assert during, build["seen"][-5:]
+    by_status = {p.attributes["status"]: p.count for p in build["duration"]}
+    errors = {p.attributes["error_type"]: p.value for p in build["errors"]}
+    assert 0 < sum(errors.values()) / sum(by_status.values()) < 1  # the error rate
+    assert {k for p in build["all"] for k in p.attributes} <= {"plugin", "status", "error_type"}
+    assert {p.attributes["plugin"] for p in build["all"]} == {plugin}
+    return by_status, errors
+
+
+def pool_peaks(build: dict[str, Any]) -> tuple[float, float]:
+    """(most connections in use, most open) while dbt ran, after the shared checks: the
+    utilization never passes 1 and every connection dbt opened it closed."""
+    assert max(p.max for p in build["utilization"]) <= 1.0
+    assert sum(p.value for p in build["size"]) == 0
+    seen = build["seen"]
+    return max(s["in_use"] for s in seen), max(s["size"] for s in seen)

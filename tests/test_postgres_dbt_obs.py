@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from pydantic import SecretStr
 
-from _obs_helpers import metered_build, timeout_lines, write_project
+from _obs_helpers import metered_build, pool_peaks, query_metrics, timeout_lines, write_project
 from floe_compute_kit.conformance.services import PostgresServer
 from floe_compute_postgres import PostgresComputePlugin, PostgresConfig
 from floe_compute_postgres.profile import PASSWORD_ENV
@@ -109,26 +109,16 @@ def test_per_model_timeouts_are_enforced_by_the_server(build: dict[str, Any]) ->
 @pytest.mark.requirement("FR-024", "US6-AS3")
 @pytest.mark.requirement("KIT-006")
 def test_dbt_build_emits_query_metrics_while_it_runs(build: dict[str, Any]) -> None:
-    during = [s for s in build["seen"] if s["queries"] > 0 and s["in_use"] >= 1]
-    assert during, build["seen"][-5:]
-    by_status = {p.attributes["status"]: p.count for p in build["duration"]}
+    by_status, errors = query_metrics(build, "postgres")
     assert by_status["timeout"] == 2  # cut_short and profile_default
     assert by_status["error"] >= 1  # divides_by_zero
     assert by_status["ok"] >= 5
-    errors = {p.attributes["error_type"]: p.value for p in build["errors"]}
     assert errors["ComputeTimeoutError"] == 2
     assert errors["DbtDatabaseError"] >= 1
-    assert 0 < sum(errors.values()) / sum(by_status.values()) < 1  # the error rate
-    keys = {k for p in build["all"] for k in p.attributes}
-    assert keys <= {"plugin", "status", "error_type"}
-    assert {p.attributes["plugin"] for p in build["all"]} == {"postgres"}
 
 
 @pytest.mark.requirement("FR-021", "FR-024")
 def test_the_pool_is_dbts_connections_bounded_by_threads(build: dict[str, Any]) -> None:
-    seen = build["seen"]
-    assert max(s["in_use"] for s in seen) == 2  # threads=2: two models at once
-    assert 1 <= max(s["size"] for s in seen) <= 3  # threads plus dbt's main connection
-    assert max(p.max for p in build["utilization"]) <= 1.0
-    # every connection dbt opened it also closed: the pool is empty after the build
-    assert sum(p.value for p in build["size"]) == 0
+    in_use, size = pool_peaks(build)
+    assert in_use == 2  # threads=2: two models at once
+    assert 1 <= size <= 3  # threads plus dbt's main connection

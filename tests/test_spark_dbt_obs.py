@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from _obs_helpers import metered_build, timeout_lines, write_project
+from _obs_helpers import metered_build, pool_peaks, query_metrics, timeout_lines, write_project
 from _spark_helpers import LOOPBACK_ENV
 from floe_compute_spark import SparkComputePlugin, SparkConfig
 
@@ -80,25 +80,16 @@ def test_a_models_own_timeout_cancels_its_spark_jobs(build: dict[str, Any]) -> N
 @pytest.mark.requirement("FR-024", "US6-AS3")
 @pytest.mark.requirement("KIT-006")
 def test_dbt_build_emits_query_metrics_while_it_runs(build: dict[str, Any]) -> None:
-    during = [s for s in build["seen"] if s["queries"] > 0 and s["in_use"] >= 1]
-    assert during, build["seen"][-5:]
-    by_status = {p.attributes["status"]: p.count for p in build["duration"]}
+    by_status, errors = query_metrics(build, "spark")
     assert by_status["timeout"] == 1  # cut_short
     assert by_status["error"] >= 1  # missing_table
     assert by_status["ok"] >= 2
-    errors = {p.attributes["error_type"]: p.value for p in build["errors"]}
     assert errors["ComputeTimeoutError"] == 1
     assert errors["DbtRuntimeError"] >= 1
-    assert 0 < sum(errors.values()) / sum(by_status.values()) < 1  # the error rate
-    keys = {k for p in build["all"] for k in p.attributes}
-    assert keys <= {"plugin", "status", "error_type"}
-    assert {p.attributes["plugin"] for p in build["all"]} == {"spark"}
 
 
 @pytest.mark.requirement("FR-021", "FR-024")
 def test_the_pool_is_dbts_session_connections(build: dict[str, Any]) -> None:
-    seen = build["seen"]
-    assert 1 <= max(s["in_use"] for s in seen) <= 2  # threads=2
-    assert 1 <= max(s["size"] for s in seen) <= 3  # threads plus dbt's main connection
-    assert max(p.max for p in build["utilization"]) <= 1.0
-    assert sum(p.value for p in build["size"]) == 0  # every connection dbt opened, it closed
+    in_use, size = pool_peaks(build)
+    assert 1 <= in_use <= 2  # threads=2
+    assert 1 <= size <= 3  # threads plus dbt's main connection
