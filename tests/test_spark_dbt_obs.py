@@ -70,6 +70,7 @@ def test_a_models_own_timeout_cancels_its_spark_jobs(build: dict[str, Any]) -> N
     assert 2 <= float(line["duration"]) < 60
     assert line["action"] == "cancelled"
     assert f"query_id={line['qid']}" in cut["message"]
+    print(f"cut_short: cancelled {float(line['duration']) - 2:.3f} s after its own 2 s")
     assert "model.floe_spark_obs.missing_table" not in timeout_lines(build["log"])
     bad = nodes["bad_override"]
     assert bad["status"] == "error"
