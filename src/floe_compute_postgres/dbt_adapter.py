@@ -93,9 +93,10 @@ class FloePostgresConnectionManager(PostgresConnectionManager):
 
     @classmethod
     def close(cls, connection: Any) -> Any:
-        handle = connection.handle
-        if handle is not None and _APPLIED.pop(id(handle), _CLOSED) is not _CLOSED:
-            _METER.closed()
+        if connection.state == "open":  # never resolve a lazy handle just to close it
+            handle = connection.handle
+            if handle is not None and _APPLIED.pop(id(handle), _CLOSED) is not _CLOSED:
+                _METER.closed()
         return super().close(connection)
 
     @classmethod
@@ -155,7 +156,8 @@ class FloePostgresConnectionManager(PostgresConnectionManager):
             self.begin()  # type: ignore[no-untyped-call]  # dbt-postgres is unannotated
         elif not connection.transaction_open and not handle.autocommit:
             return  # BEGIN/COMMIT themselves: no statement of a model to time
-        _set_timeout(handle, timeout_ms)
+        with self.exception_handler("set statement_timeout"):  # dbt's error and rollback
+            _set_timeout(handle, timeout_ms)
         _APPLIED[id(handle)] = timeout_ms
 
 
