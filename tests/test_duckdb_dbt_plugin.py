@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from _duckdb_helpers import run_dbt
+from _obs_helpers import metered_build, write_project
 from floe_compute_duckdb import DuckDBComputePlugin, DuckDBConfig
 from floe_compute_duckdb.dbt_plugin import Plugin, node_id_from_sql
 from floe_compute_kit import ComputeTimeoutError
@@ -190,95 +190,15 @@ OVERRIDE_MODELS = {
 PROFILE_TIMEOUT = 2
 
 
-def _points(reader: Any, metric: str) -> list[Any]:
-    data = reader.get_metrics_data()
-    found = []
-    for resource in data.resource_metrics if data else ():
-        for scope in resource.scope_metrics:
-            for m in scope.metrics:
-                if scope.scope.name == "floe.compute" and m.name == metric:
-                    found.extend(m.data.data_points)
-    return found
-
-
 @pytest.fixture(scope="module")
 def override_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One real `dbt build` in this process (dbtRunner), so an in-memory reader sees its metrics.
-
-    A watcher thread reads the metrics every 50 ms while dbt runs: what it saw before dbt
-    returned proves the metrics are emitted during the run, not after it.
-    """
-    import yaml
-    from dbt.cli.main import dbtRunner
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-
-    from floe_compute_kit import observability
-
+    """One real `dbt build` in this process (dbtRunner), so an in-memory reader sees its metrics
+    (sampled while dbt runs: see tests/_obs_helpers.py)."""
     work = tmp_path_factory.mktemp("dbt_overrides")
-    project = work / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "dbt_project.yml").write_text(
-        "name: floe_overrides\nversion: '1.0.0'\nconfig-version: 2\nprofile: floe_overrides\n"
-        "models:\n  floe_overrides:\n    +materialized: table\n"
-    )
-    for name, sql in OVERRIDE_MODELS.items():
-        (project / "models" / f"{name}.sql").write_text(sql + "\n")
     profile = PLUGIN.generate_dbt_profile(
         DuckDBConfig(path=str(work / "w.duckdb"), timeout_seconds=PROFILE_TIMEOUT, threads=2)
     )
-    profiles = {"floe_overrides": {"target": "t", "outputs": {"t": profile}}}
-    (work / "profiles.yml").write_text(yaml.safe_dump(profiles))
-
-    reader = InMemoryMetricReader()
-    observability.use_providers(None, MeterProvider(metric_readers=[reader]))
-    seen: list[dict[str, float]] = []
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.05):
-            in_use = sum(p.value for p in _points(reader, "floe.compute.pool.in_use"))
-            size = sum(p.value for p in _points(reader, "floe.compute.pool.size"))
-            count = sum(p.count for p in _points(reader, "floe.compute.query.duration_ms"))
-            seen.append({"in_use": in_use, "size": size, "queries": count})
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(project),
-                "--profiles-dir",
-                str(work),
-                "--target-path",
-                str(work / "target"),
-                "--log-path",
-                str(work / "logs"),
-            ]
-        )
-    finally:
-        done.set()
-        watcher.join()
-    try:
-        results = json.loads((work / "target" / "run_results.json").read_text())
-        return {
-            "success": result.success,
-            "nodes": {r["unique_id"].split(".")[-1]: r for r in results["results"]},
-            "log": (work / "logs" / "dbt.log").read_text(),
-            "seen": seen,
-            "duration": _points(reader, "floe.compute.query.duration_ms"),
-            "errors": _points(reader, "floe.compute.query.errors"),
-            "utilization": _points(reader, "floe.compute.pool.utilization"),
-            "all": [
-                p
-                for name in ("query.duration_ms", "query.errors", "pool.size", "pool.in_use")
-                for p in _points(reader, f"floe.compute.{name}")
-            ],
-        }
-    finally:
-        observability.use_providers(None, None)
+    return metered_build(work, write_project(work, "floe_overrides", OVERRIDE_MODELS, profile))
 
 
 @pytest.mark.requirement("US7-AS2", "US7", "US7-AS3")

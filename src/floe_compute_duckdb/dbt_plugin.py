@@ -20,140 +20,42 @@ dbt-duckdb has no timeout key and no offline extension installer; this module ad
 
 dbt-duckdb offers no per-statement hook, so the watchdog wraps its cursor wrapper's
 ``execute`` (and its connection wrapper's ``close``) once per process; cursors no floe plugin
-registered are passed straight through. The running node comes from dbt's query comment,
-and its config from the manifest.json dbt writes before it runs any model.
+registered are passed straight through. The running node and its config come from
+:mod:`floe_compute_kit.dbt_timeouts` (dbt's node context and the manifest.json dbt writes
+before it runs any model).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import re
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from floe_compute_duckdb.extensions import BUILTIN_EXTENSIONS, install_packaged
-from floe_compute_kit.errors import ComputeConfigurationError, ComputeTimeoutError, log_error
+from floe_compute_kit.dbt_timeouts import (
+    MODEL_TIMEOUT_KEY,
+    ManifestTimeouts,
+    model_timeouts,
+    node_id_from_sql,
+    running_node,
+    timeout_error,
+)
+from floe_compute_kit.errors import ComputeTimeoutError, log_error
 from floe_compute_kit.observability import QueryMeter
 
 __all__ = ["MODEL_TIMEOUT_KEY", "Plugin", "model_timeouts", "node_id_from_sql"]
 
-#: The dbt model config that overrides the profile's timeout for one model.
-MODEL_TIMEOUT_KEY: Final = "floe_timeout_seconds"
-_TIMEOUT_RANGE: Final = (1, 86400)
-
 _log = logging.getLogger("floe.compute.duckdb")
 _T = TypeVar("_T")
-_COMMENT = re.compile(r"^\s*/\*\s*(\{.*?\})\s*\*/", re.DOTALL)
 _HOOK_FLAG: Final = "_floe_watchdog"
 #: raw DuckDB cursor -> the floe plugin that watches it.
 _WATCHED: weakref.WeakKeyDictionary[Any, Plugin] = weakref.WeakKeyDictionary()
 _WATCHED_LOCK = threading.Lock()
-
-
-def node_id_from_sql(sql: str) -> str | None:
-    """The dbt node id in dbt's query comment (``/* {"node_id": ...} */``), if any."""
-    match = _COMMENT.match(sql)
-    if match is None:
-        return None
-    try:
-        comment = json.loads(match.group(1))
-    except ValueError:
-        return None
-    node = comment.get("node_id") if isinstance(comment, dict) else None
-    return str(node) if node else None
-
-
-def model_timeouts(manifest: dict[str, Any]) -> dict[str, Any]:
-    """node id -> its ``floe_timeout_seconds`` config, for the nodes of a manifest that set one."""
-    nodes = manifest.get("nodes") if isinstance(manifest, dict) else None
-    found: dict[str, Any] = {}
-    for uid, node in (nodes or {}).items():
-        config = node.get("config") if isinstance(node, dict) else None
-        if isinstance(config, dict) and config.get(MODEL_TIMEOUT_KEY) is not None:
-            found[uid] = config[MODEL_TIMEOUT_KEY]
-    return found
-
-
-def _checked_timeout(node: str, value: Any) -> float:
-    """A model's override, or one clear error naming the model, the value and the range."""
-    low, high = _TIMEOUT_RANGE
-    if (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and low <= value <= high
-    ):
-        return float(value)
-    raise log_error(
-        ComputeConfigurationError(
-            f"{node}: config {MODEL_TIMEOUT_KEY}={value!r} is not a number of seconds from "
-            f"{low} to {high}; fix the model's config() or dbt_project.yml",
-            plugin_name="duckdb",
-            field=MODEL_TIMEOUT_KEY,
-            value=repr(value)[:80],
-            allowed=f"{low}..{high}",
-        )
-    )
-
-
-class _ManifestTimeouts:
-    """Per-model timeouts read from the manifest.json of the running dbt invocation."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: tuple[str, int] | None = None
-        self._timeouts: dict[str, Any] = {}
-
-    @staticmethod
-    def _path() -> Path | None:
-        try:
-            from dbt.flags import get_flags  # noqa: PLC0415 - only inside a dbt run
-        except ImportError:
-            return None
-        flags = get_flags()  # type: ignore[no-untyped-call]  # dbt-core is untyped
-        target = getattr(flags, "TARGET_PATH", None) or "target"
-        project = getattr(flags, "PROJECT_DIR", None) or "."
-        path = Path(target)
-        return (path if path.is_absolute() else Path(project) / path) / "manifest.json"
-
-    def lookup(self, node: str) -> Any:
-        path = self._path()
-        if path is None:
-            return None
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:  # no manifest yet (or outside dbt): the profile's timeout holds
-            return None
-        with self._lock:
-            if self._key != (str(path), mtime):
-                try:
-                    loaded = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    loaded = {}
-                self._timeouts = model_timeouts(loaded)
-                self._key = (str(path), mtime)
-            return self._timeouts.get(node)
-
-
-def _report(message: str) -> None:
-    """One line in dbt's console and log file (Python logging when outside dbt)."""
-    try:
-        from dbt.adapters.events.logging import AdapterLogger  # noqa: PLC0415 - dbt only inside a dbt run
-
-        AdapterLogger("floe").error(message)
-    except Exception:  # logging must never mask the timeout error itself
-        _log.error(message)
-    else:
-        _log.debug(message)
 
 
 class Plugin(BasePlugin):  # type: ignore[misc,unused-ignore]  # dbt-duckdb is untyped
@@ -169,7 +71,7 @@ class Plugin(BasePlugin):  # type: ignore[misc,unused-ignore]  # dbt-duckdb is u
             name for name in plugin_config.get("load_builtin") or () if name in BUILTIN_EXTENSIONS
         )
         self.meter = QueryMeter("duckdb")
-        self.model_timeouts = _ManifestTimeouts()
+        self.model_timeouts = ManifestTimeouts("duckdb")
         self._open: weakref.WeakSet[Any] = weakref.WeakSet()
         _install_hook()
 
@@ -199,12 +101,7 @@ class Plugin(BasePlugin):  # type: ignore[misc,unused-ignore]  # dbt-duckdb is u
 
     def timeout_for(self, sql: str) -> tuple[str | None, float | None]:
         """The running node and its timeout: its own override, else the profile's."""
-        node = node_id_from_sql(sql)
-        if node is not None:
-            override = self.model_timeouts.lookup(node)
-            if override is not None:
-                return node, _checked_timeout(node, override)
-        return node, self.timeout_seconds
+        return self.model_timeouts.timeout_for(sql, self.timeout_seconds)
 
     def run_watched(self, cursor: Any, sql: str, call: Callable[[], _T]) -> _T:
         """Run ``call`` (which executes ``sql`` on ``cursor``), measured, interrupted at the
@@ -255,23 +152,7 @@ class Plugin(BasePlugin):  # type: ignore[misc,unused-ignore]  # dbt-duckdb is u
         return result
 
     def _timeout_error(self, sql: str, elapsed: float, timeout: float) -> ComputeTimeoutError:
-        query_id = uuid.uuid4().hex[:16]
-        node = node_id_from_sql(sql) or "<no dbt node>"
-        shown = f"{timeout:g}"
-        _report(
-            f"floe.compute.timeout query_id={query_id} node_id={node} "
-            f"duration_s={elapsed:.3f} timeout_s={shown} action=interrupted"
-        )
-        return ComputeTimeoutError(
-            f"{node} was cancelled after {elapsed:.2f} s: it ran past the configured "
-            f"timeout_seconds={shown} (query_id={query_id}); raise timeout_seconds in the "
-            f"compute config or the model's {MODEL_TIMEOUT_KEY} config, or make the model "
-            "cheaper",
-            plugin_name="duckdb",
-            timeout_seconds=timeout,
-            elapsed_seconds=elapsed,
-            query_id=query_id,
-        )
+        return timeout_error("duckdb", running_node(sql), elapsed, timeout, "interrupted")
 
 
 def _raw_cursor(inner: Any) -> Any:

@@ -45,6 +45,8 @@ class Capability(StrEnum):
     QUERY_TIMEOUT = "query_timeout"
     #: generated profiles run a real ``dbt build`` with the plugin's adapter.
     DBT_BUILD = "dbt_build"
+    #: a dbt model's ``{{ config(floe_timeout_seconds=N) }}`` replaces timeout_seconds for it.
+    PER_MODEL_TIMEOUT = "per_model_timeout"
 
 
 class PluginMetadata(ABC):

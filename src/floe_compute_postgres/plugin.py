@@ -47,7 +47,7 @@ class PostgresComputePlugin(ComputePlugin):
     floe_api_version = FLOE_API_VERSION
     config_model: ClassVar[type[ComputeConfig]] = PostgresConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.QUERY_TIMEOUT, Capability.DBT_BUILD}
+        {Capability.QUERY_TIMEOUT, Capability.DBT_BUILD, Capability.PER_MODEL_TIMEOUT}
     )
 
     def _coerce(self, config: ComputeConfig | Mapping[str, Any]) -> PostgresConfig:

@@ -16,7 +16,12 @@ Spark Connect when ``spark.remote`` is set) runs each statement through
   or start new jobs, after the first cancel. (A local session's ``interruptTag`` finds no
   job in pyspark 4.3; the job group does.) Then one line is logged (query id, node, duration,
   timeout) and ComputeTimeoutError names the timeout and the model. A statement that
-  finishes anyway (metadata work with no job to cancel) keeps its result.
+  finishes anyway (metadata work with no job to cancel) keeps its result;
+- a model's own ``{{ config(floe_timeout_seconds=N) }}`` replaces the profile's timeout for
+  that model's statements (:mod:`floe_compute_kit.dbt_timeouts`);
+- every call that runs Spark work (``execute``, and the first fetch that collects its rows)
+  is measured (:class:`floe_compute_kit.observability.QueryMeter`): duration, errors, and
+  the pool, which is dbt's session connections (one per dbt thread) on one SparkSession.
 
 dbt-core imports every top-level ``dbt_*`` module and starts the ``dbtPlugin`` classes it
 lists; ``dbt_floe_spark`` is that module. dbt-spark imports its session module only when a
@@ -28,18 +33,19 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
-import json
 import logging
-import re
 import sys
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Final, TypeVar
 
+from floe_compute_kit.dbt_timeouts import ManifestTimeouts, node_id_from_sql, timeout_error
 from floe_compute_kit.errors import ComputeTimeoutError, log_error
+from floe_compute_kit.observability import QueryMeter
 from floe_compute_spark.profile import TIMEOUT_KEY
 
 __all__ = ["SESSION_MODULE", "install", "node_of", "patch"]
@@ -52,22 +58,21 @@ _REPEAT_S: Final = 0.05
 #: server_side_parameters -> the session they built, once per dbt process.
 _SESSIONS: dict[tuple[tuple[str, str], ...], Any] = {}
 _SESSIONS_LOCK = threading.Lock()
-_NODE = re.compile(r"^\s*/\*\s*(\{.*?\})\s*\*/", re.DOTALL)
+#: The pool is dbt's session connections (one per dbt thread), all on one SparkSession.
+_METER: Final = QueryMeter("spark")
+_MODEL_TIMEOUTS: Final = ManifestTimeouts("spark")
+_OPEN: weakref.WeakSet[Any] = weakref.WeakSet()
+_OPEN_LOCK = threading.Lock()
 
 
 def node_of(sql: str) -> str:
     """The dbt node named in dbt's leading query comment, or ``<no dbt node>``."""
-    found = _NODE.match(sql)
-    try:
-        data = json.loads(found.group(1)) if found else None
-    except ValueError:
-        data = None
-    node = data.get("node_id") if isinstance(data, dict) else None
-    return str(node) if node else "<no dbt node>"
+    return node_id_from_sql(sql) or "<no dbt node>"
 
 
 def _timeout_of(cursor: Any) -> float | None:
-    """Take the floe keys out of the cursor's parameters; the timeout, if one was set."""
+    """Take the floe keys out of the cursor's parameters: the profile's timeout (0: none),
+    or None for a cursor no floe profile made."""
     params = getattr(cursor, "server_side_parameters", None)
     if not isinstance(params, dict):
         return None
@@ -80,7 +85,7 @@ def _timeout_of(cursor: Any) -> float | None:
         except ValueError:
             stored = 0.0
         cursor.__dict__[_FLAG] = stored
-    return stored or None
+    return stored  # type: ignore[no-any-return]  # a float we stored, or None
 
 
 def _session(cursor: Any) -> Any:
@@ -139,21 +144,25 @@ class _Tags:
 _tag = _Tags()
 
 
-def _report(message: str) -> None:
-    """One line in dbt's console and log file (Python logging when outside dbt)."""
-    try:
-        from dbt.adapters.events.logging import AdapterLogger  # noqa: PLC0415 - inside dbt
-
-        AdapterLogger("floe").error(message)
-    except Exception:  # logging must never mask the timeout error itself
-        _log.error(message)
-
-
 def run_with_timeout(cursor: Any, sql: str, call: Callable[[], _T]) -> _T:
-    """Run ``call`` (one statement of ``cursor``), cancelling its Spark jobs at the timeout."""
-    timeout = _timeout_of(cursor)
-    if timeout is None:
+    """Run ``call`` (one statement of ``cursor``), measured, its Spark jobs cancelled at the
+    model's timeout (``floe_timeout_seconds``), else the profile's."""
+    profile_timeout = _timeout_of(cursor)
+    if profile_timeout is None:  # not a floe profile's cursor: untouched
         return call()
+    node, timeout = _MODEL_TIMEOUTS.timeout_for(sql, profile_timeout or None)
+    with _METER.query() as outcome:
+        if not timeout:
+            return call()
+        try:
+            return _cancel_at(cursor, node, timeout, call)
+        except ComputeTimeoutError:
+            outcome.status = "timeout"
+            outcome.error_type = ComputeTimeoutError.__name__
+            raise
+
+
+def _cancel_at(cursor: Any, node: str | None, timeout: float, call: Callable[[], _T]) -> _T:
     session = _session(cursor)
     tag = "floe-" + uuid.uuid4().hex[:16]
     done = threading.Event()
@@ -179,7 +188,9 @@ def run_with_timeout(cursor: Any, sql: str, call: Callable[[], _T]) -> _T:
     except BaseException as exc:
         done.set()
         if fired:
-            raise log_error(_timeout_error(sql, time.monotonic() - started, timeout)) from exc
+            raise log_error(
+                timeout_error("spark", node, time.monotonic() - started, timeout, "cancelled")
+            ) from exc
         raise
     finally:
         done.set()
@@ -188,30 +199,41 @@ def run_with_timeout(cursor: Any, sql: str, call: Callable[[], _T]) -> _T:
         _log.warning(
             "floe.compute.timeout node_id=%s duration_s=%.3f timeout_s=%g action=none "
             "(the statement had no Spark job left to cancel and finished)",
-            node_of(sql),
+            node or "<no dbt node>",
             time.monotonic() - started,
             timeout,
         )
     return result
 
 
-def _timeout_error(sql: str, elapsed: float, timeout: float) -> ComputeTimeoutError:
-    query_id = uuid.uuid4().hex[:16]
-    node = node_of(sql)
-    shown = f"{timeout:g}"
-    _report(
-        f"floe.compute.timeout query_id={query_id} node_id={node} "
-        f"duration_s={elapsed:.3f} timeout_s={shown} action=cancelled"
-    )
-    return ComputeTimeoutError(
-        f"{node} was cancelled after {elapsed:.2f} s: it ran past the configured "
-        f"timeout_seconds={shown} (query_id={query_id}); raise timeout_seconds in the "
-        "compute config or make the model cheaper",
-        plugin_name="spark",
-        timeout_seconds=timeout,
-        elapsed_seconds=elapsed,
-        query_id=query_id,
-    )
+def _has_rows_to_collect(cursor: Any) -> bool:
+    """A fetch that runs Spark work: the first one after execute (later ones read rows)."""
+    return cursor.__dict__.get("_rows") is None and cursor.__dict__.get("_df") is not None
+
+
+def _patch_pool(wrapper_class: Any) -> None:
+    """Count dbt's session connections of floe profiles: opened, and closed once."""
+    init = wrapper_class.__init__
+    close = wrapper_class.close
+
+    def counted_init(self: Any, handle: Any) -> None:
+        init(self, handle)
+        params = getattr(handle, "server_side_parameters", None)
+        if isinstance(params, dict) and TIMEOUT_KEY in params:
+            with _OPEN_LOCK:
+                _OPEN.add(self)
+            _METER.opened()
+
+    def counted_close(self: Any) -> None:
+        with _OPEN_LOCK:
+            counted = self in _OPEN
+            _OPEN.discard(self)
+        if counted:
+            _METER.closed()
+        close(self)
+
+    setattr(wrapper_class, "__init__", counted_init)  # noqa: B010 - patching an untyped class
+    setattr(wrapper_class, "close", counted_close)  # noqa: B010 - as above
 
 
 def patch(module: ModuleType) -> None:
@@ -228,9 +250,13 @@ def patch(module: ModuleType) -> None:
         run_with_timeout(self, sql, lambda: execute(self, sql, *parameters))
 
     def timed_fetchall(self: Any) -> Any:
+        if not _has_rows_to_collect(self):
+            return fetchall(self)
         return run_with_timeout(self, self.__dict__.get("_floe_sql", ""), lambda: fetchall(self))
 
     def timed_fetchone(self: Any) -> Any:
+        if not _has_rows_to_collect(self):
+            return fetchone(self)
         return run_with_timeout(self, self.__dict__.get("_floe_sql", ""), lambda: fetchone(self))
 
     for name, wrapped in (
@@ -240,6 +266,7 @@ def patch(module: ModuleType) -> None:
     ):
         setattr(wrapped, _FLAG, True)
         setattr(cursor_class, name, wrapped)
+    _patch_pool(module.SessionConnectionWrapper)
 
 
 class _Loader(importlib.abc.Loader):

@@ -38,7 +38,7 @@ class SparkComputePlugin(ComputePlugin):
     floe_api_version = FLOE_API_VERSION
     config_model: ClassVar[type[ComputeConfig]] = SparkConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.QUERY_TIMEOUT, Capability.DBT_BUILD}
+        {Capability.QUERY_TIMEOUT, Capability.DBT_BUILD, Capability.PER_MODEL_TIMEOUT}
     )
 
     def _coerce(self, config: ComputeConfig | Mapping[str, Any]) -> SparkConfig:
