@@ -45,6 +45,10 @@ class Capability(StrEnum):
     QUERY_TIMEOUT = "query_timeout"
     #: generated profiles run a real ``dbt build`` with the plugin's adapter.
     DBT_BUILD = "dbt_build"
+    #: it has upstream floe-core's extra members (is_self_hosted, get_dbt_macro_paths,
+    #: augment_dbt_profile, get_config_schema); implied by subclassing
+    #: ``floe_core.plugins.ComputePlugin``.
+    FLOE_CORE_INTERFACE = "floe_core_interface"
 
 
 class PluginMetadata(ABC):
