@@ -29,9 +29,11 @@ __all__ = [
     "EXTRA_MEMBERS",
     "UPSTREAM_BASE",
     "UPSTREAM_CONFIG",
+    "connection_keys",
     "free_connection",
     "implied_capabilities",
     "is_upstream",
+    "unreachable_connection",
     "upstream_config_model",
 ]
 
@@ -154,3 +156,35 @@ def implied_capabilities(instance: object) -> frozenset[str]:
     except Exception:  # noqa: S110 - a hostile class: claim only the interface
         pass
     return frozenset(claimed)
+
+
+def connection_keys(model: type[Any]) -> frozenset[str] | None:
+    """The keys ``model``'s ``connection`` declares; None when it declares none.
+
+    A free dict declares none (any key goes); a settings model (from
+    ``get_config_schema()``) declares its fields.
+    """
+    fields = getattr(model, "model_fields", {})
+    field = fields.get("connection") if isinstance(fields, dict) else None
+    if field is None or free_connection(model):
+        return None
+    annotation = field.annotation
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    declared = getattr(annotation, "model_fields", None)
+    return frozenset(declared) if isinstance(declared, dict) else None
+
+
+def unreachable_connection(model: type[Any], path: str, port: int) -> dict[str, Any] | None:
+    """A ``connection`` dict naming a missing file and a closed loopback port, or None.
+
+    None when ``model`` keeps its settings elsewhere than in ``connection``.
+    """
+    if "connection" not in getattr(model, "model_fields", {}):
+        return None
+    wanted: dict[str, Any] = {"path": path, "host": "127.0.0.1", "port": port}
+    keys = connection_keys(model)
+    if keys is None:
+        return wanted if free_connection(model) else None
+    chosen = {k: v for k, v in wanted.items() if k in keys}
+    return chosen or None

@@ -22,7 +22,7 @@ from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._invoke import TimedCall, call, call_with_budget
 from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance._results import Level
-from floe_compute_kit.conformance._upstream import free_connection
+from floe_compute_kit.conformance._upstream import unreachable_connection
 from floe_compute_kit.conformance.checks._support import (
     baseline_config,
     example_configs,
@@ -150,9 +150,9 @@ def _guess_unreachable(ctx: CheckContext) -> Any:
     for target in candidates:
         data = base.model_dump()
         changed = False
-        if free_connection(type(base)):  # settings in a free dict (upstream floe-core)
-            data["connection"] = {"path": target, "host": "127.0.0.1", "port": port}
-            changed = True
+        settings = unreachable_connection(type(base), target, port)
+        if settings is not None:  # settings in `connection` (upstream floe-core)
+            data["connection"], changed = settings, True
         for name in fields:
             if name in PATH_FIELDS:
                 data[name], changed = target, True
