@@ -112,6 +112,17 @@ def test_a_small_plugin_on_floe_core_is_certified_at_core(
     )
     assert code == 0, output
     assert certificate["certified"] is True
+    verified = subprocess.run(
+        [
+            str(upstream_python.parent / "floe-conformance"),
+            "verify",
+            str(tmp_path / "out" / "certificate.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     assert certificate["level_achieved"] == "core"
     assert "floe_core_interface" in certificate["plugin"]["capabilities"]
     outcomes = _outcomes(certificate)
