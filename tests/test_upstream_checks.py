@@ -93,3 +93,44 @@ def test_generated_hosts_stay_on_loopback(data: st.DataObject) -> None:
     connection = data.draw(connection_dicts(fields))
     host = connection.get("host", "127.0.0.1")
     assert not isinstance(host, str) or host in ("127.0.0.1", "localhost", "::1")
+
+
+@pytest.mark.requirement("KIT-242")
+def test_a_bare_settings_model_validates_connection_and_leaves_it_a_dict() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from floe_compute_kit.conformance._upstream import (
+        _connection_model,
+        connection_keys,
+        unreachable_connection,
+    )
+
+    class Settings(BaseModel):
+        path: str = ":memory:"
+        extensions: list[str] = []
+
+    model = _connection_model(GenericConfig, Settings)
+    config = model.model_validate({"plugin": "x", "connection": {"path": "a.db"}})
+    assert config.connection == {"path": "a.db", "extensions": []}
+    assert type(config.connection) is dict
+    assert config.model_dump()["connection"] == {"path": "a.db", "extensions": []}
+    with pytest.raises(ValidationError, match=r"connection\.path"):
+        model.model_validate({"plugin": "x", "connection": {"path": 5}})
+    assert connection_keys(model) == {"path", "extensions"}
+    assert not free_connection(model)
+    assert unreachable_connection(model, "/missing.db", 1) == {"path": "/missing.db"}
+    assert unreachable_connection(GenericConfig, "/m.db", 9) == {
+        "path": "/m.db",
+        "host": "127.0.0.1",
+        "port": 9,
+    }
+
+
+@pytest.mark.requirement("KIT-240")
+def test_only_floe_cores_base_class_makes_a_plugin_upstream() -> None:
+    from floe_compute_duckdb import DuckDBComputePlugin
+    from floe_compute_kit.conformance._upstream import is_upstream
+    from zoo.upstream import UpstreamShaped
+
+    assert not is_upstream(DuckDBComputePlugin)
+    assert not is_upstream(UpstreamShaped())  # the same members are not the base class
