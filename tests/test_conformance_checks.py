@@ -72,5 +72,6 @@ def test_registering_a_different_function_under_a_taken_id_fails() -> None:
     def impostor(ctx: CheckContext) -> None:
         del ctx
 
+    load_catalogue()  # the id must be taken first, whichever test ran before
     with pytest.raises(ValueError, match=r"'profile\.threads' is registered twice"):
         check("profile.threads", method="x", requirements=("KIT-001",), wording="MUST")(impostor)

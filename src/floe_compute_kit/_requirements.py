@@ -180,6 +180,19 @@ _TABLE: dict[str, str] = {
     "name, module:attr or module.attr, with typed errors naming the supplying distribution.",
     "KIT-252": "Each package's __init__ lists every public name in __all__, and a lazy (PEP 562) "
     "map, where import cost needs one, resolves exactly those names, which mypy sees.",
+    "KIT-240": "A plugin written against upstream floe-core (floe_core.plugins.ComputePlugin) "
+    "is loaded and certified like any other; its is_self_hosted is a bool and "
+    "get_dbt_macro_paths() names existing directories.",
+    "KIT-241": "augment_dbt_profile(profile) returns a dict that keeps `type`, does no I/O and "
+    "leaves its input unchanged.",
+    "KIT-242": "get_config_schema() returns a pydantic model class or None, and the kit generates "
+    "configs from the model it returns.",
+    "KIT-243": "For a plugin on floe-core's generic ComputeConfig, the kit builds `connection` "
+    "dicts from the dbt adapter's credentials schema, hostile values included; the plugin "
+    "accepts each or rejects it with a ValueError naming the key, and its health check never "
+    "raises.",
+    "KIT-244": "The kit documents what it makes of floe-compute-duckdb 0.1.0a1 and how that "
+    "distribution and the kit's own floe_compute_duckdb share an import name.",
 }
 
 #: requirement id -> what it asks (read-only).

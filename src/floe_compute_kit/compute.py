@@ -47,6 +47,10 @@ class Capability(StrEnum):
     DBT_BUILD = "dbt_build"
     #: a dbt model's ``{{ config(floe_timeout_seconds=N) }}`` replaces timeout_seconds for it.
     PER_MODEL_TIMEOUT = "per_model_timeout"
+    #: it has upstream floe-core's extra members (is_self_hosted, get_dbt_macro_paths,
+    #: augment_dbt_profile, get_config_schema); implied by subclassing
+    #: ``floe_core.plugins.ComputePlugin``.
+    FLOE_CORE_INTERFACE = "floe_core_interface"
 
 
 class PluginMetadata(ABC):

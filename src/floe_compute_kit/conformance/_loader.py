@@ -4,7 +4,9 @@ A target is a spec the registry's resolver understands (an entry-point name of t
 ``floe.computes`` group, ``module:Attribute`` or ``module.Attribute``), a class or an
 instance. Classes that do not subclass ComputePlugin but have
 its members ("structural" plugins, e.g. built on another project's base class of the
-same shape) are accepted: the checks then validate every result field by field.
+same shape) are accepted: the checks then validate every result field by field. Those
+built on upstream floe-core's ComputePlugin get their config model from
+:mod:`._upstream`.
 Nothing here raises: a failure is a :class:`LoadFailure` the runner reports as the
 failing ``plugin.loads`` check.
 """
@@ -19,6 +21,11 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from floe_compute_kit.compute import ComputePlugin
+from floe_compute_kit.conformance._upstream import (
+    implied_capabilities,
+    is_upstream,
+    upstream_config_model,
+)
 from floe_compute_kit.errors import ComputeError
 from floe_compute_kit.models import ComputeConfig
 
@@ -36,6 +43,7 @@ REQUIRED_MEMBERS: Final = (
     "get_catalog_attachment_sql",
 )
 _METHODS: Final = frozenset(REQUIRED_MEMBERS[3:])
+_ABSENT: Final = object()
 
 
 @dataclass(frozen=True)
@@ -147,10 +155,13 @@ def load_target(target: object) -> LoadedPlugin | LoadFailure:  # noqa: PLR0911 
     instance = _instantiate(spec, obj) if isinstance(obj, type) else obj
     if isinstance(instance, LoadFailure):
         return instance
+    upstream = is_upstream(instance)
     try:
-        declared = getattr(instance, "config_model", ComputeConfig)
+        declared = getattr(instance, "config_model", _ABSENT)
     except Exception as exc:
         return LoadFailure(spec, f"reading config_model raised {exc!r}", _format(exc))
+    if declared is _ABSENT:  # floe-core's plugins name their model another way
+        declared = (upstream_config_model(instance) if upstream else None) or ComputeConfig
     model = (
         declared
         if isinstance(declared, type) and issubclass(declared, BaseModel)
@@ -160,6 +171,8 @@ def load_target(target: object) -> LoadedPlugin | LoadFailure:  # noqa: PLR0911 
         capabilities = _capabilities(getattr(instance, "capabilities", frozenset()))
     except Exception:
         capabilities = frozenset()
+    if upstream:  # its shape is its claim (it has no `capabilities`)
+        capabilities |= implied_capabilities(instance)
     return LoadedPlugin(
         instance=instance,
         spec=spec,

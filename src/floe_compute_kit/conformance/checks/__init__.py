@@ -20,6 +20,7 @@ CHECK_MODULES = (
     "catalog",
     "integration",
     "iceberg",
+    "upstream",
     "isolation",  # last: it reports what every earlier call did to the plugin's process
 )
 

@@ -22,6 +22,8 @@ from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._invoke import TimedCall, call, call_with_budget
 from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance._upstream import CAPABILITY as UPSTREAM
+from floe_compute_kit.conformance._upstream import unreachable_connection
 from floe_compute_kit.conformance.checks._support import (
     baseline_config,
     example_configs,
@@ -149,6 +151,13 @@ def _guess_unreachable(ctx: CheckContext) -> Any:
     for target in candidates:
         data = base.model_dump()
         changed = False
+        settings = (  # an upstream floe-core plugin keeps its settings in `connection`
+            unreachable_connection(type(base), target, port)
+            if UPSTREAM in ctx.capabilities
+            else None
+        )
+        if settings is not None:
+            data["connection"], changed = settings, True
         for name in fields:
             if name in PATH_FIELDS:
                 data[name], changed = target, True

@@ -42,6 +42,10 @@ models always carry their Literal tag fields.
 
 from floe_compute_kit.conformance._masking import mask_secrets
 from floe_compute_kit.conformance.strategies._build import config_dicts, configs
+from floe_compute_kit.conformance.strategies._connections import (
+    connection_dicts,
+    credentials_fields,
+)
 from floe_compute_kit.conformance.strategies._mutations import Mutation, invalid_config_mutations
 from floe_compute_kit.conformance.strategies._validity import validity_rate
 
@@ -49,6 +53,8 @@ __all__ = [
     "Mutation",
     "config_dicts",
     "configs",
+    "connection_dicts",
+    "credentials_fields",
     "invalid_config_mutations",
     "mask_secrets",
     "validity_rate",

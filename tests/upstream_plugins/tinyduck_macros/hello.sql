@@ -1,0 +1,1 @@
+{% macro tinyduck_hello() %}select 1{% endmacro %}
