@@ -61,7 +61,12 @@ class DuckDBComputePlugin(ComputePlugin):
     floe_api_version = FLOE_API_VERSION
     config_model: ClassVar[type[ComputeConfig]] = DuckDBConfig
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.CATALOG_ATTACHMENT, Capability.QUERY_TIMEOUT, Capability.DBT_BUILD}
+        {
+            Capability.CATALOG_ATTACHMENT,
+            Capability.QUERY_TIMEOUT,
+            Capability.DBT_BUILD,
+            Capability.PER_MODEL_TIMEOUT,
+        }
     )
 
     # ------------------------------------------------------------------ config

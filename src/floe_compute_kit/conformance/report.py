@@ -85,6 +85,7 @@ def certify(
     on_result: Callable[[CheckResult], None] | None = None,
     today: dt.date | None = None,
     isolation: str = "host",
+    target: Path | None = DEFAULTS.target,
 ) -> dict[str, Any]:
     """Run the suite against ``plugin_spec`` and return the sealed certificate.
 
@@ -105,6 +106,7 @@ def certify(
         workdir=workdir,
         on_result=on_result,
         isolation=isolation,
+        target=target,
     )
     duration = time.perf_counter() - started
     load_error: str | None = getattr(suite, "load_error", None)

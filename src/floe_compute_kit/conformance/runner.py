@@ -69,6 +69,7 @@ def make_context(
     iceberg_uri: str | None = None,
     config_strategy: Any = None,
     unreachable_config: Any = None,
+    target: Path | None = DEFAULTS.target,
 ) -> CheckContext:
     """The context every check of one suite run shares."""
     return CheckContext(
@@ -86,6 +87,7 @@ def make_context(
         structural=loaded.structural,
         unreachable_config=unreachable_config,
         check_timeout_s=max(120.0, budget_s * 12),
+        live_target_file=None if target is None else Path(target).resolve(),
     )
 
 
@@ -211,13 +213,14 @@ def run_suite(
     unreachable_config: Any = None,
     isolation: str = DEFAULTS.isolation,
     host_settings: Any = None,
+    target: Path | None = DEFAULTS.target,
 ) -> SuiteResult:
     """Every catalogue check in ``level`` against ``plugin``, in catalogue order.
 
     ``isolation``: "host" runs the plugin in a child process (the kit judges what it
     returns and survives crashes, exits and hangs), "in-process" calls it directly
     (for debugging), "auto" picks the host for a named plugin and in-process for an
-    object.
+    object. ``target``: the user's live-target file (see ``conformance._live``).
     """
     started = time.perf_counter()
     level = Level(level)
@@ -248,6 +251,7 @@ def run_suite(
         iceberg_uri=iceberg_uri,
         config_strategy=config_strategy,
         unreachable_config=unreachable_config,
+        target=target,
     )
     host = getattr(loaded.instance, "floe_host", None)
     if host is not None:
