@@ -80,6 +80,8 @@ class CheckContext:
     #: the user's ``--floe-target`` file (YAML/JSON of the plugin's config for the live
     #: target); it wins over the plugin's hook and over a target the kit starts
     live_target_file: Path | None = None
+    #: that file read when the run started: its mapping, or why it could not be read
+    live_target_data: dict[str, Any] | str | None = None
 
     def close(self) -> None:
         """Stop what the checks started for this context."""

@@ -40,6 +40,7 @@ __all__ = [
     "SlowQueryHook",
     "live_config",
     "live_source",
+    "read_target",
     "slow_query",
 ]
 
@@ -88,24 +89,32 @@ def _validated(ctx: CheckContext, value: Any, source: str) -> Any:
         ) from None
 
 
-def _from_file(ctx: CheckContext, path: Path) -> Any:
+def read_target(path: Path) -> dict[str, Any] | str:
+    """The mapping in a ``--floe-target`` file, or why it is not one. Read once, when the
+    run starts (in the caller's thread), so every check sees the same target."""
     from floe_compute_kit._yaml import YAMLInputError, load_yaml_file  # noqa: PLC0415
 
     source = f"--floe-target {path}"
     try:
         data = load_yaml_file(path, str(path))
     except YAMLInputError as exc:
-        raise CheckFailed(
+        return (
             f"{source}: cannot read it: {exc}; give a YAML or JSON file holding the "
-            "plugin's config for the live target",
-            details={"live_target": source},
-        ) from None
-    if not isinstance(data, dict):
-        raise CheckFailed(
-            f"{source}: holds {type(data).__name__}, not a mapping of the plugin's config "
-            "fields (e.g. host: 127.0.0.1)",
-            details={"live_target": source},
+            "plugin's config for the live target"
         )
+    if not isinstance(data, dict):
+        return (
+            f"{source}: holds {type(data).__name__}, not a mapping of the plugin's config "
+            "fields (e.g. host: 127.0.0.1)"
+        )
+    return data
+
+
+def _from_file(ctx: CheckContext, path: Path) -> Any:
+    source = f"--floe-target {path}"
+    data = ctx.live_target_data if ctx.live_target_data is not None else read_target(path)
+    if isinstance(data, str):
+        raise CheckFailed(data, details={"live_target": source})
     return _validated(ctx, data, source)
 
 

@@ -72,6 +72,9 @@ def make_context(
     target: Path | None = DEFAULTS.target,
 ) -> CheckContext:
     """The context every check of one suite run shares."""
+    from floe_compute_kit.conformance._live import read_target  # noqa: PLC0415 - a cycle
+
+    target_file = None if target is None else Path(target).resolve()
     return CheckContext(
         plugin=loaded.instance,
         plugin_spec=loaded.spec,
@@ -87,7 +90,8 @@ def make_context(
         structural=loaded.structural,
         unreachable_config=unreachable_config,
         check_timeout_s=max(120.0, budget_s * 12),
-        live_target_file=None if target is None else Path(target).resolve(),
+        live_target_file=target_file,
+        live_target_data=None if target_file is None else read_target(target_file),
     )
 
 
