@@ -154,12 +154,16 @@ def _from_engine(ctx: CheckContext) -> tuple[Any, str]:
     kind = profile.get("type") if isinstance(profile, dict) else None
     engine = engine_for(kind if isinstance(kind, str) else None)
     started = engine.live_target(ctx.workdir, ctx.resources)
+    networked = "host" in fields or "port" in fields or not engine.file_based
     if started is not None:
         data = {**_plugin_field(ctx, fields), **started}
-        return _validated(ctx, data, f"the {engine.profile_type} target the kit started"), (
-            f"started by the kit ({engine.profile_type})"
-        )
-    networked = "host" in fields or "port" in fields or not engine.file_based
+        source = f"the {engine.profile_type} target the kit started"
+        try:
+            return ctx.config_model.model_validate(data), source
+        except ValidationError:
+            if networked:  # no other way to reach a server: say why
+                return _validated(ctx, data, source), source
+        # a file the model will not take (e.g. a path pattern): its defaults, as before
     if networked and "path" not in fields:
         raise _no_target(ctx, engine.no_live_target())
     data = _plugin_field(ctx, fields)
