@@ -42,6 +42,7 @@ __all__ = [
     "live_source",
     "read_target",
     "slow_query",
+    "validated",
 ]
 
 HOOK: Final = "conformance_live_target"
@@ -76,17 +77,25 @@ class SlowQueryHook(Protocol):
         ...
 
 
-def _validated(ctx: CheckContext, value: Any, source: str) -> Any:
+def validated(ctx: CheckContext, value: Any, problem: str, **fail: Any) -> Any:
+    """``value`` as the plugin's config; CheckFailed("<problem>: <why>") when the model
+    refuses it (``fail`` goes to CheckFailed: example, details)."""
     if isinstance(value, ctx.config_model):
         return value
     try:
         return ctx.config_model.model_validate(value)
     except ValidationError as exc:
-        raise CheckFailed(
-            f"the live target from {source} is not a valid {ctx.config_model.__name__}: "
-            f"{exc}; fix it so it names a target this machine can reach",
-            details={"live_target": source},
-        ) from None
+        raise CheckFailed(f"{problem}: {exc}", **fail) from None
+
+
+def _validated(ctx: CheckContext, value: Any, source: str) -> Any:
+    return validated(
+        ctx,
+        value,
+        f"the live target from {source} is not a valid {ctx.config_model.__name__}; fix it "
+        "so it names a target this machine can reach",
+        details={"live_target": source},
+    )
 
 
 def read_target(path: Path) -> dict[str, Any] | str:

@@ -18,11 +18,16 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from floe_compute_kit.compute import Capability
 from floe_compute_kit.conformance._check import PARTLY_NEEDS, CheckContext, CheckFailed, check
-from floe_compute_kit.conformance._live import SLOW_QUERY_HOOK, live_config, slow_query
+from floe_compute_kit.conformance._live import (
+    SLOW_QUERY_HOOK,
+    live_config,
+    slow_query,
+    validated,
+)
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._dbt import DbtRun, checked_profile, run_dbt, tail
 from floe_compute_kit.conformance.checks._support import mask
@@ -53,14 +58,13 @@ PARTLY_NEEDS.setdefault(Capability.PER_MODEL_TIMEOUT.value, set()).add(TIMEOUT_I
 def _with_timeout(ctx: CheckContext, config: Any, seconds: int) -> Any:
     data = config.model_dump() if isinstance(config, BaseModel) else dict(config)
     data["timeout_seconds"] = seconds
-    try:
-        return ctx.config_model.model_validate(data)
-    except ValidationError as exc:
-        raise CheckFailed(
-            f"the config model refuses timeout_seconds={seconds} on the live target's "
-            f"config, so no timeout can be checked: {exc}",
-            example=mask(config),
-        ) from None
+    return validated(
+        ctx,
+        data,
+        f"the config model refuses timeout_seconds={seconds} on the live target's config, "
+        "so no timeout can be checked",
+        example=mask(config),
+    )
 
 
 def _models(slow: str, per_model: bool) -> dict[str, str]:
