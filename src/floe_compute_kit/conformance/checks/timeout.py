@@ -79,29 +79,36 @@ def _models(slow: str, per_model: bool) -> dict[str, str]:
 
 def _watchdog(timeouts: Mapping[str, float]) -> Any:
     """A ``stop_when`` for run_dbt: a model still running ``timeout + slack + grace`` after
-    dbt printed its START line was cancelled by nothing; stop dbt instead of waiting."""
+    dbt printed its START line (plus however long the fast model took or is taking: an
+    engine still starting up is not a timeout cancelling nothing) was cancelled by
+    nothing; stop dbt instead of waiting for a query that may never end."""
     started: dict[str, float] = {}
-    finished: set[str] = set()
-    patterns = {name: re.compile(rf"\.{re.escape(name)}\b") for name in timeouts}
+    finished: dict[str, float] = {}
+    names = [*timeouts, _FAST]
+    patterns = {name: re.compile(rf"\.{re.escape(name)}\b") for name in names}
+    seen = [0]
 
     def stop_when(lines: list[str], elapsed: float) -> str | None:
-        for line in lines:
+        for line in lines[seen[0] :]:
             for name, pattern in patterns.items():
                 if not pattern.search(line):
                     continue
                 if " START " in line:
                     started.setdefault(name, elapsed)
                 elif name in started:
-                    finished.add(name)
+                    finished.setdefault(name, elapsed)
+        seen[0] = len(lines)
+        fast_start = started.get(_FAST)
+        fast_took = 0.0 if fast_start is None else finished.get(_FAST, elapsed) - fast_start
         for name, timeout in timeouts.items():
             since = started.get(name)
             if name in finished or since is None:
                 continue
-            limit = timeout + SLACK_S + _GRACE_S
+            limit = timeout + SLACK_S + _GRACE_S + fast_took
             if elapsed - since > limit:
                 return (
                     f"the model {name} was still running {elapsed - since:.1f} s after it "
-                    f"started, {limit - timeout:g} s past its timeout of {timeout:g} s"
+                    f"started, {limit - timeout:.1f} s past its timeout of {timeout:g} s"
                 )
         return None
 
