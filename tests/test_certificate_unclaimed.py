@@ -49,3 +49,19 @@ def test_a_certificate_without_the_field_still_reads_and_dumps_unchanged() -> No
     model = Certificate.model_validate(cert)
     assert model.plugin.unclaimed_capabilities is None
     assert "unclaimed_capabilities" not in model.to_json()["plugin"]
+
+
+@pytest.mark.requirement("KIT-013")
+def test_an_engine_that_cannot_cancel_waives_the_timeout_check_and_is_capped() -> None:
+    import datetime as dt
+
+    from floe_compute_kit.conformance._waivers import Waiver
+
+    waiver = Waiver(TIMEOUT_ID, "the engine has no cancel", dt.date(2099, 1, 1), "https://x/9")
+    results = real_results(Level.INTEGRATION, **{TIMEOUT_ID: Outcome.FAILED})
+    cert = build_real(results=results, waivers=[waiver])
+    record = next(c for c in cert["checks"] if c["id"] == TIMEOUT_ID)
+    assert record["outcome"] == "waived"
+    assert record["waiver"]["reason"] == "the engine has no cancel"
+    assert cert["level_achieved"] == "extended"
+    assert cert["certified"] is False
