@@ -45,3 +45,15 @@ def test_the_scaffold_carries_the_hook_and_says_what_networked_plugins_need() ->
     assert "def conformance_live_target(self, workdir: Path) -> dict[str, Any] | None:" in source
     assert "--floe-target FILE" in source
     assert "networked engine" in source
+
+
+def test_pytest_and_the_report_cli_take_the_target_file(pytester: pytest.Pytester) -> None:
+    from floe_compute_kit.cli.conformance import build_parser
+
+    assert "--floe-target" in pytester.runpytest("--help").stdout.str()
+    report = build_parser()._subparsers._group_actions[0].choices["report"]  # type: ignore[union-attr]
+    with pytest.raises(SystemExit):
+        report.parse_args(["--plugin", "duckdb", "--target", str(pytester.path / "missing.yaml")])
+    target = pytester.path / "t.yaml"
+    target.write_text("plugin: duckdb\n")
+    assert report.parse_args(["--plugin", "duckdb", "--floe-target", str(target)]).target == target
