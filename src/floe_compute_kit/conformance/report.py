@@ -230,8 +230,11 @@ def rerun_differences(
     *,
     on_result: Callable[[CheckResult], None] | None = None,
     workdir: Path | None = None,
+    target: Path | None = DEFAULTS.target,
 ) -> tuple[dict[str, Any], list[str]]:
     """Re-run the recorded plugin with the recorded seed and settings; list what changed.
+
+    ``target``: the live target file to re-run against (``--target``), as for ``report``.
 
     Waivers are re-applied as recorded (expiry is not re-judged: the question is whether
     the plugin still behaves as certified). This imports the plugin ``plugin.spec`` names:
@@ -250,6 +253,7 @@ def rerun_differences(
         workdir=workdir,
         on_result=on_result,
         today=min((w.expires for w in waivers), default=None),
+        target=target,
     )
     new = parse_certificate(fresh)
     diffs = [
