@@ -162,15 +162,19 @@ def test_the_integration_hook_reads_the_live_target_from_the_environment(
 ) -> None:
     for name in floe_postgres.env():
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ValueError, match=r"FLOE_POSTGRES_HOST.*FLOE_POSTGRES_PASSWORD"):
-        PLUGIN.conformance_integration_config(tmp_path)
+    # none set: no target of its own, the kit starts one
+    assert PLUGIN.conformance_live_target(tmp_path) is None
+    monkeypatch.setenv("FLOE_POSTGRES_HOST", "127.0.0.1")
+    with pytest.raises(ValueError, match=r"FLOE_POSTGRES_PORT.*FLOE_POSTGRES_PASSWORD"):
+        PLUGIN.conformance_live_target(tmp_path)
     for name, value in floe_postgres.env().items():
         monkeypatch.setenv(name, value)
-    config = PLUGIN.conformance_integration_config(tmp_path)
+    config = PLUGIN.conformance_live_target(tmp_path)
+    assert config is not None
     assert PLUGIN.validate_connection(config).status is ConnectionStatus.HEALTHY
     monkeypatch.setenv("FLOE_POSTGRES_HOST", "10.0.0.9")
     with pytest.raises(ValueError, match="not a loopback address"):
-        PLUGIN.conformance_integration_config(tmp_path)
+        PLUGIN.conformance_live_target(tmp_path)
 
 
 @pytest.mark.requirement("FR-018", "FR-019")

@@ -167,6 +167,15 @@ _TABLE: dict[str, str] = {
     "Debian's binaries as an unprivileged user (or testcontainers where Docker "
     "answers), SCRAM password auth, 127.0.0.1 only, stop/start; missing binaries name "
     "the install command.",
+    "KIT-200": "The live target of the extended and integration checks comes from the user's "
+    "--floe-target file, else the plugin's LiveTargetHook (conformance_live_target), "
+    "else a target the kit starts (a DuckDB file, a loopback PostgreSQL); a networked "
+    "plugin with none fails naming the hook and --floe-target.",
+    "KIT-201": "dbt_build and query_timeout are checked for every plugin at the integration "
+    "level, claimed or not; the certificate names the optional capabilities not claimed "
+    "and the checks they made not applicable.",
+    "KIT-202": "Planted live defects (a timeout that cancels nothing, a build never run) are "
+    "refused at integration on the build or timeout check, whose message names them.",
     "KIT-170": "`pip install floe-compute-kit` is the contract only: it imports without the test "
     "kit or any engine, and a CLI or pytest option that needs an extra exits with a "
     "line naming the extra and its install command.",

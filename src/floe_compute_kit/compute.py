@@ -37,13 +37,16 @@ SUPPORTED_API_VERSIONS: Final = SpecifierSet(">=1.0,<2")
 
 
 class Capability(StrEnum):
-    """Optional features a plugin claims; unclaimed ones are "unsupported", not "failed"."""
+    """Features a plugin claims. The checks of an unclaimed optional one are
+    "unsupported", not "failed"; ``query_timeout`` and ``dbt_build`` are checked at the
+    integration level for every plugin (claiming them is kept for compatibility), and
+    an engine that cannot do one records a waiver."""
 
     #: get_catalog_attachment_sql returns statements that attach an Iceberg catalog.
     CATALOG_ATTACHMENT = "catalog_attachment"
-    #: generated profiles cancel queries that run past timeout_seconds.
+    #: generated profiles cancel queries that run past timeout_seconds (always checked).
     QUERY_TIMEOUT = "query_timeout"
-    #: generated profiles run a real ``dbt build`` with the plugin's adapter.
+    #: generated profiles run a real ``dbt build`` with the plugin's adapter (always checked).
     DBT_BUILD = "dbt_build"
     #: a dbt model's ``{{ config(floe_timeout_seconds=N) }}`` replaces timeout_seconds for it.
     PER_MODEL_TIMEOUT = "per_model_timeout"

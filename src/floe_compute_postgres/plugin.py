@@ -122,14 +122,17 @@ class PostgresComputePlugin(ComputePlugin):
         )
 
     # ------------------------------------------------------------------ conformance hooks
-    def conformance_integration_config(self, workdir: Any) -> PostgresConfig:
-        """The live target for the kit's integration build, read from the environment.
+    def conformance_live_target(self, workdir: Any) -> PostgresConfig | None:
+        """The live target for the kit's checks, read from the environment when it names one.
 
         FLOE_POSTGRES_HOST/PORT/USER/DBNAME and FLOE_POSTGRES_PASSWORD (which dbt reads
-        too). The host must be loopback: the kit never connects elsewhere.
+        too). None when none of them is set: the kit then starts a loopback server
+        itself. The host must be loopback: the kit never connects elsewhere.
         """
         names = [*LIVE_TARGET_ENV.values(), env_var_name("password")]
         missing = [n for n in names if not os.environ.get(n)]
+        if len(missing) == len(names):
+            return None
         if missing:
             raise log_error(
                 ComputeConfigurationError(

@@ -56,6 +56,17 @@ def _positive(kind: type[int] | type[float], option: str) -> Any:
     return parse
 
 
+def _target_file(text: str) -> Path:
+    """A --target file must exist now: a typo must not fall back to another target."""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(
+            f"--target: {text!r} is not a file; give a YAML or JSON file holding the "
+            "plugin's config for the live target (e.g. host: 127.0.0.1, port: 5432)"
+        )
+    return path.resolve()
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plugin",
@@ -95,6 +106,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds validate_connection may take",
     )
     parser.add_argument("--iceberg-uri", help="a running Iceberg REST catalog for iceberg checks")
+    parser.add_argument(
+        "--target",
+        "--floe-target",
+        dest="target",
+        type=_target_file,
+        default=DEFAULTS.target,
+        metavar="FILE",
+        help="YAML/JSON file of the plugin's config for the live target of the extended and "
+        "integration checks (default: the plugin's conformance_live_target hook, else a "
+        "target the kit starts: a DuckDB file, a loopback PostgreSQL)",
+    )
     parser.add_argument(
         "--formats",
         type=_formats,
@@ -181,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
             waivers=waivers,
             iceberg_uri=args.iceberg_uri,
             on_result=progress.on_result,
+            target=args.target,
         )
     load_error = cert["run"]["load_error"]
     if load_error and load_error.startswith(_NOT_FOUND):

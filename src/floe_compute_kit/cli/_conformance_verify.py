@@ -39,6 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(this imports and runs the plugin the certificate names)",
     )
     parser.add_argument(
+        "--target",
+        "--floe-target",
+        dest="target",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --rerun: the live target file (YAML/JSON of the plugin's config), as for "
+        "`report --target`",
+    )
+    parser.add_argument(
         "--yes",
         action="store_true",
         help="with --rerun: run the named plugin without asking (CI, certificates you trust)",
@@ -98,14 +108,14 @@ def _verified(path: Path) -> dict[str, Any] | int:
     return cert
 
 
-def _rerun(cert: dict[str, Any]) -> int:
+def _rerun(cert: dict[str, Any], target: Path | None = None) -> int:
     # The runner imports every check module: only when re-running.
     from floe_compute_kit.conformance.runner import select_checks  # noqa: PLC0415
 
     model = parse_certificate(cert)
     total = len(select_checks(model.run.requested_level))
     with suite_progress(f"re-running {one_line(model.plugin.spec, 80)}", total) as advance:
-        _, diffs = rerun_differences(cert, on_result=advance)
+        _, diffs = rerun_differences(cert, on_result=advance, target=target)
     for diff in diffs:
         print(f"DIFFERENT {one_line(diff)}")
     if diffs:
@@ -123,4 +133,4 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not _confirmed(cert["plugin"]["spec"], args.yes):
         return 2
-    return _rerun(cert)
+    return _rerun(cert, args.target)

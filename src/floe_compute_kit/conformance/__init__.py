@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         CheckUnsupported,
         check,
     )
+    from floe_compute_kit.conformance._live import LiveTargetHook, SlowQueryHook, live_config
     from floe_compute_kit.conformance._results import (
         CheckResult,
         CheckSpec,
@@ -35,6 +36,9 @@ _LAZY: dict[str, str] = {
     "CheckFailed": "floe_compute_kit.conformance._check",
     "CheckUnsupported": "floe_compute_kit.conformance._check",
     "check": "floe_compute_kit.conformance._check",
+    "LiveTargetHook": "floe_compute_kit.conformance._live",
+    "SlowQueryHook": "floe_compute_kit.conformance._live",
+    "live_config": "floe_compute_kit.conformance._live",
     "CheckResult": "floe_compute_kit.conformance._results",
     "CheckSpec": "floe_compute_kit.conformance._results",
     "Level": "floe_compute_kit.conformance._results",
@@ -66,9 +70,12 @@ __all__ = [
     "CheckSpec",
     "CheckUnsupported",
     "Level",
+    "LiveTargetHook",
     "Outcome",
+    "SlowQueryHook",
     "SuiteResult",
     "check",
+    "live_config",
     "run_check",
     "run_suite",
     "select_checks",

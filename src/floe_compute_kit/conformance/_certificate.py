@@ -388,6 +388,33 @@ def _record(
     )
 
 
+#: capabilities every plugin is checked for at the integration level, claimed or not
+ALWAYS_CHECKED: Final = frozenset({"dbt_build", "query_timeout"})
+
+
+def _unclaimed(plugin: Mapping[str, Any], checks: Sequence[CheckRecord]) -> list[dict[str, Any]]:
+    """Each optional capability the plugin does not claim, with the checks of this run that
+    were not applicable (wholly or in part) because of it."""
+    from floe_compute_kit.compute import Capability  # noqa: PLC0415 - the contract, lazily
+    from floe_compute_kit.conformance._check import PARTLY_NEEDS  # noqa: PLC0415
+
+    claimed = {str(c) for c in plugin.get("capabilities") or ()}
+    ran = [c.id for c in checks]
+    return [
+        {
+            "capability": cap.value,
+            "checks": [
+                cid
+                for cid in ran
+                if cid in PARTLY_NEEDS.get(cap.value, set())
+                or next((c.capability for c in checks if c.id == cid), None) == cap.value
+            ],
+        }
+        for cap in Capability
+        if cap.value not in claimed and cap.value not in ALWAYS_CHECKED
+    ]
+
+
 def build_certificate(
     *,
     kit_version: str,
@@ -435,7 +462,9 @@ def build_certificate(
             catalogue_version=catalogue_version(catalogue),
             catalogue_size=len(catalogue),
         ),
-        plugin=PluginInfo.model_validate(_json_safe(dict(plugin))),
+        plugin=PluginInfo.model_validate(
+            _json_safe({**plugin, "unclaimed_capabilities": _unclaimed(plugin, checks)})
+        ),
         distribution=None
         if distribution is None
         else Distribution.model_validate(_json_safe(dict(distribution))),

@@ -17,6 +17,7 @@ from typing import Any
 from floe_compute_kit.conformance._results import CheckSpec, Level
 
 __all__ = [
+    "PARTLY_NEEDS",
     "REGISTERED",
     "CheckContext",
     "CheckFailed",
@@ -76,6 +77,11 @@ class CheckContext:
     #: services checks start for the whole run (e.g. an Iceberg catalog); closed by
     #: whoever made the context, before its workdir is removed
     resources: ExitStack = field(default_factory=ExitStack)
+    #: the user's ``--floe-target`` file (YAML/JSON of the plugin's config for the live
+    #: target); it wins over the plugin's hook and over a target the kit starts
+    live_target_file: Path | None = None
+    #: that file read when the run started: its mapping, or why it could not be read
+    live_target_data: dict[str, Any] | str | None = None
 
     def close(self) -> None:
         """Stop what the checks started for this context."""
@@ -93,6 +99,9 @@ class RegisteredCheck:
 
 #: check id -> registered check; filled when the check modules are imported.
 REGISTERED: dict[str, RegisteredCheck] = {}
+#: capability -> ids of checks that run for every plugin but skip a part of themselves
+#: when it is not claimed (the certificate names them beside the unclaimed capability)
+PARTLY_NEEDS: dict[str, set[str]] = {}
 
 
 def _where(fn: CheckFn) -> tuple[str, str]:

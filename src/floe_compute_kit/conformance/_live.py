@@ -3,47 +3,213 @@
 Checks that judge behaviour (a dbt build, a timeout that cancels, a health check that
 leaves the target as it found it) need a target that exists. Every such check asks
 :func:`live_config` for the plugin's config pointing at it, so there is one place that
-decides where the live target comes from.
+decides where the live target comes from, in this order:
+
+1. the user's ``--floe-target FILE`` (a YAML or JSON mapping of the plugin's config);
+2. the plugin's hook, :class:`LiveTargetHook` (``conformance_live_target(workdir)``;
+   the older ``conformance_integration_config(workdir)`` is the same hook); a hook may
+   return None to say "I have no target of my own here";
+3. for engines the kit knows, a target it makes itself through the engine seam
+   (a DuckDB file under the work dir, a loopback PostgreSQL where the binaries exist).
+
+A networked plugin (its config has host/port, or its engine is not file-based) with
+none of these cannot pass the checks that need a target: they fail naming the hook
+and ``--floe-target``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
+from pydantic import ValidationError
+
+from floe_compute_kit.conformance._check import CheckFailed
 from floe_compute_kit.conformance._invoke import call, read
 
 if TYPE_CHECKING:
     from floe_compute_kit.conformance._check import CheckContext
+    from floe_compute_kit.models import ComputeConfig
 
-__all__ = ["live_config"]
+__all__ = [
+    "HOOK",
+    "HOOK_ALIASES",
+    "SLOW_QUERY_HOOK",
+    "LiveTargetHook",
+    "SlowQueryHook",
+    "live_config",
+    "live_source",
+    "read_target",
+    "slow_query",
+    "validated",
+]
+
+HOOK: Final = "conformance_live_target"
+#: older names of :data:`HOOK`, still honoured
+HOOK_ALIASES: Final = ("conformance_integration_config",)
+SLOW_QUERY_HOOK: Final = "conformance_slow_query"
+_CONFIG: Final = "live_target.config"
+_SOURCE: Final = "live_target.source"
+
+
+@runtime_checkable
+class LiveTargetHook(Protocol):
+    """What a plugin defines to point the kit's live checks at a target it can reach.
+
+    ``workdir`` is a directory the kit owns for this run (put files there). Return the
+    plugin's config (or a mapping of it) for a target on this machine, or None when the
+    plugin has none here (the kit then starts one itself where it knows the engine).
+    """
+
+    def conformance_live_target(self, workdir: Path) -> ComputeConfig | Mapping[str, Any] | None:
+        """The config of the live target, or None."""
+        ...
+
+
+@runtime_checkable
+class SlowQueryHook(Protocol):
+    """What a plugin for an engine the kit does not know defines for the timeout check:
+    one SELECT that keeps the engine busy for at least ``seconds`` (it must be cancellable)."""
+
+    def conformance_slow_query(self, seconds: float) -> str:
+        """A slow SELECT in the engine's dialect."""
+        ...
+
+
+def validated(ctx: CheckContext, value: Any, problem: str, **fail: Any) -> Any:
+    """``value`` as the plugin's config; CheckFailed("<problem>: <why>") when the model
+    refuses it (``fail`` goes to CheckFailed: example, details)."""
+    if isinstance(value, ctx.config_model):
+        return value
+    try:
+        return ctx.config_model.model_validate(value)
+    except ValidationError as exc:
+        raise CheckFailed(f"{problem}: {exc}", **fail) from None
+
+
+def _validated(ctx: CheckContext, value: Any, source: str) -> Any:
+    return validated(
+        ctx,
+        value,
+        f"the live target from {source} is not a valid {ctx.config_model.__name__}; fix it "
+        "so it names a target this machine can reach",
+        details={"live_target": source},
+    )
+
+
+def read_target(path: Path) -> dict[str, Any] | str:
+    """The mapping in a ``--floe-target`` file, or why it is not one. Read once, when the
+    run starts (in the caller's thread), so every check sees the same target."""
+    from floe_compute_kit._yaml import YAMLInputError, load_yaml_file  # noqa: PLC0415
+
+    source = f"--floe-target {path}"
+    try:
+        data = load_yaml_file(path, str(path))
+    except YAMLInputError as exc:
+        return (
+            f"{source}: cannot read it: {exc}; give a YAML or JSON file holding the "
+            "plugin's config for the live target"
+        )
+    if not isinstance(data, dict):
+        return (
+            f"{source}: holds {type(data).__name__}, not a mapping of the plugin's config "
+            "fields (e.g. host: 127.0.0.1)"
+        )
+    return data
+
+
+def _from_file(ctx: CheckContext, path: Path) -> Any:
+    source = f"--floe-target {path}"
+    data = ctx.live_target_data if ctx.live_target_data is not None else read_target(path)
+    if isinstance(data, str):
+        raise CheckFailed(data, details={"live_target": source})
+    return _validated(ctx, data, source)
+
+
+def _from_hook(ctx: CheckContext) -> tuple[Any, str] | None:
+    for name in (HOOK, *HOOK_ALIASES):
+        if hasattr(ctx.plugin, name):
+            value = call(ctx.plugin, name, ctx.workdir)
+            if value is not None:
+                return _validated(ctx, value, f"the plugin's {name}(workdir)"), name
+    return None
+
+
+def _plugin_field(ctx: CheckContext, fields: Mapping[str, Any]) -> dict[str, Any]:
+    name = read(ctx.plugin, "name")
+    return {"plugin": name} if "plugin" in fields and isinstance(name, str) else {}
+
+
+def _no_target(ctx: CheckContext, why: str) -> CheckFailed:
+    return CheckFailed(
+        f"no live target: {why}. A networked plugin cannot reach the extended level without "
+        f"one: define the hook `{HOOK}(self, workdir)` on the plugin (the LiveTargetHook "
+        "Protocol of floe_compute_kit.conformance) returning a config for a server on this "
+        "machine, or pass `--floe-target FILE` (a YAML/JSON of the plugin's config)",
+        details={"live_target": None, "hook": HOOK},
+    )
+
+
+def _from_engine(ctx: CheckContext) -> tuple[Any, str]:
+    from floe_compute_kit.conformance.checks._support import (  # noqa: PLC0415 - a cycle
+        baseline_config,
+    )
+    from floe_compute_kit.conformance.engines import engine_for  # noqa: PLC0415
+
+    fields: Mapping[str, Any] = getattr(ctx.config_model, "model_fields", {})
+    baseline = baseline_config(ctx)
+    profile = call(ctx.plugin, "generate_dbt_profile", baseline)
+    kind = profile.get("type") if isinstance(profile, dict) else None
+    engine = engine_for(kind if isinstance(kind, str) else None)
+    started = engine.live_target(ctx.workdir, ctx.resources)
+    networked = "host" in fields or "port" in fields or not engine.file_based
+    if started is not None:
+        data = {**_plugin_field(ctx, fields), **started}
+        source = f"the {engine.profile_type} target the kit started"
+        try:
+            return ctx.config_model.model_validate(data), source
+        except ValidationError:
+            if networked:  # no other way to reach a server: say why
+                return _validated(ctx, data, source), source
+        # a file the model will not take (e.g. a path pattern): its defaults, as before
+    if networked and "path" not in fields:
+        raise _no_target(ctx, engine.no_live_target())
+    data = _plugin_field(ctx, fields)
+    if "path" in fields:
+        path = ctx.workdir / "integration" / "floe_conformance.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data["path"] = str(path)
+    try:
+        return ctx.config_model.model_validate(data), "the model's defaults"
+    except ValidationError:  # the model needs more than defaults: the suite's baseline
+        return baseline, "the suite's baseline config"
 
 
 def live_config(ctx: CheckContext) -> Any:
-    """The config to reach the live target with: the plugin's own choice, else defaults
-    writing under the work dir.
+    """The config to reach the live target with (see the module doc for the order)."""
+    if _CONFIG not in ctx.extra:
+        if ctx.live_target_file is not None:
+            config, source = _from_file(ctx, ctx.live_target_file), "--floe-target"
+        else:
+            config, source = _from_hook(ctx) or _from_engine(ctx)
+        ctx.extra[_CONFIG] = config
+        ctx.extra[_SOURCE] = source
+    return ctx.extra[_CONFIG]
 
-    A plugin may define ``conformance_integration_config(workdir)`` to point the checks
-    at a target it can reach. Otherwise the model's defaults are used, with ``path``
-    (when the model has one, as file-based engines do) set to a file in the work
-    directory.
-    """
-    if hasattr(ctx.plugin, "conformance_integration_config"):
-        value = call(ctx.plugin, "conformance_integration_config", ctx.workdir)
-        return (
-            value if isinstance(value, ctx.config_model) else ctx.config_model.model_validate(value)
-        )
-    data: dict[str, Any] = {}
-    fields = getattr(ctx.config_model, "model_fields", {})
-    name = read(ctx.plugin, "name")
-    if "plugin" in fields and isinstance(name, str):
-        data["plugin"] = name
-    if "path" in fields:
-        data["path"] = str(ctx.workdir / "integration" / "floe_conformance.db")
-    try:
-        return ctx.config_model.model_validate(data)
-    except Exception:  # the model needs more than defaults: use the suite's baseline config
-        from floe_compute_kit.conformance.checks._support import (  # noqa: PLC0415 - a cycle
-            baseline_config,
-        )
 
-        return baseline_config(ctx)
+def live_source(ctx: CheckContext) -> str | None:
+    """Where the live target came from, once :func:`live_config` chose it."""
+    source = ctx.extra.get(_SOURCE)
+    return source if isinstance(source, str) else None
+
+
+def slow_query(ctx: CheckContext, profile_type: str | None, seconds: float) -> str | None:
+    """A SELECT that keeps the live target busy: the plugin's hook, else the engine's."""
+    from floe_compute_kit.conformance.engines import engine_for  # noqa: PLC0415
+
+    if hasattr(ctx.plugin, SLOW_QUERY_HOOK):
+        value = call(ctx.plugin, SLOW_QUERY_HOOK, seconds)
+        if isinstance(value, str) and value.strip():
+            return value
+    return engine_for(profile_type).slow_query(seconds)

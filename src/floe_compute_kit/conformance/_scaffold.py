@@ -147,6 +147,7 @@ _PLUGIN_HEAD = Template(
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from floe_compute_kit import (
@@ -168,11 +169,23 @@ class $plugin_class(ComputePlugin):
     version = "0.1.0"
     floe_api_version = FLOE_API_VERSION
     config_model = $config_class
-    # Claim what you support, e.g. frozenset({Capability.DBT_BUILD}) once `dbt build` works
-    # with your profiles: claimed capabilities are checked, unclaimed ones are "unsupported".
+    # Claim the optional features you support, e.g. frozenset({Capability.CATALOG_ATTACHMENT}):
+    # their checks run, unclaimed ones are "unsupported". A real `dbt build` and a timeout
+    # that cancels a query are checked at the integration level for every plugin.
     capabilities = frozenset()
 '''
 )
+
+_LIVE_TARGET = """\
+    def conformance_live_target(self, workdir: Path) -> dict[str, Any] | None:
+        # The live target of the kit's extended and integration checks (a real dbt build,
+        # a timeout that must cancel a query). Return this plugin's config pointed at a
+        # server on this machine (127.0.0.1), or pass `--floe-target FILE` to
+        # `floe-conformance report`. None: the kit starts one itself where it knows the
+        # engine (a DuckDB file, a loopback PostgreSQL); for any other networked engine
+        # the checks that need a target fail until you return one here.
+        return None
+"""
 
 _SIGNATURES: Final = {
     "generate_dbt_profile": ("config", "ComputeConfig", "dict[str, Any]"),
@@ -222,6 +235,7 @@ def _plugin_source(names: dict[str, str]) -> str:
         if not arg:
             text = text.replace("(self, : )", "(self)")
         parts.append(text)
+    parts.append(_LIVE_TARGET)
     return "\n".join(parts)
 
 

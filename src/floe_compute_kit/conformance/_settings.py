@@ -8,6 +8,7 @@ this in every pytest run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 __all__ = ["DEFAULTS", "LEVELS", "RunSettings"]
@@ -27,6 +28,9 @@ class RunSettings:
     budget_s: float = 5.0
     #: "host" (the plugin in a child process), "in-process", or "auto" (host when named)
     isolation: str = "auto"
+    #: a YAML/JSON file of the plugin's config for the live target (``--floe-target``);
+    #: None: the plugin's live-target hook, else a target the kit starts itself
+    target: Path | None = None
 
 
 DEFAULTS: Final = RunSettings()

@@ -44,6 +44,7 @@ from floe_compute_kit.conformance.pytest_plugin import (
     OPT_MAX_EXAMPLES,
     OPT_PLUGIN,
     OPT_SEED,
+    OPT_TARGET,
     STATE_KEY,
     RunState,
     dest,
@@ -154,6 +155,12 @@ class ContractFixtures:
         return value if isinstance(value, str) else None
 
     @pytest.fixture
+    def floe_live_target(self, request: pytest.FixtureRequest) -> Path | None:
+        """The live target's config file (``--floe-target``); override to choose one."""
+        value = request.config.getoption(dest(OPT_TARGET), default=None)
+        return Path(value) if isinstance(value, str) else None
+
+    @pytest.fixture
     def floe_config_strategy(self) -> Any:
         """A hypothesis strategy of valid configs; None: generated from config_model."""
         return None
@@ -174,6 +181,7 @@ class ContractFixtures:
         floe_iceberg_uri: str | None,
         floe_config_strategy: Any,
         floe_unreachable_config: Any,
+        floe_live_target: Path | None,
     ) -> CheckContext | LoadFailure:
         """One shared context per plugin and settings, so probes are made once per run."""
         from floe_compute_kit.conformance.runner import make_context  # noqa: PLC0415
@@ -190,6 +198,7 @@ class ContractFixtures:
             floe_iceberg_uri,
             repr(floe_config_strategy),
             repr(floe_unreachable_config),
+            floe_live_target,
         )
         contexts: dict[Any, CheckContext] = _state(request.config).contexts
         if key not in contexts:
@@ -203,6 +212,7 @@ class ContractFixtures:
                 iceberg_uri=floe_iceberg_uri,
                 config_strategy=floe_config_strategy,
                 unreachable_config=floe_unreachable_config,
+                target=floe_live_target,
             )
             request.config.add_cleanup(lambda: _remove(workdir))
             # cleanups run last-in first-out: the context's services stop before removal

@@ -29,6 +29,7 @@ __all__ = [
     "OPT_MAX_EXAMPLES",
     "OPT_PLUGIN",
     "OPT_SEED",
+    "OPT_TARGET",
     "PLUGIN_NAME",
     "RunState",
     "dest",
@@ -44,6 +45,7 @@ OPT_SEED: Final = "--floe-seed"
 OPT_BUDGET: Final = "--floe-budget"
 OPT_ICEBERG_URI: Final = "--floe-iceberg-uri"
 OPT_IN_PROCESS: Final = "--floe-in-process"
+OPT_TARGET: Final = "--floe-target"
 DEFAULT_MAX_EXAMPLES: Final = DEFAULTS.max_examples
 DEFAULT_SEED: Final = DEFAULTS.seed
 DEFAULT_BUDGET_S: Final = DEFAULTS.budget_s
@@ -122,6 +124,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="URI",
         help="a running Iceberg REST catalog for the integration-level catalog checks",
+    )
+    group.addoption(
+        OPT_TARGET,
+        dest=dest(OPT_TARGET),
+        default=None,
+        metavar="FILE",
+        help="YAML/JSON file of the plugin's config for the live target (default: the "
+        "plugin's conformance_live_target hook, else a target the kit starts)",
     )
     group.addoption(
         OPT_IN_PROCESS,

@@ -85,6 +85,7 @@ def certify(
     on_result: Callable[[CheckResult], None] | None = None,
     today: dt.date | None = None,
     isolation: str = "host",
+    target: Path | None = DEFAULTS.target,
 ) -> dict[str, Any]:
     """Run the suite against ``plugin_spec`` and return the sealed certificate.
 
@@ -105,6 +106,7 @@ def certify(
         workdir=workdir,
         on_result=on_result,
         isolation=isolation,
+        target=target,
     )
     duration = time.perf_counter() - started
     load_error: str | None = getattr(suite, "load_error", None)
@@ -228,8 +230,11 @@ def rerun_differences(
     *,
     on_result: Callable[[CheckResult], None] | None = None,
     workdir: Path | None = None,
+    target: Path | None = DEFAULTS.target,
 ) -> tuple[dict[str, Any], list[str]]:
     """Re-run the recorded plugin with the recorded seed and settings; list what changed.
+
+    ``target``: the live target file to re-run against (``--target``), as for ``report``.
 
     Waivers are re-applied as recorded (expiry is not re-judged: the question is whether
     the plugin still behaves as certified). This imports the plugin ``plugin.spec`` names:
@@ -248,6 +253,7 @@ def rerun_differences(
         workdir=workdir,
         on_result=on_result,
         today=min((w.expires for w in waivers), default=None),
+        target=target,
     )
     new = parse_certificate(fresh)
     diffs = [

@@ -69,8 +69,12 @@ def make_context(
     iceberg_uri: str | None = None,
     config_strategy: Any = None,
     unreachable_config: Any = None,
+    target: Path | None = DEFAULTS.target,
 ) -> CheckContext:
     """The context every check of one suite run shares."""
+    from floe_compute_kit.conformance._live import read_target  # noqa: PLC0415 - a cycle
+
+    target_file = None if target is None else Path(target).resolve()
     return CheckContext(
         plugin=loaded.instance,
         plugin_spec=loaded.spec,
@@ -86,6 +90,8 @@ def make_context(
         structural=loaded.structural,
         unreachable_config=unreachable_config,
         check_timeout_s=max(120.0, budget_s * 12),
+        live_target_file=target_file,
+        live_target_data=None if target_file is None else read_target(target_file),
     )
 
 
@@ -211,13 +217,14 @@ def run_suite(
     unreachable_config: Any = None,
     isolation: str = DEFAULTS.isolation,
     host_settings: Any = None,
+    target: Path | None = DEFAULTS.target,
 ) -> SuiteResult:
     """Every catalogue check in ``level`` against ``plugin``, in catalogue order.
 
     ``isolation``: "host" runs the plugin in a child process (the kit judges what it
     returns and survives crashes, exits and hangs), "in-process" calls it directly
     (for debugging), "auto" picks the host for a named plugin and in-process for an
-    object.
+    object. ``target``: the user's live-target file (see ``conformance._live``).
     """
     started = time.perf_counter()
     level = Level(level)
@@ -248,6 +255,7 @@ def run_suite(
         iceberg_uri=iceberg_uri,
         config_strategy=config_strategy,
         unreachable_config=unreachable_config,
+        target=target,
     )
     host = getattr(loaded.instance, "floe_host", None)
     if host is not None:

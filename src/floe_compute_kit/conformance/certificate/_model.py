@@ -31,6 +31,7 @@ __all__ = [
     "RequirementStatus",
     "RunInfo",
     "Summary",
+    "UnclaimedCapability",
     "WaiverRecord",
     "json_schema",
 ]
@@ -127,6 +128,14 @@ class KitInfo(_Model):
     catalogue_size: Annotated[int, Field(ge=0, le=100_000)]
 
 
+class UnclaimedCapability(_Model):
+    """An optional capability the plugin does not claim, and the checks (or parts of
+    checks) that were not applicable because of it."""
+
+    capability: NonEmptyName
+    checks: list[CheckId]
+
+
 class PluginInfo(_Model):
     spec: NonEmptyName
     name: Version
@@ -134,6 +143,17 @@ class PluginInfo(_Model):
     floe_api_version: Version
     class_: Annotated[Version, Field(alias="class")]
     capabilities: list[Name]
+    #: the optional capabilities not claimed; absent in certificates written before
+    #: dbt_build and query_timeout became mandatory at the integration level
+    unclaimed_capabilities: list[UnclaimedCapability] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_unclaimed(self, handler: Any) -> Any:
+        # Certificates from before the field read and dump back unchanged.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("unclaimed_capabilities") is None:
+            data.pop("unclaimed_capabilities", None)
+        return data
 
 
 class FileHash(_Model):

@@ -19,6 +19,7 @@ CHECK_MODULES = (
     "resources",
     "catalog",
     "integration",
+    "timeout",
     "iceberg",
     "upstream",
     "isolation",  # last: it reports what every earlier call did to the plugin's process

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["SQLGLOT_DIALECTS", "Engine", "GenericEngine"]
 
@@ -36,6 +37,8 @@ class Engine:
     dialect: str | None = None
     #: True when the kit can execute catalog attachment SQL on this engine itself
     runs_catalog_sql: bool = False
+    #: True when a target is a file on this machine (no server to reach)
+    file_based: bool = False
 
     def statement_kinds(self, sql: str) -> list[str]:
         """The kind of each statement in ``sql``, by the engine's own parser.
@@ -68,6 +71,18 @@ class Engine:
     def write_lock_problem(self, path: Path) -> str | None:
         """Why ``path`` cannot be opened for writing now (still locked), or None."""
         return None
+
+    def live_target(self, workdir: Path, resources: ExitStack) -> dict[str, Any] | None:
+        """Config fields pointing at a target the kit made (or started) itself under
+        ``workdir``; anything started is entered into ``resources``, which the run closes.
+
+        None when the kit cannot make one here (:meth:`no_live_target` says why).
+        """
+        return None
+
+    def no_live_target(self) -> str:
+        """Why :meth:`live_target` gave nothing, in words a user can act on."""
+        return f"the kit cannot start a {self.profile_type or 'this engine'!s} target itself"
 
     def slow_query(self, seconds: float) -> str | None:
         """A SELECT that keeps the engine busy for about ``seconds``, for timeout checks.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from floe_compute_kit.conformance.engines._base import Engine
 
@@ -13,6 +15,13 @@ class DuckDBEngine(Engine):
     profile_type = "duckdb"
     dialect = "duckdb"
     runs_catalog_sql = True
+    file_based = True
+
+    def live_target(self, workdir: Path, resources: ExitStack) -> dict[str, Any] | None:
+        # A database file of the run's own: dbt creates it on first connect.
+        path = workdir / "integration" / "floe_conformance.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {"path": str(path)}
 
     def seed_file_target(self, path: Path) -> bool:
         import duckdb  # noqa: PLC0415

@@ -1,0 +1,260 @@
+"""Checks: integration. The profile's timeout really cancels a query on the live target.
+
+A timeout that only reaches ``connect_timeout``, or sits under a key the adapter
+accepts and ignores, reads as fine in every other check. Here dbt runs, in one
+invocation, a model with the engine's slow query (from the engine seam, or the
+plugin's ``conformance_slow_query`` hook) and a fast model, under the plugin's profile
+with ``timeout_seconds=2``: the slow one must fail within 1 s after the timeout
+(SC-006, dbt's own node timing, less the time the fast node shows the adapter spends
+on a node doing nothing), naming the timeout; the fast one must succeed. A
+plugin claiming ``per_model_timeout`` also gets a model cut at its own 1 s and one
+allowed past the profile's 2 s by a larger override (US7-AS2). Not optional: an engine
+that cannot cancel a query records a waiver for this check, which caps the level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pydantic import BaseModel
+
+from floe_compute_kit.compute import Capability
+from floe_compute_kit.conformance._check import PARTLY_NEEDS, CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._live import (
+    SLOW_QUERY_HOOK,
+    live_config,
+    slow_query,
+    validated,
+)
+from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance.checks._dbt import DbtRun, checked_profile, run_dbt, tail
+from floe_compute_kit.conformance.checks._support import mask
+
+__all__ = ["PROFILE_TIMEOUT_S", "SLACK_S", "TIMEOUT_ID"]
+
+TIMEOUT_ID: Final = "integration.query_timeout"
+#: the profile's timeout_seconds in this check
+PROFILE_TIMEOUT_S: Final = 2
+#: SC-006: a query past its timeout fails within this long after it
+SLACK_S: Final = 1.0
+#: how long the slow query would run uncancelled (engines that honour the number)
+_SLOW_FOR_S: Final = 60.0
+#: per-model overrides (US7-AS2): one shorter and one longer than the profile's
+_CUT_S: Final = 1
+_LONGER_S: Final = 4
+#: seconds past timeout + slack before the kit stops a model that nothing cancelled
+_GRACE_S: Final = 6.0
+_LOG_NAME: Final = "integration.query_timeout-dbt.log"
+_FAST: Final = "floe_fast"
+_SLOW: Final = "floe_slow"
+_CUT: Final = "floe_cut_short"
+_LONGER: Final = "floe_allowed_longer"
+_NAMES_TIMEOUT: Final = re.compile(r"time[ _-]?out|timed out", re.IGNORECASE)
+PARTLY_NEEDS.setdefault(Capability.PER_MODEL_TIMEOUT.value, set()).add(TIMEOUT_ID)
+
+
+def _with_timeout(ctx: CheckContext, config: Any, seconds: int) -> Any:
+    data = config.model_dump() if isinstance(config, BaseModel) else dict(config)
+    data["timeout_seconds"] = seconds
+    return validated(
+        ctx,
+        data,
+        f"the config model refuses timeout_seconds={seconds} on the live target's config, "
+        "so no timeout can be checked",
+        example=mask(config),
+    )
+
+
+def _models(slow: str, per_model: bool) -> dict[str, str]:
+    # A view: the fast statement proves the profile runs ordinary work under the timeout,
+    # without a table job whose start-up (Spark's) is not what is judged here.
+    models = {_FAST: "{{ config(materialized='view') }}\nselect 1 as answer", _SLOW: slow}
+    if per_model:
+        models[_CUT] = f"{{{{ config(floe_timeout_seconds={_CUT_S}) }}}}\n{slow}"
+        models[_LONGER] = f"{{{{ config(floe_timeout_seconds={_LONGER_S}) }}}}\n{slow}"
+    return models
+
+
+def _watchdog(timeouts: Mapping[str, float]) -> Any:
+    """A ``stop_when`` for run_dbt: a model still running ``timeout + slack + grace`` after
+    dbt printed its START line (plus however long the fast model took or is taking: an
+    engine still starting up is not a timeout cancelling nothing) was cancelled by
+    nothing; stop dbt instead of waiting for a query that may never end."""
+    started: dict[str, float] = {}
+    finished: dict[str, float] = {}
+    names = [*timeouts, _FAST]
+    patterns = {name: re.compile(rf"\.{re.escape(name)}\b") for name in names}
+    seen = [0]
+
+    def stop_when(lines: list[str], elapsed: float) -> str | None:
+        for line in lines[seen[0] :]:
+            for name, pattern in patterns.items():
+                if not pattern.search(line):
+                    continue
+                if " START " in line:
+                    started.setdefault(name, elapsed)
+                elif name in started:
+                    finished.setdefault(name, elapsed)
+        seen[0] = len(lines)
+        fast_start = started.get(_FAST)
+        fast_took = 0.0 if fast_start is None else finished.get(_FAST, elapsed) - fast_start
+        for name, timeout in timeouts.items():
+            since = started.get(name)
+            if name in finished or since is None:
+                continue
+            limit = timeout + SLACK_S + _GRACE_S + fast_took
+            if elapsed - since > limit:
+                return (
+                    f"the model {name} was still running {elapsed - since:.1f} s after it "
+                    f"started, {limit - timeout:.1f} s past its timeout of {timeout:g} s"
+                )
+        return None
+
+    return stop_when
+
+
+def _overhead(run: DbtRun) -> float:
+    """What dbt and the adapter spend on a node that does no work: the fast model's time.
+
+    A node's execution_time covers the adapter's own statements around the query (Spark
+    checks and drops relations first, seconds under load); SC-006 is about the query.
+    """
+    fast = run.node(_FAST)
+    if fast is None or fast.get("status") != "success":
+        return 0.0
+    return max(0.0, float(fast.get("execution_time") or 0.0))
+
+
+def _judge_cancelled(run: DbtRun, name: str, timeout: float, what: str) -> str | None:
+    node = run.node(name)
+    if node is None:
+        return f"{what}: dbt reported no result for the model {name}"
+    status = str(node.get("status"))
+    took = float(node.get("execution_time") or 0.0)
+    message = str(node.get("message") or "")
+    if status == "success":
+        return (
+            f"{what}: the model {name} running the engine's slow query succeeded after "
+            f"{took:.2f} s; timeout_seconds={timeout:g} cancelled nothing"
+        )
+    if not _NAMES_TIMEOUT.search(message):
+        return (
+            f"{what}: the model {name} failed ({status}) after {took:.2f} s, but not with a "
+            f"timeout: dbt said {message[:500]!r}; the error must name the timeout"
+        )
+    overhead = _overhead(run)
+    if took - overhead > timeout + SLACK_S:
+        return (
+            f"{what}: the model {name} failed after {took:.2f} s ({took - overhead:.2f} s "
+            f"after the {overhead:.2f} s a trivial model takes), more than {SLACK_S:g} s "
+            f"after its timeout_seconds={timeout:g} (SC-006)"
+        )
+    if took < timeout - 0.5:
+        return (
+            f"{what}: the model {name} was stopped after {took:.2f} s, before its "
+            f"timeout_seconds={timeout:g}"
+        )
+    return None
+
+
+@check(
+    TIMEOUT_ID,
+    method="generate_dbt_profile",
+    requirements=("FR-020", "SC-006", "US7-AS1", "US7-AS2"),
+    wording=(
+        f"A profile generated with timeout_seconds={PROFILE_TIMEOUT_S} MUST make the "
+        f"engine cancel a dbt model running a slow query within {SLACK_S:g} s after the "
+        "timeout, with an error naming the timeout, while a fast model under the same "
+        "profile succeeds; a plugin claiming `per_model_timeout` MUST honour a model's "
+        "`floe_timeout_seconds` override, shorter or longer. Every plugin is checked."
+    ),
+    level=Level.INTEGRATION,
+)
+def query_timeout(ctx: CheckContext) -> None:
+    config = _with_timeout(ctx, live_config(ctx), PROFILE_TIMEOUT_S)
+    profile = checked_profile(ctx, config)
+    kind = str(profile["type"])
+    slow = slow_query(ctx, kind, _SLOW_FOR_S)
+    if slow is None:
+        raise CheckFailed(
+            f"the kit knows no slow query for the engine {kind!r}, so its timeout cannot be "
+            f"exercised: define `{SLOW_QUERY_HOOK}(self, seconds) -> str` on the plugin "
+            "(a cancellable SELECT that runs at least that long), or waive this check "
+            "with the reason",
+            example=mask(config),
+        )
+    per_model = Capability.PER_MODEL_TIMEOUT.value in ctx.capabilities
+    timeouts: dict[str, float] = {_SLOW: PROFILE_TIMEOUT_S}
+    if per_model:
+        timeouts.update({_CUT: _CUT_S, _LONGER: _LONGER_S})
+    models = _models(slow, per_model)
+    run = run_dbt(
+        ctx,
+        config,
+        profile,
+        folder="timeout",
+        args=["run", "--threads", "2"],
+        models=models,
+        log_name=_LOG_NAME,
+        deadline_s=max(60.0, min(ctx.check_timeout_s - 10.0, 180.0)),
+        stop_when=_watchdog(timeouts),
+    )
+    details: dict[str, Any] = {
+        "profile_timeout_s": PROFILE_TIMEOUT_S,
+        "slow_query": slow,
+        "per_model_timeout": "checked" if per_model else "not claimed: not applicable",
+    }
+    if run.stopped is not None:
+        raise CheckFailed(
+            f"timeout_seconds={PROFILE_TIMEOUT_S} cancelled nothing: {run.stopped}, so the "
+            f"kit stopped dbt. The profile must make the engine cancel a query past its "
+            f"timeout (FR-020); a timeout that only reaches a connect timeout, or a key the "
+            f"adapter ignores, does not.\ndbt said:\n{tail(run.output, 15)}{run.log_note}",
+            example=mask(config),
+            details=details,
+        )
+    if not run.results:
+        raise CheckFailed(
+            f"`dbt run` of the timeout models wrote no run_results.json (exit "
+            f"{run.returncode}); dbt said:\n{tail(run.output)}{run.log_note}",
+            example=mask(config),
+            details=details,
+        )
+    details["node_overhead_s"] = round(_overhead(run), 3)
+    details["nodes"] = {
+        name: {
+            "status": str(node.get("status")),
+            "execution_time": float(node.get("execution_time") or 0.0),
+        }
+        for name in models
+        if (node := run.node(name)) is not None
+    }
+    problems: list[str] = []
+    fast = run.node(_FAST)
+    if fast is None or fast.get("status") != "success":
+        said = "" if fast is None else str(fast.get("message"))
+        problems.append(
+            f"the fast model {_FAST} failed under the same profile "
+            f"(timeout_seconds={PROFILE_TIMEOUT_S}): {said[:500]!r}"
+        )
+    problems += [
+        p
+        for p in (
+            _judge_cancelled(run, _SLOW, PROFILE_TIMEOUT_S, "profile timeout"),
+            _judge_cancelled(run, _CUT, _CUT_S, "per-model override (shorter)")
+            if per_model
+            else None,
+            _judge_cancelled(run, _LONGER, _LONGER_S, "per-model override (longer)")
+            if per_model
+            else None,
+        )
+        if p is not None
+    ]
+    if problems:
+        raise CheckFailed(
+            "; ".join(problems) + run.log_note,
+            example=mask(config),
+            details=details,
+        )
