@@ -151,6 +151,167 @@ def _healthy_live(ctx: CheckContext, what: str) -> Any:
     return config
 
 
+# --- read-only (first: a later check's call could create what this one looks for) ------
+def _has_file_targets(engine: Engine) -> bool:
+    return type(engine).seed_file_target is not Engine.seed_file_target
+
+
+def _watched(ctx: CheckContext, config: Any) -> list[Path]:
+    """The work directory, and the folder of every absolute path named by a config value
+    (by value, never by field name)."""
+    roots = {ctx.workdir}
+    data = config.model_dump(mode="json") if isinstance(config, BaseModel) else {}
+    for text in walk_strings(data):
+        if text.startswith("/") and len(text) < 4096:
+            path = Path(text)
+            with contextlib.suppress(OSError):
+                if path.is_relative_to(ctx.workdir):
+                    # a target the kit chose under its work dir: dbt creates the file, not
+                    # its folder
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                folder = path if path.is_dir() else path.parent
+                if folder.is_dir() and folder != Path("/"):
+                    roots.add(folder)
+    return sorted(roots)
+
+
+def _listing(
+    ctx: CheckContext, profile: dict[str, Any], env: dict[str, str]
+) -> tuple[Catalog | None, str]:
+    root = ctx.workdir / "live_read_only"
+    root.mkdir(parents=True, exist_ok=True)
+    return list_catalog(
+        _dbt_command(), profile, env, root, timeout_s=max(30.0, ctx.check_timeout_s / 3)
+    )
+
+
+def _dbt_said(output: str) -> str:
+    return "\n".join(output.strip().splitlines()[-15:])
+
+
+def _calls(ctx: CheckContext, config: Any, roots: list[Path]) -> tuple[FileEvents, int]:
+    """REPEATS health checks, watched: the file events, and the connections the proxy saw."""
+    upstream = _host_port(config)
+    events = FileEvents()
+    connections = 0
+    for _ in range(REPEATS):
+        with contextlib.ExitStack() as stack:
+            target = config
+            proxy = None
+            if upstream is not None:
+                target, proxy = stack.enter_context(_behind(config, upstream, Fault.DELAY))
+            seen = stack.enter_context(watch(roots))
+            timed = _call(ctx, target)
+        if proxy is not None:
+            connections += proxy.connections
+        for mine, theirs in (
+            (events.opened, seen.opened),
+            (events.created, seen.created),
+            (events.written, seen.written),
+            (events.deleted, seen.deleted),
+        ):
+            mine.update(theirs)
+        _answer(timed, target, "against the live target")
+    return events, connections
+
+
+def _require_touched(config: Any, engine: Engine, opened: list[str], connections: int) -> None:
+    """CheckFailed (or not applicable) unless the health check reached the target."""
+    if _host_port(config) is not None:
+        if connections == 0:
+            raise CheckFailed(
+                f"{METHOD} never connected to the live target (a proxy in front of it saw no "
+                "connection), so it proves nothing about it: a health check must reach the "
+                "engine",
+                example=mask(config),
+            )
+    elif not opened:
+        if _has_file_targets(engine):
+            raise CheckFailed(
+                f"{METHOD} opened no file of the live target (the kernel saw none opened), so "
+                "it proves nothing about it: a health check must open the target",
+                example=mask(config),
+            )
+        raise CheckUnsupported(
+            "the live target is neither a host:port target nor a file the kit saw opened, "
+            "so the kit cannot tell whether the health check reached it"
+        )
+
+
+@check(
+    "live.read_only",
+    method=METHOD,
+    requirements=("FR-018", "KIT-210", "KIT-214"),
+    wording="Repeated validate_connection calls MUST leave the live target as they found it: "
+    "dbt's adapter lists the same schemas and relations, no file is created, written or "
+    "left locked, and dbt can still take the target afterwards.",
+    level=Level.EXTENDED,
+)
+def live_target_unchanged(ctx: CheckContext) -> None:
+    config = _live(ctx)
+    profile = call(ctx.plugin, "generate_dbt_profile", config)
+    if not isinstance(profile, dict) or not isinstance(profile.get("type"), str):
+        raise CheckFailed("generate_dbt_profile returned no dict with a string 'type'")
+    _require_adapter(ctx, profile["type"])
+    env, missing = build_env(profile, config)
+    if missing:
+        raise CheckFailed(
+            f"the profile reads {', '.join(missing)}, which no credential of the live config "
+            "provides; dbt cannot list the target",
+            example=mask(config),
+        )
+    roots = _watched(ctx, config)
+    before, output = _listing(ctx, profile, env)
+    if before is None:
+        raise CheckFailed(
+            "dbt could not list the live target's schemas and relations before the health "
+            f"checks (`dbt run-operation` failed); dbt said:\n{_dbt_said(output)}",
+            example=mask(config),
+        )
+    try:
+        events, connections = _calls(ctx, config, roots)
+    except OSError as exc:
+        raise CheckUnsupported(
+            f"the kit cannot watch files here ({exc}), so it cannot tell what the health "
+            "check touched"
+        ) from None
+    ours = ctx.workdir / "live_read_only"
+    changed = sorted(p for p in events.changed if not Path(p).is_relative_to(ours))
+    if changed:
+        raise CheckFailed(
+            f"{METHOD} created, wrote or deleted files: {', '.join(changed[:5])}; a health "
+            "check must open the target read-only",
+            example=mask(config),
+        )
+    opened = sorted(p for p in events.opened if not Path(p).is_relative_to(ours))
+    engine = engine_for(profile["type"])
+    _require_touched(config, engine, opened, connections)
+    after, output = _listing(ctx, profile, env)
+    if after is None:
+        for path in opened:
+            problem = engine.write_lock_problem(Path(path)) if Path(path).is_file() else None
+            if problem is not None:
+                raise CheckFailed(
+                    f"after {METHOD} the file it opened ({path}) cannot be opened for "
+                    f"writing: it is still locked or held open ({problem}); close every "
+                    "connection before returning",
+                    example=mask(config),
+                )
+        raise CheckFailed(
+            f"after {REPEATS} {METHOD} calls dbt can no longer take the live target "
+            f"(`dbt run-operation` failed); dbt said:\n{_dbt_said(output)}",
+            example=mask(config),
+        )
+    differences = before.differences(after)
+    if differences:
+        raise CheckFailed(
+            f"{METHOD} changed the live target: {'; '.join(differences[:5])}; a health check "
+            "must never create, alter or drop anything",
+            example=mask(config),
+            details={"differences": differences},
+        )
+
+
 # --- DEGRADED carries a warning ---------------------------------------------------------
 @check(
     "live.degraded_warning",
@@ -331,164 +492,3 @@ def faults_are_unhealthy(ctx: CheckContext) -> None:
                 f"{when}, the UNHEALTHY result has no actionable message ({result.message!r})",
                 example=mask(faulty),
             )
-
-
-# --- read-only ----------------------------------------------------------------------------
-def _has_file_targets(engine: Engine) -> bool:
-    return type(engine).seed_file_target is not Engine.seed_file_target
-
-
-def _watched(ctx: CheckContext, config: Any) -> list[Path]:
-    """The work directory, and the folder of every absolute path named by a config value
-    (by value, never by field name)."""
-    roots = {ctx.workdir}
-    data = config.model_dump(mode="json") if isinstance(config, BaseModel) else {}
-    for text in walk_strings(data):
-        if text.startswith("/") and len(text) < 4096:
-            path = Path(text)
-            with contextlib.suppress(OSError):
-                if path.is_relative_to(ctx.workdir):
-                    # a target the kit chose under its work dir: dbt creates the file, not
-                    # its folder
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                folder = path if path.is_dir() else path.parent
-                if folder.is_dir() and folder != Path("/"):
-                    roots.add(folder)
-    return sorted(roots)
-
-
-def _listing(
-    ctx: CheckContext, profile: dict[str, Any], env: dict[str, str]
-) -> tuple[Catalog | None, str]:
-    root = ctx.workdir / "live_read_only"
-    root.mkdir(parents=True, exist_ok=True)
-    return list_catalog(
-        _dbt_command(), profile, env, root, timeout_s=max(30.0, ctx.check_timeout_s / 3)
-    )
-
-
-def _dbt_said(output: str) -> str:
-    return "\n".join(output.strip().splitlines()[-15:])
-
-
-def _calls(ctx: CheckContext, config: Any, roots: list[Path]) -> tuple[FileEvents, int]:
-    """REPEATS health checks, watched: the file events, and the connections the proxy saw."""
-    upstream = _host_port(config)
-    events = FileEvents()
-    connections = 0
-    for _ in range(REPEATS):
-        with contextlib.ExitStack() as stack:
-            target = config
-            proxy = None
-            if upstream is not None:
-                target, proxy = stack.enter_context(_behind(config, upstream, Fault.DELAY))
-            seen = stack.enter_context(watch(roots))
-            timed = _call(ctx, target)
-        if proxy is not None:
-            connections += proxy.connections
-        for mine, theirs in (
-            (events.opened, seen.opened),
-            (events.created, seen.created),
-            (events.written, seen.written),
-            (events.deleted, seen.deleted),
-        ):
-            mine.update(theirs)
-        _answer(timed, target, "against the live target")
-    return events, connections
-
-
-def _require_touched(config: Any, engine: Engine, opened: list[str], connections: int) -> None:
-    """CheckFailed (or not applicable) unless the health check reached the target."""
-    if _host_port(config) is not None:
-        if connections == 0:
-            raise CheckFailed(
-                f"{METHOD} never connected to the live target (a proxy in front of it saw no "
-                "connection), so it proves nothing about it: a health check must reach the "
-                "engine",
-                example=mask(config),
-            )
-    elif not opened:
-        if _has_file_targets(engine):
-            raise CheckFailed(
-                f"{METHOD} opened no file of the live target (the kernel saw none opened), so "
-                "it proves nothing about it: a health check must open the target",
-                example=mask(config),
-            )
-        raise CheckUnsupported(
-            "the live target is neither a host:port target nor a file the kit saw opened, "
-            "so the kit cannot tell whether the health check reached it"
-        )
-
-
-@check(
-    "live.read_only",
-    method=METHOD,
-    requirements=("FR-018", "KIT-210", "KIT-214"),
-    wording="Repeated validate_connection calls MUST leave the live target as they found it: "
-    "dbt's adapter lists the same schemas and relations, no file is created, written or "
-    "left locked, and dbt can still take the target afterwards.",
-    level=Level.EXTENDED,
-)
-def live_target_unchanged(ctx: CheckContext) -> None:
-    config = _live(ctx)
-    profile = call(ctx.plugin, "generate_dbt_profile", config)
-    if not isinstance(profile, dict) or not isinstance(profile.get("type"), str):
-        raise CheckFailed("generate_dbt_profile returned no dict with a string 'type'")
-    _require_adapter(ctx, profile["type"])
-    env, missing = build_env(profile, config)
-    if missing:
-        raise CheckFailed(
-            f"the profile reads {', '.join(missing)}, which no credential of the live config "
-            "provides; dbt cannot list the target",
-            example=mask(config),
-        )
-    roots = _watched(ctx, config)
-    before, output = _listing(ctx, profile, env)
-    if before is None:
-        raise CheckFailed(
-            "dbt could not list the live target's schemas and relations before the health "
-            f"checks (`dbt run-operation` failed); dbt said:\n{_dbt_said(output)}",
-            example=mask(config),
-        )
-    try:
-        events, connections = _calls(ctx, config, roots)
-    except OSError as exc:
-        raise CheckUnsupported(
-            f"the kit cannot watch files here ({exc}), so it cannot tell what the health "
-            "check touched"
-        ) from None
-    ours = ctx.workdir / "live_read_only"
-    changed = sorted(p for p in events.changed if not Path(p).is_relative_to(ours))
-    if changed:
-        raise CheckFailed(
-            f"{METHOD} created, wrote or deleted files: {', '.join(changed[:5])}; a health "
-            "check must open the target read-only",
-            example=mask(config),
-        )
-    opened = sorted(p for p in events.opened if not Path(p).is_relative_to(ours))
-    engine = engine_for(profile["type"])
-    _require_touched(config, engine, opened, connections)
-    after, output = _listing(ctx, profile, env)
-    if after is None:
-        for path in opened:
-            problem = engine.write_lock_problem(Path(path)) if Path(path).is_file() else None
-            if problem is not None:
-                raise CheckFailed(
-                    f"after {METHOD} the file it opened ({path}) cannot be opened for "
-                    f"writing: it is still locked or held open ({problem}); close every "
-                    "connection before returning",
-                    example=mask(config),
-                )
-        raise CheckFailed(
-            f"after {REPEATS} {METHOD} calls dbt can no longer take the live target "
-            f"(`dbt run-operation` failed); dbt said:\n{_dbt_said(output)}",
-            example=mask(config),
-        )
-    differences = before.differences(after)
-    if differences:
-        raise CheckFailed(
-            f"{METHOD} changed the live target: {'; '.join(differences[:5])}; a health check "
-            "must never create, alter or drop anything",
-            example=mask(config),
-            details={"differences": differences},
-        )
