@@ -134,3 +134,16 @@ CASES = [
     ProbeCase(_Z + "HoldsWarehouseOpen", "live.read_only", ("locked", "warehouse.duckdb")),
     ProbeCase(_Z + "DegradedNoWarning", "live.degraded_warning", ("DEGRADED", "warning")),
 ]
+
+
+class OneSecondHealthPostgres(PostgresComputePlugin):
+    """Correct, with a health check that takes a second: the extended level's cost figure."""
+
+    def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
+        import time
+
+        started = time.perf_counter()
+        time.sleep(1.0)
+        result = super().validate_connection(config)
+        spent = (time.perf_counter() - started) * 1000.0
+        return result.model_copy(update={"latency_ms": spent})

@@ -62,6 +62,7 @@ REPEATS: Final = 2
 _AUTH_WORDS: Final = re.compile(r"authenticat|password|credential|login|unauthori[sz]ed", re.I)
 _LIVE: Final = "live.config"
 _HOOK: Final = "conformance_integration_config(workdir)"
+_NO_HOST_PORT: Final = "the live target is not a host:port target (no `host` and `port` fields)"
 
 
 # --- the live target ------------------------------------------------------------------
@@ -242,6 +243,8 @@ def _require_touched(config: Any, engine: Engine, opened: list[str], connections
     "live.read_only",
     method=METHOD,
     requirements=("FR-018", "KIT-210", "KIT-214"),
+    not_applicable_when="the kit can see neither a connection nor a file the health check "
+    "opened (or cannot watch files on this system)",
     wording="Repeated validate_connection calls MUST leave the live target as they found it: "
     "dbt's adapter lists the same schemas and relations, no file is created, written or "
     "left locked, and dbt can still take the target afterwards.",
@@ -363,6 +366,7 @@ def _with_credential(config: Any, name: str, value: str) -> Any:
     "live.authentication",
     method=METHOD,
     requirements=("FR-018", "FR-019", "KIT-211"),
+    not_applicable_when="the live config carries no credential",
     wording="With any one credential of the live config wrong, validate_connection MUST "
     "return UNHEALTHY with a message that says authentication failed and does not repeat "
     "the wrong value.",
@@ -429,6 +433,7 @@ def _upstream(ctx: CheckContext, what: str) -> tuple[Any, tuple[str, int]]:
     "live.latency",
     method=METHOD,
     requirements=("FR-019", "US6-AS1", "KIT-212", "KIT-214"),
+    not_applicable_when=_NO_HOST_PORT,
     wording="Through a loopback proxy that delays each connection, validate_connection MUST "
     "connect (the proxy sees it) and report a latency_ms of at least the added delay.",
     level=Level.EXTENDED,
@@ -470,6 +475,7 @@ _FAULT_WORDS: Final = {
     "live.faults",
     method=METHOD,
     requirements=("FR-018", "FR-019", "KIT-212"),
+    not_applicable_when=_NO_HOST_PORT,
     wording="When a proxy in front of the target refuses, resets or blackholes the "
     "connection, validate_connection MUST return UNHEALTHY with an actionable message "
     "within the budget.",
