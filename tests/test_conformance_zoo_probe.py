@@ -72,3 +72,18 @@ def test_reference_postgres_passes_every_live_check() -> None:
 @pytest.mark.requirement("KIT-022")
 def test_every_live_check_has_a_probe_zoo_plugin() -> None:
     assert set(_live_ids()) - {c.check_id for c in CASES} == set()
+
+
+@pytest.mark.requirement("KIT-011", "KIT-214")
+def test_a_certificate_may_record_a_live_check_not_applicable_but_not_others() -> None:
+    from _cert_data import build_real, real_results
+    from floe_compute_kit.conformance._certificate import catalogue_errors
+
+    catalogue = load_catalogue()
+    ok = build_real(results=real_results(**{"live.latency": Outcome.UNSUPPORTED}))
+    assert [e for e in catalogue_errors(ok, catalogue) if "live.latency" in e] == []
+    forged = build_real(results=real_results(**{"profile.threads": Outcome.UNSUPPORTED}))
+    assert any(
+        "profile.threads" in e and "needs no capability" in e
+        for e in catalogue_errors(forged, catalogue)
+    )
