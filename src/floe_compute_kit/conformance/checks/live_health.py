@@ -212,7 +212,14 @@ def _calls(ctx: CheckContext, config: Any, roots: list[Path]) -> tuple[FileEvent
             (events.deleted, seen.deleted),
         ):
             mine.update(theirs)
-        _answer(timed, target, "against the live target")
+        result = _answer(timed, target, "against the live target")
+        if result.status.value == "unhealthy":
+            raise CheckFailed(
+                f"{METHOD} reports the live target UNHEALTHY ({result.message!r}) although "
+                "dbt has just opened it, so whether it leaves the target unchanged cannot be "
+                f"judged; give the kit a target the health check can reach ({_HOOK})",
+                example=mask(config),
+            )
     return events, connections
 
 
