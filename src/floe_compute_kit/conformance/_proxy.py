@@ -19,7 +19,6 @@ import struct
 import threading
 from collections.abc import Callable
 from enum import StrEnum
-from types import TracebackType
 from typing import Final
 
 __all__ = ["Fault", "FaultProxy"]
@@ -90,12 +89,7 @@ class FaultProxy:
         self._spawn(self._accept_loop)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
