@@ -262,6 +262,12 @@ def live_target_unchanged(ctx: CheckContext) -> None:
     profile = call(ctx.plugin, "generate_dbt_profile", config)
     if not isinstance(profile, dict) or not isinstance(profile.get("type"), str):
         raise CheckFailed("generate_dbt_profile returned no dict with a string 'type'")
+    if _host_port(config) is None and not _has_file_targets(engine_for(profile["type"])):
+        raise CheckUnsupported(
+            f"the live target is neither a host:port target nor a file target of an engine "
+            f"the kit knows (profile type {profile['type']!r}), so the kit cannot see what "
+            "the health check touches"
+        )
     _require_adapter(ctx, profile["type"])
     env, missing = build_env(profile, config)
     if missing:
