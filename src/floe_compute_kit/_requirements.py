@@ -176,6 +176,16 @@ _TABLE: dict[str, str] = {
     "and the checks they made not applicable.",
     "KIT-202": "Planted live defects (a timeout that cancels nothing, a build never run) are "
     "refused at integration on the build or timeout check, whose message names them.",
+    "KIT-210": "validate_connection leaves the live target as it found it: dbt's adapter lists "
+    "the same schemas and relations after repeated calls, no file it opened is created, "
+    "written or left locked, and dbt can still take the target.",
+    "KIT-211": "validate_connection against the live target with any one credential wrong is "
+    "UNHEALTHY, says authentication failed and never echoes the wrong value.",
+    "KIT-212": "Through a loopback proxy in front of a host:port target, latency_ms reflects an "
+    "added delay, and refused, reset and blackholed connections are UNHEALTHY within the budget.",
+    "KIT-213": "A DEGRADED result carries at least one warning saying what is degraded.",
+    "KIT-214": "A live check that needs the engine proves the plugin touched it (a connection "
+    "through the proxy, a file the kernel saw opened), or is not applicable and says why.",
     "KIT-170": "`pip install floe-compute-kit` is the contract only: it imports without the test "
     "kit or any engine, and a CLI or pytest option that needs an extra exits with a "
     "line naming the extra and its install command.",

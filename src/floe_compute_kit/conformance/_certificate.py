@@ -244,7 +244,11 @@ def catalogue_errors(
                     f"says {stated[field]!r}"
                 )
         needs = spec.capability
-        if record.underlying_outcome is Outcome.UNSUPPORTED and needs is None:
+        if (
+            record.underlying_outcome is Outcome.UNSUPPORTED
+            and needs is None
+            and spec.not_applicable_when is None
+        ):
             problems.append(f"checks/{record.id}: recorded unsupported, but it needs no capability")
         if needs is not None and needs not in claimed and record.outcome is not Outcome.UNSUPPORTED:
             problems.append(

@@ -116,6 +116,7 @@ def check(
     wording: str,
     level: Level = Level.CORE,
     capability: str | None = None,
+    not_applicable_when: str | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn`` as the check for one contract clause."""
 
@@ -125,7 +126,9 @@ def check(
         # function; only a different function under the same id is an error.
         if previous is not None and _where(previous.fn) != _where(fn):
             raise ValueError(f"check id {id!r} is registered twice")
-        spec = CheckSpec(id, method, tuple(requirements), wording, level, capability)
+        spec = CheckSpec(
+            id, method, tuple(requirements), wording, level, capability, not_applicable_when
+        )
         REGISTERED[id] = RegisteredCheck(spec, fn)
         return fn
 

@@ -47,6 +47,9 @@ class CheckSpec:
     wording: str  # RFC-2119 sentence, e.g. "The profile MUST ..."
     level: Level = Level.CORE
     capability: str | None = None  # a Capability value the plugin must claim, or None
+    #: why the check may be not applicable without a capability (e.g. "no host:port
+    #: target"), or None when only an unclaimed capability makes it so
+    not_applicable_when: str | None = None
 
 
 @dataclass

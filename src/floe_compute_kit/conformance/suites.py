@@ -142,9 +142,9 @@ class BasePackagesContract(_ContractSuite):
 
 
 class BaseConnectionContract(_ContractSuite):
-    """validate_connection."""
+    """validate_connection: the core checks, and the live health checks (extended)."""
 
-    floe_areas: ClassVar[tuple[str, ...] | None] = ("connection",)
+    floe_areas: ClassVar[tuple[str, ...] | None] = ("connection", "live")
 
 
 class BaseResourcesContract(_ContractSuite):

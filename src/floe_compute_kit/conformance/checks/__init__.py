@@ -16,6 +16,7 @@ CHECK_MODULES = (
     "profile",
     "packages",
     "connection",
+    "live_health",
     "resources",
     "catalog",
     "integration",
