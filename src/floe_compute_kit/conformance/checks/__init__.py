@@ -18,6 +18,7 @@ CHECK_MODULES = (
     "connection",
     "resources",
     "catalog",
+    "secrets",
     "integration",
     "iceberg",
     "isolation",  # last: it reports what every earlier call did to the plugin's process
