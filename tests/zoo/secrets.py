@@ -10,10 +10,9 @@ import base64
 import logging
 from typing import Any, ClassVar
 
-from zoo.plugins import ZooCase
-
 from floe_compute_duckdb import DuckDBComputePlugin
 from floe_compute_kit import CatalogConfig, ComputeConfig, ConnectionResult
+from zoo.plugins import ZooCase
 
 _LOG = logging.getLogger("zoo.secrets")
 
@@ -38,7 +37,7 @@ class LeaksInLog(DuckDBComputePlugin):
     """Logs its credentials at DEBUG, URL-encoded as in a DSN."""
 
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
-        from urllib.parse import quote  # noqa: PLC0415
+        from urllib.parse import quote
 
         for name, value in config.credentials.items():
             _LOG.debug("connecting with %s=%s", name, quote(value.get_secret_value(), safe=""))
@@ -49,7 +48,7 @@ class LeaksInSpan(DuckDBComputePlugin):
     """Records a credential as a span attribute."""
 
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
-        from opentelemetry import trace  # noqa: PLC0415
+        from opentelemetry import trace
 
         with trace.get_tracer("zoo.secrets").start_as_current_span("zoo.validate") as span:
             for name, value in config.credentials.items():
@@ -71,7 +70,7 @@ class LeaksToStdout(DuckDBComputePlugin):
 
     def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
         for value in _values(config):
-            print("debug credential:", value.encode().hex())  # noqa: T201 - the defect
+            print("debug credential:", value.encode().hex())
         return super().validate_connection(config)
 
 
