@@ -31,6 +31,7 @@ from floe_compute_kit.conformance._logs import KEEP_HINT, keep_log
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import mask, secret_values
 from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE
+from floe_compute_kit.conformance.checks.secrets import scan_build_artefacts
 
 __all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "build_env", "bundled_project", "integration_config"]
 
@@ -308,6 +309,7 @@ def dbt_build(ctx: CheckContext) -> None:
             + _tail(output),
             example=mask(config),
         )
+    scan_build_artefacts(project, [s for s in secret_values(config) if s])  # logs/, target/
     ok, bad = _node_summary(run_results)
     missing = {k: n for k, n in EXPECTED_NODES.items() if ok.get(k, 0) < n}
     if bad or missing:
