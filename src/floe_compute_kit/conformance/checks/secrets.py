@@ -332,60 +332,64 @@ def _judge(ctx: CheckContext, channel: str, what: str) -> None:
 _WORDING_TAIL: Final = (
     " (canaries in every credential, looked for in plain text, base64, URL-encoding and hex)."
 )
-
-
-@check(
-    "secrets.health_result",
-    method="validate_connection",
-    requirements=("KIT-220",),
-    wording="The message and warnings of validate_connection MUST NOT contain a credential"
-    + _WORDING_TAIL,
+#: One check per channel: (id, channel, where a leak is reported, wording, requirements).
+CHANNELS: Final = (
+    (
+        "secrets.health_result",
+        "result",
+        "validate_connection's message or warnings",
+        "The message and warnings of validate_connection MUST NOT contain a credential",
+        ("KIT-220",),
+    ),
+    (
+        "secrets.exceptions",
+        "exceptions",
+        "an exception's text or traceback",
+        "The text, notes and traceback of an exception a plugin raises MUST NOT contain a "
+        "credential",
+        ("KIT-220",),
+    ),
+    (
+        "secrets.logs",
+        "logs",
+        "a log record",
+        "No log record a plugin emits (any logger, any level down to DEBUG) MUST contain a "
+        "credential",
+        ("KIT-220",),
+    ),
+    (
+        "secrets.telemetry",
+        "telemetry",
+        "an OpenTelemetry span or metric attribute",
+        "No OpenTelemetry span or metric attribute a plugin records MUST contain a credential",
+        ("KIT-220",),
+    ),
+    (
+        "secrets.output",
+        "output",
+        "the plugin's stdout or stderr",
+        "Nothing a plugin writes to stdout or stderr MUST contain a credential",
+        ("KIT-220",),
+    ),
 )
-def health_result(ctx: CheckContext) -> None:
-    _judge(ctx, "result", "validate_connection's message or warnings")
 
 
-@check(
-    "secrets.exceptions",
-    method="validate_connection",
-    requirements=("KIT-220",),
-    wording="The text, notes and traceback of an exception a plugin raises MUST NOT contain "
-    "a credential" + _WORDING_TAIL,
-)
-def exceptions(ctx: CheckContext) -> None:
-    _judge(ctx, "exceptions", "an exception's text or traceback")
+def _channel_check(check_id: str, channel: str, what: str) -> Any:
+    def judge(ctx: CheckContext) -> None:
+        _judge(ctx, channel, what)
+
+    judge.__name__ = judge.__qualname__ = check_id.replace(".", "_")
+    judge.__doc__ = f"Canaries never reach {what}."
+    return judge
 
 
-@check(
-    "secrets.logs",
-    method="validate_connection",
-    requirements=("KIT-220",),
-    wording="No log record a plugin emits (any logger, any level down to DEBUG) MUST contain "
-    "a credential" + _WORDING_TAIL,
-)
-def logs(ctx: CheckContext) -> None:
-    _judge(ctx, "logs", "a log record")
-
-
-@check(
-    "secrets.telemetry",
-    method="validate_connection",
-    requirements=("KIT-220", "FR-024"),
-    wording="No OpenTelemetry span or metric attribute a plugin records MUST contain a "
-    "credential" + _WORDING_TAIL,
-)
-def telemetry(ctx: CheckContext) -> None:
-    _judge(ctx, "telemetry", "an OpenTelemetry span or metric attribute")
-
-
-@check(
-    "secrets.output",
-    method="validate_connection",
-    requirements=("KIT-220",),
-    wording="Nothing a plugin writes to stdout or stderr MUST contain a credential" + _WORDING_TAIL,
-)
-def output(ctx: CheckContext) -> None:
-    _judge(ctx, "output", "the plugin's stdout or stderr")
+for _id, _channel, _what, _wording, _requirements in CHANNELS:
+    check(
+        _id,
+        method="validate_connection",
+        requirements=_requirements,
+        wording=_wording + _WORDING_TAIL,
+    )(_channel_check(_id, _channel, _what))
 
 
 @check(
