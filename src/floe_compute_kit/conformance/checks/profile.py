@@ -13,6 +13,7 @@ from floe_compute_kit.conformance._invoke import call
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import (
     for_all,
+    mask,
     no_io,
     secret_values,
     walk_strings,
@@ -273,6 +274,16 @@ def no_plain_secrets(ctx: CheckContext) -> None:
             )
 
     for_all(ctx, prop)
+    # and the configs with a value in every credential the model accepts
+    from floe_compute_kit.conformance.checks.secrets import canary_configs  # noqa: PLC0415
+
+    for config, _ in canary_configs(ctx):
+        try:
+            prop(config)
+        except CheckFailed as exc:
+            exc.example = mask(config)
+            exc.details.setdefault("source", "a config with every credential set")
+            raise
 
 
 def render_env_vars(value: Any) -> Any:
