@@ -20,7 +20,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import PluginRaised, call, call_with_budget
-from floe_compute_kit.conformance._leaks import Leak, canary, find_leaks, strings_in
+from floe_compute_kit.conformance._leaks import Leak, canary, find_leaks
 from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance.checks._support import example_configs, mask, sample
 
@@ -392,41 +392,57 @@ for _id, _channel, _what, _wording, _requirements in CHANNELS:
     )(_channel_check(_id, _channel, _what))
 
 
+def _env_refs(value: Any, credentials: set[str], into: dict[str, set[str]]) -> None:
+    """env var name -> the credential names whose profile key reads it."""
+    from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE  # noqa: PLC0415
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str) and str(key) in credentials:
+                for match in ENV_VAR_RE.finditer(item):
+                    into.setdefault(match["name"], set()).add(str(key))
+            else:
+                _env_refs(item, credentials, into)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _env_refs(item, credentials, into)
+
+
 @check(
     "secrets.distinct_env_vars",
     method="generate_dbt_profile",
     requirements=("KIT-221",),
-    wording="Distinct credentials MUST be read from distinct environment variables: a "
-    "profile for a config with N credentials references at least N env vars.",
+    wording="Distinct credentials MUST be read from distinct environment variables: no env "
+    "var reference in the profile serves two credentials.",
 )
 def distinct_env_vars(ctx: CheckContext) -> None:
     from floe_compute_kit.conformance.checks.integration import _credential_items  # noqa: PLC0415
-    from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE, profile_of  # noqa: PLC0415
+    from floe_compute_kit.conformance.checks.profile import profile_of  # noqa: PLC0415
 
     judged = 0
     for config, _ in canary_configs(ctx):
         credentials = _credential_items(config)
         if len(set(credentials.values())) < 2:
             continue
+        refs: dict[str, set[str]] = {}
+        _env_refs(profile_of(ctx, config), set(credentials), refs)
+        if sum(len(keys) for keys in refs.values()) < 2:
+            continue  # the profile reads fewer than two credentials by name: nothing to pair
         judged += 1
-        names = {
-            m["name"]
-            for _, text in strings_in(profile_of(ctx, config), "profile")
-            for m in ENV_VAR_RE.finditer(text)
-        }
-        if len(names) < len(credentials):
+        shared = {name: sorted(keys) for name, keys in refs.items() if len(keys) > 1}
+        if shared:
+            name, keys = sorted(shared.items())[0]
             raise CheckFailed(
-                f"the profile reads {len(credentials)} credentials "
-                f"({', '.join(sorted(credentials))}) from {len(names)} environment "
-                f"variable(s) ({', '.join(sorted(names)) or 'none'}): each credential needs its "
-                "own variable (e.g. FLOE_<ENGINE>_<CREDENTIAL>), or one value would be used "
-                "for all of them",
+                f"the profile reads the credentials {', '.join(keys)} all from the one "
+                f"environment variable {name}: each credential needs its own variable "
+                "(e.g. FLOE_<ENGINE>_<CREDENTIAL>), or one value is used for all of them",
                 example=mask(config),
-                details={"credentials": sorted(credentials), "env_vars": sorted(names)},
+                details={"shared_env_vars": shared},
             )
     if not judged:
         raise CheckUnsupported(
-            "no config the plugin accepts was found with two or more credentials"
+            "no config the plugin accepts gives a profile that reads two or more credentials "
+            "from the environment"
         )
 
 
