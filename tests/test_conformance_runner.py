@@ -79,9 +79,18 @@ def test_unclaimed_capability_is_unsupported_not_failed_and_answers_are_still_ch
     assert outcomes["catalog.answers"] is Outcome.PASSED
     assert outcomes["catalog.no_io"] is Outcome.PASSED
     gated = [r for r in select_checks(Level.CORE) if r.spec.capability == "catalog_attachment"]
+    # SQL a plugin returns is checked claimed or not; these say "not applicable" themselves
+    # when the plugin neither claims catalog_attachment nor returns SQL
+    gated += [
+        r
+        for r in select_checks(Level.CORE)
+        if r.spec.id
+        in {"catalog.single_statements", "catalog.hostile_names", "catalog.no_secret_leak"}
+    ]
     assert gated
     for reg in gated:
         assert outcomes[reg.spec.id] is Outcome.UNSUPPORTED
+        assert "catalog_attachment" in suite.by_id()[reg.spec.id].message
 
 
 @pytest.mark.requirement("KIT-007")

@@ -13,6 +13,7 @@ from floe_compute_kit.conformance.suites import (
     BasePackagesContract,
     BaseProfileContract,
     BaseResourcesContract,
+    BaseSecretsContract,
     ComputePluginContract,
     format_failure,
 )
@@ -26,6 +27,7 @@ BASES = (
     BaseConnectionContract,
     BaseResourcesContract,
     BaseCatalogContract,
+    BaseSecretsContract,
 )
 
 

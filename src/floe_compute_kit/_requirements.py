@@ -162,6 +162,15 @@ _TABLE: dict[str, str] = {
     " and every check has a zoo plugin that fails exactly it.",
     "KIT-023": "When approved computes fail to load or configure, one aggregate error names each "
     "of them and why.",
+    # Secrets and the network (KIT-220..229).
+    "KIT-220": "Canary secrets in every credential never leave the plugin, in plain text or "
+    "encoded (base64, URL-encoding, hex): not in the health result, exceptions, log records, "
+    "span or metric attributes, stdout/stderr, the profile, or dbt's logs and target/.",
+    "KIT-221": "Distinct credentials are read from distinct environment variables in the profile.",
+    "KIT-222": "The dbt adapter requirement of get_required_dbt_packages is satisfied by the "
+    "adapter version installed and used to validate the profile.",
+    "KIT-223": "No I/O leaves the machine while the kit calls a plugin: every non-loopback name "
+    "lookup and connect is refused at once with a clear OSError, except hosts the user allowed.",
     # Added by other parts of the kit.
     "KIT-110": "The kit starts a real PostgreSQL server on loopback for tests and live targets: "
     "Debian's binaries as an unprivileged user (or testcontainers where Docker "

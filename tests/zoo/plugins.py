@@ -440,6 +440,7 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase(_Z + "BadRequirement", "packages.pep508"),
     ZooCase(_Z + "MissingAdapter", "packages.adapter"),
     ZooCase(_Z + "PackagesDoIO", "packages.no_io"),
+    ZooCase("zoo.secrets:OldAdapter", "packages.installed_adapter"),
     ZooCase(_Z + "ReturnsBool", "connection.result_type"),
     ZooCase(_Z + "StructuralBadStatus", "connection.result_type"),
     ZooCase(_Z + "RaisesForManyThreads", "connection.never_raises"),

@@ -29,6 +29,7 @@ __all__ = [
     "BasePackagesContract",
     "BaseProfileContract",
     "BaseResourcesContract",
+    "BaseSecretsContract",
     "ComputePluginContract",
     "format_failure",
 ]
@@ -159,6 +160,12 @@ class BaseCatalogContract(_ContractSuite):
     floe_areas: ClassVar[tuple[str, ...] | None] = ("catalog",)
 
 
+class BaseSecretsContract(_ContractSuite):
+    """Canary secrets: health result, exceptions, logs, telemetry, output, env vars."""
+
+    floe_areas: ClassVar[tuple[str, ...] | None] = ("secrets",)
+
+
 class ComputePluginContract(
     BaseMetadataContract,
     BaseProfileContract,
@@ -166,6 +173,7 @@ class ComputePluginContract(
     BaseConnectionContract,
     BaseResourcesContract,
     BaseCatalogContract,
+    BaseSecretsContract,
 ):
     """The whole catalogue, every area (integration and iceberg checks included)."""
 

@@ -51,6 +51,7 @@ from .suites import (
     BasePackagesContract,
     BaseProfileContract,
     BaseResourcesContract,
+    BaseSecretsContract,
     ComputePluginContract,
 )
 
@@ -63,6 +64,7 @@ __all__ = [
     "BasePackagesContract",
     "BaseProfileContract",
     "BaseResourcesContract",
+    "BaseSecretsContract",
     "ComputePluginContract",
 ]
 '''

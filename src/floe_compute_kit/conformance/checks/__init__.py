@@ -19,6 +19,7 @@ CHECK_MODULES = (
     "live_health",
     "resources",
     "catalog",
+    "secrets",
     "integration",
     "timeout",
     "iceberg",

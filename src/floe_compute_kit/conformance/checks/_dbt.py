@@ -39,7 +39,10 @@ __all__ = [
     "DbtRun",
     "build_env",
     "checked_profile",
+    "credential_items",
+    "dbt_command",
     "redacted",
+    "require_adapter",
     "run_dbt",
     "tail",
 ]
@@ -84,7 +87,7 @@ def _adapter_requirement(ctx: CheckContext, profile_type: str) -> str | None:
     return str(reqs[0]) if reqs else None
 
 
-def _require_adapter(ctx: CheckContext, profile_type: str) -> None:
+def require_adapter(ctx: CheckContext, profile_type: str) -> None:
     requirement = _adapter_requirement(ctx, profile_type) or f"dbt-{profile_type}"
     dist = Requirement(requirement).name
     try:
@@ -110,11 +113,11 @@ def checked_profile(ctx: CheckContext, config: Any) -> dict[str, Any]:
             "generate_dbt_profile returned no dict with a string 'type'; dbt cannot use it",
             example=mask(config),
         )
-    _require_adapter(ctx, profile["type"])
+    require_adapter(ctx, profile["type"])
     return profile
 
 
-def _dbt_command() -> list[str]:
+def dbt_command() -> list[str]:
     beside = Path(sys.executable).with_name("dbt")
     if beside.exists():
         return [str(beside)]
@@ -160,7 +163,7 @@ def _profile_env_vars(profile: Any) -> dict[str, bool]:
     return found
 
 
-def _credential_items(config: Any) -> dict[str, str]:
+def credential_items(config: Any) -> dict[str, str]:
     """name -> secret value of every credential of ``config``: the ``credentials`` entries
     and any top-level secret field (a model, or its plain dump)."""
     items: dict[str, str] = {}
@@ -197,7 +200,7 @@ def _credential_for(env_name: str, credentials: dict[str, str]) -> str | None:
 def build_env(profile: Any, config: Any) -> tuple[dict[str, str], list[str]]:
     """The env vars the integration build exports from the config's credentials, and the
     names the profile reads (without a default) that neither they nor the environment set."""
-    credentials = _credential_items(config)
+    credentials = credential_items(config)
     exported: dict[str, str] = {}
     missing: list[str] = []
     for name, has_default in sorted(_profile_env_vars(profile).items()):
@@ -210,7 +213,7 @@ def build_env(profile: Any, config: Any) -> tuple[dict[str, str], list[str]]:
 
 
 def _missing_env_message(missing: list[str], config: Any) -> str:
-    keys = sorted(_credential_items(config))
+    keys = sorted(credential_items(config))
     return (
         f"the profile reads the environment variable(s) {', '.join(missing)}, which no "
         f"credential of the config provides (credentials: {', '.join(keys) or 'none'}) and "
@@ -347,7 +350,7 @@ def run_dbt(
         "PYTHONUNBUFFERED": "1",  # node lines as they happen, for stop_when
     }
     command = [
-        *_dbt_command(),
+        *dbt_command(),
         *args,
         "--project-dir",
         str(project),

@@ -7,8 +7,9 @@ from typing import Any, Final
 
 from pydantic import SecretStr
 
-from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import PluginRaised, call
+from floe_compute_kit.conformance._leaks import find_leaks, spellings
 from floe_compute_kit.conformance.checks._support import (
     mask,
     no_io,
@@ -161,6 +162,24 @@ def _single(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _returns_sql(ctx: CheckContext) -> None:
+    """Not applicable only when the plugin neither claims the capability nor returns SQL.
+
+    SQL a plugin returns is run by someone, claimed or not, so it is checked in full.
+    """
+    if CAPABILITY in ctx.capabilities:
+        return
+    try:
+        returned = _sql(ctx, benign_catalog())
+    except (CheckFailed, PluginRaised):
+        return  # catalog.answers reports it; the check judges what it can
+    if returned is None:
+        raise CheckUnsupported(
+            f"the plugin does not claim {CAPABILITY!r} and {METHOD} returns None, so there "
+            "is no SQL to check"
+        )
+
+
 def _rejected(exc: PluginRaised) -> bool:
     return isinstance(exc.error, ValueError)
 
@@ -170,9 +189,9 @@ def _rejected(exc: PluginRaised) -> bool:
     method=METHOD,
     requirements=("FR-007",),
     wording="Each string MUST be exactly one statement for the engine's own parser.",
-    capability=CAPABILITY,
 )
 def single_statements(ctx: CheckContext) -> None:
+    _returns_sql(ctx)
     _single(ctx, benign_catalog())
 
 
@@ -183,9 +202,9 @@ def single_statements(ctx: CheckContext) -> None:
     wording="Hostile catalog names, URIs and warehouses (quotes, semicolons, comments, "
     "unicode) MUST NOT change the statement count or structure; they MAY be rejected with "
     "ValueError.",
-    capability=CAPABILITY,
 )
 def hostile_names(ctx: CheckContext) -> None:
+    _returns_sql(ctx)
     expected = _structure(ctx, benign_catalog())
 
     def prop(catalog: Any) -> None:
@@ -223,11 +242,14 @@ def _statement_shapes(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[s
 @check(
     "catalog.no_secret_leak",
     method=METHOD,
-    requirements=("FR-007",),
-    wording="A catalog secret MUST NOT appear outside a secret-creation statement (CREATE SECRET).",
-    capability=CAPABILITY,
+    requirements=("FR-007", "KIT-220"),
+    wording="A catalog secret MUST NOT appear, in plain text or encoded, outside a "
+    "secret-creation statement (CREATE SECRET), whether or not the plugin claims "
+    "catalog_attachment.",
 )
 def no_secret_leak(ctx: CheckContext) -> None:
+    _returns_sql(ctx)
+
     def prop(catalog: Any) -> None:
         secret = catalog.credentials["token"].get_secret_value()
         try:
@@ -239,14 +261,22 @@ def no_secret_leak(ctx: CheckContext) -> None:
         for sql in (part for text in sqls for part in split(ctx, text)):
             if SECRET_STATEMENT_RE.match(sql):
                 continue
-            if SECRET_TOKEN in sql or secret in sql:
+            leaks = find_leaks([("sql", sql)], {"token": secret, "marker": SECRET_TOKEN})
+            if leaks:
                 raise CheckFailed(
-                    "a catalog secret appears outside a CREATE SECRET statement: "
-                    f"{sql.replace(secret, '**********')!r}"
+                    f"a catalog secret ({leaks[0].spelling}) appears outside a CREATE SECRET "
+                    f"statement: {_masked_sql(sql, secret)!r}; pass secrets only in a "
+                    "secret-creation statement (claimed capability or not, returned SQL is run)"
                 )
 
     prop(benign_catalog())
     screen(ctx, "hostile_catalogs", hostile_catalogs, prop)
+
+
+def _masked_sql(sql: str, secret: str) -> str:
+    for spelled in sorted(spellings(secret).values(), key=len, reverse=True):
+        sql = sql.replace(spelled, "**********")
+    return sql
 
 
 @check(

@@ -25,7 +25,8 @@ from floe_compute_kit.conformance.checks._dbt import (
     run_dbt,
     tail,
 )
-from floe_compute_kit.conformance.checks._support import mask
+from floe_compute_kit.conformance.checks._support import mask, secret_values
+from floe_compute_kit.conformance.checks.secrets import scan_build_artefacts
 
 __all__ = ["DBT_BUILD_ID", "EXPECTED_NODES", "build_env", "bundled_project", "integration_config"]
 
@@ -96,6 +97,7 @@ def dbt_build(ctx: CheckContext) -> None:
             + tail(run.output),
             example=mask(config),
         )
+    scan_build_artefacts(run.project, [s for s in secret_values(config) if s])  # logs/, target/
     ok, bad = _node_summary(run.results)
     missing = {k: n for k, n in EXPECTED_NODES.items() if ok.get(k, 0) < n}
     if bad or missing:

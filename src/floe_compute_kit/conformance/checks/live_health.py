@@ -35,6 +35,7 @@ from floe_compute_kit.conformance._live import live_config
 from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance._proxy import Fault, FaultProxy
 from floe_compute_kit.conformance._results import Level
+from floe_compute_kit.conformance.checks._dbt import build_env, dbt_command, require_adapter
 from floe_compute_kit.conformance.checks._support import mask, walk_strings
 from floe_compute_kit.conformance.checks.connection import (
     MIN_MESSAGE_LEN,
@@ -42,11 +43,6 @@ from floe_compute_kit.conformance.checks.connection import (
     as_result,
     parsed,
     probe,
-)
-from floe_compute_kit.conformance.checks.integration import (
-    _dbt_command,
-    _require_adapter,
-    build_env,
 )
 from floe_compute_kit.conformance.engines import Engine, engine_for
 
@@ -182,7 +178,7 @@ def _listing(
     root = ctx.workdir / "live_read_only"
     root.mkdir(parents=True, exist_ok=True)
     return list_catalog(
-        _dbt_command(), profile, env, root, timeout_s=max(30.0, ctx.check_timeout_s / 3)
+        dbt_command(), profile, env, root, timeout_s=max(30.0, ctx.check_timeout_s / 3)
     )
 
 
@@ -268,7 +264,7 @@ def live_target_unchanged(ctx: CheckContext) -> None:
             f"the kit knows (profile type {profile['type']!r}), so the kit cannot see what "
             "the health check touches"
         )
-    _require_adapter(ctx, profile["type"])
+    require_adapter(ctx, profile["type"])
     env, missing = build_env(profile, config)
     if missing:
         raise CheckFailed(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import call
 from floe_compute_kit.conformance.checks._support import no_io, profile_type
 
@@ -116,3 +116,49 @@ def includes_adapter(ctx: CheckContext) -> None:
 )
 def packages_no_io(ctx: CheckContext) -> None:
     no_io(ctx, METHOD)
+
+
+@check(
+    "packages.installed_adapter",
+    method=METHOD,
+    requirements=("KIT-002", "KIT-222"),
+    wording="The requirement on the profile's dbt adapter MUST be satisfied by the adapter "
+    "version installed, the one the profile is validated and built with.",
+)
+def installed_adapter(ctx: CheckContext) -> None:
+    import importlib.metadata as md  # noqa: PLC0415
+
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    kind = profile_type(ctx)
+    shipped = _adapter_distribution(kind)
+    names = {canonicalize_name(f"dbt-{kind}")}
+    if shipped is not None:
+        names.add(canonicalize_name(shipped))
+    wanted = [r for r in _requirements(ctx, strict=False) if canonicalize_name(r.name) in names]
+    if not wanted:
+        raise CheckUnsupported(
+            f"{METHOD} names no adapter for {kind!r} (packages.adapter reports it)"
+        )
+    for requirement in wanted:
+        try:
+            installed = md.version(requirement.name)
+        except md.PackageNotFoundError:
+            raise CheckFailed(
+                f"{METHOD} requires {requirement} but {requirement.name} is not installed, so "
+                f"the profile was validated with {shipped or 'no adapter'}; install "
+                f"'{requirement}' or require the adapter you validate with"
+            ) from None
+        try:
+            ok = requirement.specifier.contains(Version(installed), prereleases=True)
+        except InvalidVersion:
+            ok = False
+        if not ok:
+            raise CheckFailed(
+                f"{METHOD} requires {requirement!s}, but the installed {requirement.name} is "
+                f"{installed}: the profile is validated and built with {installed}, which that "
+                f"requirement excludes; require the versions you test with "
+                f"(e.g. '{requirement.name}=={installed}')",
+                details={"requirement": str(requirement), "installed": installed},
+            )

@@ -13,6 +13,7 @@ from floe_compute_kit.conformance._invoke import call
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import (
     for_all,
+    mask,
     no_io,
     secret_values,
     walk_strings,
@@ -245,9 +246,9 @@ def _with_marked_secrets(config: Any) -> Any:
 @check(
     "profile.no_plain_secrets",
     method=METHOD,
-    requirements=("KIT-001",),
-    wording="The profile MUST NOT contain a secret value in plain text; secrets MUST be "
-    "rendered as `{{ env_var('...') }}` references.",
+    requirements=("KIT-001", "KIT-220"),
+    wording="The profile MUST NOT contain a secret value in plain text or encoded (base64, "
+    "URL-encoding, hex); secrets MUST be rendered as `{{ env_var('...') }}` references.",
 )
 def no_plain_secrets(ctx: CheckContext) -> None:
     def prop(config: Any) -> None:
@@ -260,15 +261,29 @@ def no_plain_secrets(ctx: CheckContext) -> None:
             secrets = {s for s in secrets if not any(s in p for p in plain)}
         if not secrets:
             return
-        texts = list(walk_strings(profile_of(ctx, variant)))
-        leaked = sorted(s for s in secrets if any(s in t for t in texts))
-        if leaked:
+        from floe_compute_kit.conformance._leaks import find_leaks, strings_in  # noqa: PLC0415
+
+        named = {f"secret {i}": value for i, value in enumerate(sorted(secrets))}
+        leaks = find_leaks(strings_in(profile_of(ctx, variant), "profile"), named)
+        if leaks:
+            where = "; ".join(f"{leak.spelling} at {leak.where}" for leak in leaks[:5])
             raise CheckFailed(
-                f"the profile contains {len(leaked)} secret value(s) in plain text; render "
-                "each as \"{{ env_var('NAME') }}\" and document the variable"
+                f"the profile contains {len(leaks)} secret value(s) in plain text or encoded "
+                f"({where}); render each as \"{{{{ env_var('NAME') }}}}\" and document the "
+                "variable (base64, URL-encoding or hex of a secret is the secret in plain sight)"
             )
 
     for_all(ctx, prop)
+    # and the configs with a value in every credential the model accepts
+    from floe_compute_kit.conformance.checks.secrets import canary_configs  # noqa: PLC0415
+
+    for config, _ in canary_configs(ctx):
+        try:
+            prop(config)
+        except CheckFailed as exc:
+            exc.example = mask(config)
+            exc.details.setdefault("source", "a config with every credential set")
+            raise
 
 
 def render_env_vars(value: Any) -> Any:

@@ -54,6 +54,7 @@ __all__ = [
 MEMORY_ENV: Final = "FLOE_PLUGIN_HOST_MEMORY"
 _OUTPUT_KEEP: Final = 64 * 1024
 _GRACE_S: Final = 0.5
+_CAPTURED_KEEP: Final = 200
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "floe_host_deadline", default=None
 )
@@ -156,6 +157,8 @@ class PluginHost:
         self.hung: dict[str, float] = {}
         self.restarts = 0
         self.events: list[str] = []
+        #: (method, what the plugin logged/traced/measured in that call), newest last
+        self.captured: list[tuple[str, dict[str, Any]]] = []
         self._proc: subprocess.Popen[bytes] | None = None
         self._rfd = -1
         self._wfd = -1
@@ -327,6 +330,9 @@ class PluginHost:
             except PluginHungError:
                 self.hung[method] = deadline_s
                 raise
+        if reply.get("captured"):
+            self.captured.append((method, reply["captured"]))
+            del self.captured[:-_CAPTURED_KEEP]
         for effect in reply.get("effects", []):
             if effect not in self.effects and len(self.effects) < 50:
                 self.effects.append(str(effect))

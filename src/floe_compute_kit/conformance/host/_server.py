@@ -448,15 +448,17 @@ def _limit_memory() -> None:
 
 def main() -> int:
     from floe_compute_kit.conformance._network import loopback_only  # noqa: PLC0415
+    from floe_compute_kit.conformance.host._capture import install  # noqa: PLC0415
 
     _limit_memory()
+    capture = install()  # before the plugin is imported, so its loggers and tracers land here
     # The plugin never reaches past this machine while the kit calls it, from its
     # import on: every lookup and connect that is not loopback is refused.
     with loopback_only():
-        return _serve()
+        return _serve(capture)
 
 
-def _serve() -> int:
+def _serve(capture: Any) -> int:
     channel = os.environ.pop(CHANNEL_ENV, "")
     read_fd, _, write_fd = channel.partition(",")
     rfd, wfd = int(read_fd), int(write_fd)
@@ -482,6 +484,9 @@ def _serve() -> int:
             reply = handlers[op](message)
         except BaseException as exc:
             reply = {"raised": _raised(exc, skip=0), "host_error": True}
+        captured = capture.take()  # what the plugin logged, traced and measured in this request
+        if captured:
+            reply["captured"] = captured
         try:
             write_frame(wfd, reply)
         except WireError as exc:

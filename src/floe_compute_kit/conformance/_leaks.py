@@ -1,0 +1,109 @@
+"""Canary secrets, and finding them again in whatever a plugin emits.
+
+A leak is rarely the secret verbatim: a plugin that logs a DSN URL-encodes it, a basic
+auth header base64-encodes it, a debug dump writes bytes as hex. So each canary is
+looked for in every spelling a careless plugin would produce, and a finding names the
+spelling, never the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import quote, quote_plus
+
+__all__ = ["CANARY_PREFIX", "Leak", "canary", "find_leaks", "spellings"]
+
+#: Every canary starts with this; it is long and odd enough never to occur by chance.
+CANARY_PREFIX: Final = "floeCANARY"
+#: Spellings shorter than this are not looked for: they would match by coincidence.
+MIN_SPELLING: Final = 6
+
+
+def canary(index: int, salt: str = "") -> str:
+    """A distinct canary secret: letters, digits, and characters every encoding changes.
+
+    The ``/+&%`` make URL-encoding and base64 differ from the plain text, so each
+    spelling is a separate thing to look for.
+    """
+    digest = hashlib.sha256(f"{salt}:{index}".encode()).hexdigest()[:8]
+    return f"{CANARY_PREFIX}{index:03d}x{digest}/+&%q"
+
+
+def spellings(secret: str) -> dict[str, str]:
+    """``secret`` as a plugin might write it: spelling name -> text."""
+    raw = secret.encode("utf-8")
+    std = base64.b64encode(raw).decode("ascii")
+    url = base64.urlsafe_b64encode(raw).decode("ascii")
+    out = {
+        "plain text": secret,
+        "base64": std,
+        "base64 (no padding)": std.rstrip("="),
+        "urlsafe base64": url,
+        "urlsafe base64 (no padding)": url.rstrip("="),
+        "URL-encoded": quote(secret, safe=""),
+        "URL-encoded (form)": quote_plus(secret, safe=""),
+        "URL-encoded (path)": quote(secret),
+        "hex": binascii.hexlify(raw).decode("ascii"),
+        "hex (upper case)": binascii.hexlify(raw).decode("ascii").upper(),
+    }
+    # base64 of a secret embedded in a longer text ("user:secret") shifts with its offset;
+    # the stable core of each of the three alignments is found wherever the secret sits.
+    for shift in (1, 2):
+        core = base64.b64encode(b"\0" * shift + raw).decode("ascii")[4:-4]
+        out[f"base64 (inside a longer value, offset {shift})"] = core
+    kept: dict[str, str] = {}
+    for name, text in out.items():
+        if len(text) >= MIN_SPELLING and text not in kept.values():
+            kept[name] = text
+    return kept
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One secret found in one place: where, in which spelling, and which secret (by name)."""
+
+    where: str
+    spelling: str
+    secret: str  # the credential's name (e.g. ``credentials.token``), never its value
+
+    def __str__(self) -> str:
+        return f"{self.secret} ({self.spelling}) in {self.where}"
+
+
+def find_leaks(texts: Iterable[tuple[str, str]], secrets: dict[str, str]) -> list[Leak]:
+    """Every (where, text) in ``texts`` that holds a spelling of one of ``secrets``.
+
+    ``secrets`` maps a credential's name to its value. One finding per place and secret:
+    the first spelling that matches, plain text first.
+    """
+    table = [
+        (name, label, text)
+        for name, value in secrets.items()
+        for label, text in spellings(value).items()
+    ]
+    found: list[Leak] = []
+    for where, text in texts:
+        seen: set[str] = set()
+        for name, label, spelled in table:
+            if name not in seen and spelled in text:
+                seen.add(name)
+                found.append(Leak(where, label, name))
+    return found
+
+
+def strings_in(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(path, text) for every string inside nested dicts, lists and tuples, keys included."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings_in(key, f"{where} (a key)")
+            yield from strings_in(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            yield from strings_in(item, f"{where}[{index}]")
