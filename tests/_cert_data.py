@@ -107,12 +107,17 @@ def real_results(level: Level = Level.INTEGRATION, **outcomes: Outcome) -> list[
     for reg in load_catalogue():
         if not level.includes(reg.spec.level):
             continue
-        outcome = outcomes.get(reg.spec.id, Outcome.PASSED)
+        # the demo plugin claims no floe_core_interface: its upstream.* checks do not apply
+        unclaimed = reg.spec.capability == "floe_core_interface"
+        default = Outcome.UNSUPPORTED if unclaimed else Outcome.PASSED
+        outcome = outcomes.get(reg.spec.id, default)
         result = CheckResult(reg.spec.id, outcome, duration_s=0.01)
         if outcome is Outcome.FAILED:
             result.message = f"{reg.spec.id} broke"
             result.example = {"plugin": "demo", "threads": 4}
             result.seed = 7
+        if outcome is Outcome.UNSUPPORTED:
+            result.message = "needs capability floe_core_interface"
         out.append(result)
     return out
 

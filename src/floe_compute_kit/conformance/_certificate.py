@@ -415,7 +415,10 @@ def _unclaimed(plugin: Mapping[str, Any], checks: Sequence[CheckRecord]) -> list
             ],
         }
         for cap in Capability
-        if cap.value not in claimed and cap.value not in ALWAYS_CHECKED
+        if cap.value not in claimed
+        and cap.value not in ALWAYS_CHECKED
+        # implied by the base class, never claimed: the upstream.* checks say so themselves
+        and cap is not Capability.FLOE_CORE_INTERFACE
     ]
 
 

@@ -177,7 +177,7 @@ def _from_engine(ctx: CheckContext) -> tuple[Any, str]:
         raise _no_target(ctx, engine.no_live_target())
     data = _plugin_field(ctx, fields)
     if "path" in fields:
-        path = ctx.workdir / "integration" / "floe_conformance.db"
+        path = ctx.workdir / "integration" / "floe_conformance.duckdb"
         path.parent.mkdir(parents=True, exist_ok=True)
         data["path"] = str(path)
     try:

@@ -127,7 +127,7 @@ class _ContractSuite(ContractFixtures):
 class BaseMetadataContract(_ContractSuite):
     """Loading, identity, capabilities and the config model."""
 
-    floe_areas: ClassVar[tuple[str, ...] | None] = ("plugin", "metadata", "config")
+    floe_areas: ClassVar[tuple[str, ...] | None] = ("plugin", "metadata", "config", "upstream")
 
 
 class BaseProfileContract(_ContractSuite):

@@ -26,7 +26,7 @@ class MyDBConfig(ComputeConfig):
     plugin: Literal["mydb"] = "mydb"
     path: str = Field(
         default=":memory:",
-        pattern=r"^(:memory:|[A-Za-z0-9_][A-Za-z0-9_./-]*\.duckdb)$",
+        pattern=r"^(:memory:|/?[A-Za-z0-9_][A-Za-z0-9_./-]*\.duckdb)$",
         description="':memory:' or a .duckdb file",
     )
 

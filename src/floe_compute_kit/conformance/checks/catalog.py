@@ -187,6 +187,7 @@ def _rejected(exc: PluginRaised) -> bool:
 @check(
     "catalog.single_statements",
     method=METHOD,
+    not_applicable_when="the plugin returns no catalog attachment SQL",
     requirements=("FR-007",),
     wording="Each string MUST be exactly one statement for the engine's own parser.",
 )
@@ -198,6 +199,7 @@ def single_statements(ctx: CheckContext) -> None:
 @check(
     "catalog.hostile_names",
     method=METHOD,
+    not_applicable_when="the plugin returns no catalog attachment SQL",
     requirements=("FR-007",),
     wording="Hostile catalog names, URIs and warehouses (quotes, semicolons, comments, "
     "unicode) MUST NOT change the statement count or structure; they MAY be rejected with "
@@ -242,6 +244,7 @@ def _statement_shapes(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[s
 @check(
     "catalog.no_secret_leak",
     method=METHOD,
+    not_applicable_when="the plugin returns no catalog attachment SQL",
     requirements=("FR-007", "KIT-220"),
     wording="A catalog secret MUST NOT appear, in plain text or encoded, outside a "
     "secret-creation statement (CREATE SECRET), whether or not the plugin claims "

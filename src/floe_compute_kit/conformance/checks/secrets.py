@@ -389,6 +389,8 @@ for _id, _channel, _what, _wording, _requirements in CHANNELS:
         method="validate_connection",
         requirements=_requirements,
         wording=_wording + _WORDING_TAIL,
+        not_applicable_when="the plugin's config model accepts no credential to plant a "
+        "canary in, or (in-process) the channel cannot be watched",
     )(_channel_check(_id, _channel, _what))
 
 
@@ -414,6 +416,7 @@ def _env_refs(value: Any, credentials: set[str], into: dict[str, set[str]]) -> N
     requirements=("KIT-221",),
     wording="Distinct credentials MUST be read from distinct environment variables: no env "
     "var reference in the profile serves two credentials.",
+    not_applicable_when="the config has fewer than two credentials",
 )
 def distinct_env_vars(ctx: CheckContext) -> None:
     from floe_compute_kit.conformance.checks._dbt import credential_items  # noqa: PLC0415

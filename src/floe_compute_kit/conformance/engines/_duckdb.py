@@ -19,7 +19,7 @@ class DuckDBEngine(Engine):
 
     def live_target(self, workdir: Path, resources: ExitStack) -> dict[str, Any] | None:
         # A database file of the run's own: dbt creates it on first connect.
-        path = workdir / "integration" / "floe_conformance.db"
+        path = workdir / "integration" / "floe_conformance.duckdb"
         path.parent.mkdir(parents=True, exist_ok=True)
         return {"path": str(path)}
 
