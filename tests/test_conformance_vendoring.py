@@ -97,5 +97,7 @@ def test_a_vendored_suite_runs_without_the_pytest_plugin(pytester: pytest.Pytest
         for r in select_checks()
         if r.spec.id.split(".")[0] in {"plugin", "metadata", "config"}
     ]
-    result.assert_outcomes(passed=len(ids))
+    # the metadata suite also holds upstream.*, not applicable to a plugin not on floe-core
+    upstream = [r.spec.id for r in select_checks() if r.spec.id.startswith("upstream.")]
+    result.assert_outcomes(passed=len(ids), skipped=len(upstream))
     result.stdout.fnmatch_lines(["*TestDuckDB::test_contract[[]metadata.name[]] PASSED*"])
