@@ -208,6 +208,9 @@ _TABLE: dict[str, str] = {
     "name, module:attr or module.attr, with typed errors naming the supplying distribution.",
     "KIT-252": "Each package's __init__ lists every public name in __all__, and a lazy (PEP 562) "
     "map, where import cost needs one, resolves exactly those names, which mypy sees.",
+    "KIT-275": "In the plugin host, checks that wait on other processes (dbt, a catalog "
+    "server) run in lanes beside the other checks; each check still starts only after the "
+    "checks it depends on, results keep catalogue order, and in-process runs stay serial.",
     "KIT-240": "A plugin written against upstream floe-core (floe_core.plugins.ComputePlugin) "
     "is loaded and certified like any other; its is_self_hosted is a bool and "
     "get_dbt_macro_paths() names existing directories.",

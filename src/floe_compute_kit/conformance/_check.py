@@ -117,6 +117,8 @@ def check(
     level: Level = Level.CORE,
     capability: str | None = None,
     not_applicable_when: str | None = None,
+    lane: str | None = None,
+    after: tuple[str, ...] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn`` as the check for one contract clause."""
 
@@ -127,7 +129,15 @@ def check(
         if previous is not None and _where(previous.fn) != _where(fn):
             raise ValueError(f"check id {id!r} is registered twice")
         spec = CheckSpec(
-            id, method, tuple(requirements), wording, level, capability, not_applicable_when
+            id,
+            method,
+            tuple(requirements),
+            wording,
+            level,
+            capability,
+            not_applicable_when,
+            lane,
+            tuple(after),
         )
         REGISTERED[id] = RegisteredCheck(spec, fn)
         return fn

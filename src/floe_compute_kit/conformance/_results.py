@@ -50,6 +50,13 @@ class CheckSpec:
     #: why the check may be not applicable without a capability (e.g. "no host:port
     #: target"), or None when only an unclaimed capability makes it so
     not_applicable_when: str | None = None
+    #: a check that mostly waits on other processes (dbt, a catalog server) names a lane:
+    #: a suite run in the plugin host runs each lane in a thread of its own beside the
+    #: other checks, the lane's checks one after another in catalogue order
+    lane: str | None = None
+    #: id prefixes of the checks that must have finished before this one starts when lanes
+    #: run side by side ("" waits for every other check)
+    after: tuple[str, ...] = ()
 
 
 @dataclass

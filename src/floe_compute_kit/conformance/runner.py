@@ -25,6 +25,7 @@ from floe_compute_kit.conformance._check import (
 )
 from floe_compute_kit.conformance._determinism import seed_only_draws
 from floe_compute_kit.conformance._invoke import PluginRaised, read
+from floe_compute_kit.conformance._lanes import run_checks
 from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome, SuiteResult
 from floe_compute_kit.conformance._settings import DEFAULTS
@@ -219,7 +220,7 @@ def run_suite(
     host_settings: Any = None,
     target: Path | None = DEFAULTS.target,
 ) -> SuiteResult:
-    """Every catalogue check in ``level`` against ``plugin``, in catalogue order.
+    """Every catalogue check in ``level`` against ``plugin``; results in catalogue order.
 
     ``isolation``: "host" runs the plugin in a child process (the kit judges what it
     returns and survives crashes, exits and hangs), "in-process" calls it directly
@@ -271,11 +272,14 @@ def run_suite(
     suite.isolation = mode
     suite.capabilities = sorted(loaded.capabilities)
     try:
-        for registered in select_checks(level, check_ids):
-            result = run_check(registered, ctx)
-            suite.results.append(result)
-            if on_result is not None:
-                on_result(result)
+        # Lanes only in the host: there the host serialises the calls, while a plugin
+        # object in this process must never see two calls at once.
+        suite.results = run_checks(
+            select_checks(level, check_ids),
+            lambda registered: run_check(registered, ctx),
+            lanes=mode == "host",
+            on_result=on_result,
+        )
         suite.plugin_class, suite.provenance = _provenance(loaded, host)
         suite.secrets = _secrets_handed_out(ctx)
     finally:

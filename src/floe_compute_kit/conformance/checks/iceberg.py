@@ -250,6 +250,7 @@ def _parse_one(index: int, statement: str, dialect: str, endpoint: IcebergCatalo
     ),
     level=Level.INTEGRATION,
     capability=_CAPABILITY,
+    lane="iceberg",  # a catalog server and DuckDB: waits beside the other checks
 )
 def iceberg_roundtrip(ctx: CheckContext) -> None:
     dialect = _dialect(ctx)
@@ -277,6 +278,7 @@ def iceberg_roundtrip(ctx: CheckContext) -> None:
     ),
     level=Level.INTEGRATION,
     capability=_CAPABILITY,
+    lane="iceberg",  # a catalog server and DuckDB: waits beside the other checks
 )
 def iceberg_interop(ctx: CheckContext) -> None:
     dialect = _dialect(ctx)

@@ -71,6 +71,10 @@ def _node_summary(results: list[dict[str, Any]]) -> tuple[dict[str, int], list[s
         "the live target; every plugin is built, whether or not it claims `dbt_build`."
     ),
     level=Level.INTEGRATION,
+    # dbt works while the other checks run; the live target is left alone until the live.*
+    # checks, which judge what health checks do to it, are done
+    lane="live-target",
+    after=("live.",),
 )
 def dbt_build(ctx: CheckContext) -> None:
     config = live_config(ctx)

@@ -27,6 +27,7 @@ SIDE_EFFECTS_ID = "plugin.side_effects"
     wording="Loading the plugin and calling its members MUST NOT change the working "
     "directory, the environment or signal handlers, close a standard stream, or leave a "
     "thread or child process running.",
+    after=("",),  # what every other check's calls left behind
 )
 def no_side_effects(ctx: CheckContext) -> None:
     host = getattr(ctx.plugin, "floe_host", None)

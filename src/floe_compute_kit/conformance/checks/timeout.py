@@ -171,6 +171,8 @@ def _judge_cancelled(run: DbtRun, name: str, timeout: float, what: str) -> str |
         "`floe_timeout_seconds` override, shorter or longer. Every plugin is checked."
     ),
     level=Level.INTEGRATION,
+    lane="live-target",  # after dbt_build, one writer at a time on the live target
+    after=("live.",),
 )
 def query_timeout(ctx: CheckContext) -> None:
     config = _with_timeout(ctx, live_config(ctx), PROFILE_TIMEOUT_S)

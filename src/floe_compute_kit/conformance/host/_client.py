@@ -339,6 +339,14 @@ class PluginHost:
         return reply
 
 
+class _LastCall(threading.local):
+    """Per thread: the class attributes are each thread's starting values."""
+
+    args_after: list[Any] = []  # read, never mutated: each call sets a new list
+    violations: list[str] = []
+    wall_ms: float = 0.0
+
+
 class HostPlugin:
     """Stands in for the plugin: attribute reads and method calls go to the host."""
 
@@ -347,9 +355,7 @@ class HostPlugin:
         self._models = models
         self._attributes = frozenset(host.info.get("attributes", ()))
         self._callables = frozenset(host.info.get("callables", ()))
-        self.last_args_after: list[Any] = []
-        self.last_violations: list[str] = []
-        self.last_wall_ms: float = 0.0
+        self._last = _LastCall()
         self._validated: dict[str, dict[str, Any]] = {}
         #: every secret value sent to the plugin, so reports can be scrubbed of them
         self.secrets_seen: set[str] = set()
@@ -357,6 +363,22 @@ class HostPlugin:
     @property
     def floe_host(self) -> PluginHost:
         return self._host
+
+    # What the calling thread's last call left: checks in two lanes call at once.
+    @property
+    def last_args_after(self) -> list[Any]:
+        """The arguments as the plugin left them after this thread's last call."""
+        return self._last.args_after
+
+    @property
+    def last_violations(self) -> list[str]:
+        """What the sandbox saw in this thread's last sandboxed call."""
+        return self._last.violations
+
+    @property
+    def last_wall_ms(self) -> float:
+        """How long this thread's last call ran in the host."""
+        return self._last.wall_ms
 
     def __repr__(self) -> str:
         return f"<plugin {self._host.spec} in its host process>"
@@ -376,9 +398,9 @@ class HostPlugin:
             "sandboxed": sandboxed,
         }
         reply = self._host.request(message, method)
-        self.last_violations = [str(v) for v in reply.get("violations", [])]
+        self._last.violations = [str(v) for v in reply.get("violations", [])]
         after = reply.get("args_after")
-        self.last_args_after = [] if after is None else [self._decode(a) for a in after]
+        self._last.args_after = [] if after is None else [self._decode(a) for a in after]
         return self._read(reply, method)
 
     def floe_provenance(self) -> dict[str, Any]:
@@ -410,7 +432,7 @@ class HostPlugin:
         return decode(data, models=self._models)
 
     def _read(self, reply: dict[str, Any], name: str) -> Any:
-        self.last_wall_ms = float(reply.get("wall_ms", 0.0))
+        self._last.wall_ms = float(reply.get("wall_ms", 0.0))
         if "rejected" in reply:
             raise rebuild_validation_error(name, reply["rejected"])
         if "raised" in reply:

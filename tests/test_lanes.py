@@ -1,0 +1,140 @@
+"""The lanes of a suite run: what runs beside what, and the order results come in."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from floe_compute_kit.conformance._check import RegisteredCheck
+from floe_compute_kit.conformance._lanes import run_checks
+from floe_compute_kit.conformance._results import CheckResult, CheckSpec, Level, Outcome
+from floe_compute_kit.conformance.runner import select_checks
+
+pytestmark = pytest.mark.requirement("KIT-275")
+
+
+def _reg(check_id: str, *, lane: str | None = None, after: tuple[str, ...] = ()) -> RegisteredCheck:
+    spec = CheckSpec(check_id, "name", ("KIT-275",), "test", lane=lane, after=after)
+    return RegisteredCheck(spec, lambda ctx: None)
+
+
+class _Log:
+    """What ran when, by which thread; ``gate`` lets one check wait for another."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []  # (what, check id, thread name)
+        self.lock = threading.Lock()
+        self.gates: dict[str, threading.Event] = {}
+        self.waits: dict[str, str] = {}  # check id -> the id whose start it waits for
+
+    def runner(self) -> Callable[[RegisteredCheck], CheckResult]:
+        def run_one(reg: RegisteredCheck) -> CheckResult:
+            cid = reg.spec.id
+            self._note("start", cid)
+            self.gates.setdefault(cid, threading.Event()).set()
+            other = self.waits.get(cid)
+            met = True
+            if other is not None:
+                met = self.gates.setdefault(other, threading.Event()).wait(timeout=10)
+            time.sleep(0.01)
+            self._note("end", cid)
+            return CheckResult(cid, Outcome.PASSED if met else Outcome.FAILED)
+
+        return run_one
+
+    def _note(self, what: str, cid: str) -> None:
+        with self.lock:
+            self.events.append((what, cid, threading.current_thread().name))
+
+    def index(self, what: str, cid: str) -> int:
+        return next(i for i, e in enumerate(self.events) if e[:2] == (what, cid))
+
+
+def test_a_lane_runs_beside_the_other_checks() -> None:
+    # main.b cannot finish unless lane.x has started while it runs: run one after the
+    # other, main.b would time out waiting and fail
+    checks = [_reg("main.a"), _reg("lane.x", lane="slow"), _reg("main.b")]
+    log = _Log()
+    log.waits["main.b"] = "lane.x"
+    results = run_checks(checks, log.runner(), lanes=True)
+    assert [r.outcome for r in results] == [Outcome.PASSED] * 3
+    assert log.index("start", "lane.x") < log.index("end", "main.b")
+    lane_thread = next(t for w, c, t in log.events if c == "lane.x")
+    assert lane_thread == "floe-lane-slow"
+
+
+def test_results_come_in_catalogue_order_and_only_on_the_calling_thread() -> None:
+    checks = [_reg("lane.x", lane="slow"), _reg("lane.y", lane="slow"), _reg("main.a")]
+    log = _Log()
+    log.waits["lane.x"] = "main.a"  # the lane's first check ends after main.a started
+    seen: list[tuple[str, str]] = []
+    results = run_checks(
+        checks,
+        log.runner(),
+        lanes=True,
+        on_result=lambda r: seen.append((r.check_id, threading.current_thread().name)),
+    )
+    assert [r.check_id for r in results] == ["lane.x", "lane.y", "main.a"]
+    assert [c for c, _ in seen] == ["lane.x", "lane.y", "main.a"]
+    assert {t for _, t in seen} == {threading.current_thread().name}
+    # the lane keeps its own order
+    assert log.index("end", "lane.x") < log.index("start", "lane.y")
+
+
+def test_after_holds_a_check_until_the_named_ones_finished() -> None:
+    checks = [
+        _reg("live.one"),
+        _reg("live.two"),
+        _reg("build.it", lane="target", after=("live.",)),
+        _reg("plugin.last", after=("",)),
+    ]
+    log = _Log()
+    run_checks(checks, log.runner(), lanes=True)
+    assert log.index("start", "build.it") > log.index("end", "live.two")
+    assert log.index("start", "plugin.last") > log.index("end", "build.it")
+
+
+def test_without_lanes_everything_runs_here_in_order() -> None:
+    checks = [_reg("lane.x", lane="slow"), _reg("main.a")]
+    log = _Log()
+    results = run_checks(checks, log.runner(), lanes=False)
+    assert [r.check_id for r in results] == ["lane.x", "main.a"]
+    assert [e[:2] for e in log.events] == [
+        ("start", "lane.x"),
+        ("end", "lane.x"),
+        ("start", "main.a"),
+        ("end", "main.a"),
+    ]
+    assert {e[2] for e in log.events} == {threading.current_thread().name}
+
+
+def test_a_kit_fault_in_a_lane_is_an_error_result_not_a_hang() -> None:
+    checks = [_reg("lane.x", lane="slow"), _reg("main.a", after=("",))]
+
+    def run_one(reg: RegisteredCheck) -> CheckResult:
+        if reg.spec.id == "lane.x":
+            raise RuntimeError("a kit bug")
+        return CheckResult(reg.spec.id, Outcome.PASSED)
+
+    results = run_checks(checks, run_one, lanes=True)
+    assert results[0].outcome is Outcome.ERROR
+    assert "a kit bug" in results[0].message
+    assert results[1].outcome is Outcome.PASSED
+
+
+def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
+    specs = {reg.spec.id: reg.spec for reg in select_checks(Level.INTEGRATION)}
+    assert specs["integration.dbt_build"].lane == specs["integration.query_timeout"].lane
+    assert specs["integration.dbt_build"].after == ("live.",)
+    assert specs["iceberg.roundtrip"].lane == specs["iceberg.interop"].lane == "iceberg"
+    assert specs["plugin.side_effects"].after == ("",)
+    # the runner waits only for catalogue-earlier checks (so no wait can be circular): a
+    # check named in an ``after`` must therefore come earlier, or the wait would be lost
+    ids = list(specs)
+    for index, spec in enumerate(specs.values()):
+        for prefix in spec.after:
+            later = [i for i in ids[index + 1 :] if i.startswith(prefix)]
+            assert not later, (spec.id, later)
