@@ -130,6 +130,9 @@ def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
     assert specs["integration.dbt_build"].lane == specs["integration.query_timeout"].lane
     assert specs["integration.dbt_build"].after == ("live.",)
     assert specs["iceberg.roundtrip"].lane == specs["iceberg.interop"].lane == "iceberg"
+    # live.read_only watches the whole work directory while a health check runs: no lane
+    # may write there meanwhile
+    assert {spec.id for spec in specs.values() if spec.lane and "live." not in spec.after} == set()
     assert specs["plugin.side_effects"].after == ("",)
     # the runner waits only for catalogue-earlier checks (so no wait can be circular): a
     # check named in an ``after`` must therefore come earlier, or the wait would be lost

@@ -250,7 +250,10 @@ def _parse_one(index: int, statement: str, dialect: str, endpoint: IcebergCatalo
     ),
     level=Level.INTEGRATION,
     capability=_CAPABILITY,
-    lane="iceberg",  # a catalog server and DuckDB: waits beside the other checks
+    # A catalog server and DuckDB: they wait beside the other checks, but only after the
+    # live.* checks, which watch every file the work directory sees while a health check runs.
+    lane="iceberg",
+    after=("live.",),
 )
 def iceberg_roundtrip(ctx: CheckContext) -> None:
     dialect = _dialect(ctx)
@@ -278,7 +281,10 @@ def iceberg_roundtrip(ctx: CheckContext) -> None:
     ),
     level=Level.INTEGRATION,
     capability=_CAPABILITY,
-    lane="iceberg",  # a catalog server and DuckDB: waits beside the other checks
+    # A catalog server and DuckDB: they wait beside the other checks, but only after the
+    # live.* checks, which watch every file the work directory sees while a health check runs.
+    lane="iceberg",
+    after=("live.",),
 )
 def iceberg_interop(ctx: CheckContext) -> None:
     dialect = _dialect(ctx)
