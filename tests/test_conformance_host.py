@@ -179,3 +179,19 @@ def test_report_cli_writes_where_asked_when_the_plugin_changes_directory(tmp_pat
 def test_slow_health_plugin_is_still_certified(level: Level) -> None:
     suite = run_suite(_H + "SlowHealth", level=level, max_examples=5)
     assert {r.check_id: r.message for r in suite.results if r.outcome is Outcome.FAILED} == {}
+
+
+@pytest.mark.requirement("FR-002")
+def test_the_mirror_of_a_config_with_a_schema_field_builds_without_a_warning() -> None:
+    """The kit's stand-in for a database config (PostgreSQL's has ``schema``) is built in
+    every hosted run: it must not warn "shadows an attribute in parent" either."""
+    import warnings
+
+    from floe_compute_kit.conformance.host._mirror import mirror_model
+    from floe_compute_postgres.config import PostgresConfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mirror = mirror_model("PostgresConfig", PostgresConfig.model_json_schema())
+    assert "schema" in mirror.model_fields
+    assert mirror.model_fields["schema"].default == PostgresConfig.model_fields["schema"].default

@@ -10,7 +10,7 @@ plugin's own validators decide; the stand-in only parses what the host accepted.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from floe_compute_kit.models import _FreeForFields
+
 __all__ = ["MirrorBase", "mirror_model"]
 
 
@@ -31,6 +33,8 @@ class MirrorBase(BaseModel):
     """What every mirrored model shares: validation goes through the plugin host."""
 
     model_config = ConfigDict(extra="forbid")
+    if not TYPE_CHECKING:  # as in ComputeConfig: a mirrored `schema` field must not warn
+        schema: ClassVar[_FreeForFields] = _FreeForFields("model_json_schema()")
     #: [validate function]; one slot, swapped when a new host serves the same schema
     floe_remote: ClassVar[list[Any]] = []
     floe_remote_name: ClassVar[str] = ""
