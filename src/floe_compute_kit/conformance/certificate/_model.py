@@ -136,6 +136,14 @@ class UnclaimedCapability(_Model):
     checks: list[CheckId]
 
 
+def _without_none(data: Any, name: str) -> Any:
+    """``data`` without ``name`` when it is None: a field added in a later kit, so that
+    certificates written before it read and dump back unchanged."""
+    if isinstance(data, dict) and data.get(name) is None:
+        data.pop(name, None)
+    return data
+
+
 class PluginInfo(_Model):
     spec: NonEmptyName
     name: Version
@@ -150,10 +158,7 @@ class PluginInfo(_Model):
     @model_serializer(mode="wrap")
     def _without_unknown_unclaimed(self, handler: Any) -> Any:
         # Certificates from before the field read and dump back unchanged.
-        data = handler(self)
-        if isinstance(data, dict) and data.get("unclaimed_capabilities") is None:
-            data.pop("unclaimed_capabilities", None)
-        return data
+        return _without_none(handler(self), "unclaimed_capabilities")
 
 
 class FileHash(_Model):
@@ -200,10 +205,7 @@ class RunInfo(_Model):
     @model_serializer(mode="wrap")
     def _without_unknown_isolation(self, handler: Any) -> Any:
         # Certificates from before the plugin host read and dump back unchanged.
-        data = handler(self)
-        if isinstance(data, dict) and data.get("isolation") is None:
-            data.pop("isolation", None)
-        return data
+        return _without_none(handler(self), "isolation")
 
 
 class CheckRecord(_Model):
