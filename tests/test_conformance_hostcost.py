@@ -1,0 +1,48 @@
+"""What the plugin host costs, and the savings that must not weaken a verdict.
+
+The profile checks ask once per config (KIT-270); a plugin that answers differently
+on later calls is still caught, in the host and in-process.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from floe_compute_kit.conformance._results import Level, Outcome
+from floe_compute_kit.conformance.checks import load_catalogue
+from floe_compute_kit.conformance.runner import run_suite
+from zoo.hostcost import CASES, CountsProfiles, ZooCase
+
+_PROFILE_IDS = [r.spec.id for r in load_catalogue() if r.spec.id.startswith("profile.")]
+_READ_ONLY = ["profile.yaml_round_trip", "profile.plain_types", "profile.type", "profile.threads"]
+
+
+def _failed(target: str, isolation: str, check_ids: list[str]) -> dict[str, str]:
+    suite = run_suite(
+        target, level=Level.CORE, max_examples=10, check_ids=check_ids, isolation=isolation
+    )
+    assert suite.load_error is None
+    return {
+        r.check_id: r.message for r in suite.results if r.outcome in (Outcome.FAILED, Outcome.ERROR)
+    }
+
+
+@pytest.mark.requirement("KIT-270")
+@pytest.mark.parametrize("isolation", ["host", "in-process"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.target.split(":")[1])
+def test_later_answers_are_caught_by_deterministic(case: ZooCase, isolation: str) -> None:
+    failed = _failed(case.target, isolation, _PROFILE_IDS)
+    assert set(failed) == {case.check_id}, failed
+    assert "different profiles" in failed[case.check_id]
+
+
+@pytest.mark.requirement("KIT-270")
+def test_read_only_profile_checks_ask_once_per_config() -> None:
+    CountsProfiles.calls = 0
+    assert _failed("zoo.hostcost:CountsProfiles", "in-process", _READ_ONLY[:1]) == {}
+    one_check = CountsProfiles.calls
+    CountsProfiles.calls = 0
+    assert _failed("zoo.hostcost:CountsProfiles", "in-process", _READ_ONLY) == {}
+    assert one_check > 0
+    # four checks over the same configs cost what one costs (the profile type read aside)
+    assert CountsProfiles.calls <= one_check + 1, (CountsProfiles.calls, one_check)
