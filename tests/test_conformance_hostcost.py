@@ -6,8 +6,11 @@ on later calls is still caught, in the host and in-process.
 
 from __future__ import annotations
 
+import importlib.metadata as md
+
 import pytest
 
+from floe_compute_kit.conformance._provenance import providers
 from floe_compute_kit.conformance._results import Level, Outcome
 from floe_compute_kit.conformance.checks import load_catalogue
 from floe_compute_kit.conformance.runner import run_suite
@@ -46,3 +49,13 @@ def test_read_only_profile_checks_ask_once_per_config() -> None:
     assert one_check > 0
     # four checks over the same configs cost what one costs (the profile type read aside)
     assert CountsProfiles.calls <= one_check + 1, (CountsProfiles.calls, one_check)
+
+
+@pytest.mark.requirement("KIT-274")
+def test_providers_agree_with_packages_distributions() -> None:
+    expected = md.packages_distributions()
+    assert "floe_compute_duckdb" in expected
+    assert {top: list(providers(top)) for top in expected} == {
+        top: list(names) for top, names in expected.items()
+    }
+    assert list(providers("floe_no_such_package")) == []
