@@ -7,12 +7,15 @@ on later calls is still caught, in the host and in-process.
 from __future__ import annotations
 
 import importlib.metadata as md
+import json
+from pathlib import Path
 
 import pytest
 
 from floe_compute_kit.conformance._provenance import providers
 from floe_compute_kit.conformance._results import Level, Outcome
 from floe_compute_kit.conformance.checks import load_catalogue
+from floe_compute_kit.conformance.host import HostSettings, PluginHost
 from floe_compute_kit.conformance.runner import run_suite
 from zoo.hostcost import CASES, CountsProfiles, ZooCase
 
@@ -59,3 +62,31 @@ def test_providers_agree_with_packages_distributions() -> None:
         top: list(names) for top, names in expected.items()
     }
     assert list(providers("floe_no_such_package")) == []
+
+
+@pytest.mark.requirement("KIT-273")
+@pytest.mark.parametrize(
+    ("spec", "settings", "expect"),
+    [
+        ("duckdb", HostSettings(), "config_model"),
+        ("zoo.broken_import:BrokenImportPlugin", HostSettings(), "floe_no_such_engine_driver"),
+        ("zoo.sleepy_import:Plugin", HostSettings(load_deadline_s=2.0), "did not return within 2"),
+    ],
+    ids=["loads", "import-fails", "import-hangs"],
+)
+def test_begin_then_finish_answers_as_start(
+    spec: str, settings: HostSettings, expect: str, tmp_path: Path
+) -> None:
+    host = PluginHost(spec, tmp_path, settings)
+    try:
+        host.begin()
+        assert host.alive()  # spawned, and loading while the kit does its own start-up
+        load_catalogue()
+        reply = host.finish()
+        assert expect in json.dumps(reply)
+        assert ("failure" in reply) is (spec != "duckdb")
+        if spec == "duckdb":
+            assert host.request({"op": "get", "name": "name"}, "name")["value"] == "duckdb"
+    finally:
+        host.close()
+    assert not host.alive()
