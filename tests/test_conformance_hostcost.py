@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import json
+import os
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ import pytest
 from floe_compute_kit.conformance._provenance import providers
 from floe_compute_kit.conformance._results import Level, Outcome
 from floe_compute_kit.conformance.checks import load_catalogue
-from floe_compute_kit.conformance.host import HostSettings, PluginHost
+from floe_compute_kit.conformance.host import HostSettings, PluginHost, _server
 from floe_compute_kit.conformance.runner import run_suite
 from zoo.hostcost import CASES, CountsProfiles, ZooCase
 
@@ -90,3 +93,48 @@ def test_begin_then_finish_answers_as_start(
     finally:
         host.close()
     assert not host.alive()
+
+
+def _spawn_from_thread() -> subprocess.Popen[bytes]:
+    made: list[subprocess.Popen[bytes]] = []
+    worker = threading.Thread(target=lambda: made.append(subprocess.Popen(["sleep", "30"])))
+    worker.start()
+    worker.join()  # the thread that made the child has ended
+    return made[0]
+
+
+@pytest.mark.requirement("KIT-271")
+def test_child_scan_reads_the_task_lists_and_misses_nothing() -> None:
+    child = _spawn_from_thread()
+    try:
+        listed = _server._listed_children()
+        assert listed is not None  # this kernel offers /proc/self/task/*/children
+        assert child.pid in listed
+        assert listed == _server._scanned_children()
+    finally:
+        child.kill()
+        child.wait()
+    assert child.pid not in _server._children()  # reaped: gone from both
+
+
+@pytest.mark.requirement("KIT-271")
+def test_effects_still_see_env_cwd_thread_and_child(tmp_path: Path) -> None:
+    effects = _server._Effects()
+    assert effects.collect("quiet") == []
+    os.environ["FLOE_HOSTCOST_PROBE"] = "1"
+    os.chdir(tmp_path)
+    stop = threading.Event()
+    stray = threading.Thread(target=stop.wait, name="floe-stray", daemon=True)
+    stray.start()
+    child = _spawn_from_thread()
+    try:
+        found = "\n".join(effects.collect("meddles"))
+    finally:
+        stop.set()
+        child.wait()
+    assert "changed the environment: FLOE_HOSTCOST_PROBE" in found
+    assert "changed the working directory" in found
+    assert "floe-stray" in found
+    assert f"pids {child.pid}" in found
+    assert "FLOE_HOSTCOST_PROBE" not in os.environ  # undone
+    assert Path.cwd() != tmp_path
