@@ -110,7 +110,10 @@ def test_child_scan_reads_the_task_lists_and_misses_nothing() -> None:
         listed = _server._listed_children()
         assert listed is not None  # this kernel offers /proc/self/task/*/children
         assert child.pid in listed
-        assert listed == _server._scanned_children()
+        assert child.pid in _server._children()
+        for pid in listed:  # each one listed is a child of this process
+            stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            assert stat[1] == str(os.getpid())
     finally:
         child.kill()
         child.wait()
