@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from _goals import baseline, figure, verdict
@@ -60,27 +61,26 @@ def _cold_s(plugin: str, isolation: str) -> float:
     return elapsed
 
 
+def _medians(measure: Callable[[str, str], float], plugin: str, rounds: int) -> tuple[float, float]:
+    """(in-process, host) medians of ``rounds`` alternating runs."""
+    runs: dict[str, list[float]] = {"in-process": [], "host": []}
+    for _ in range(rounds):
+        for isolation, times in runs.items():
+            times.append(measure(plugin, isolation))
+    return statistics.median(runs["in-process"]), statistics.median(runs["host"])
+
+
 def _warm(plugin: str, rounds: int) -> None:
     _suite_s(plugin, "in-process")
     _suite_s(plugin, "host")
-    host_s: list[float] = []
-    local_s: list[float] = []
-    for _ in range(rounds):
-        local_s.append(_suite_s(plugin, "in-process"))
-        host_s.append(_suite_s(plugin, "host"))
-    local, hosted = statistics.median(local_s), statistics.median(host_s)
+    local, hosted = _medians(_suite_s, plugin, rounds)
     baseline("warm: core suite in-process (median)", local, "s", "the in-process run below")
     figure("warm: core suite in the plugin host (median)", hosted, "s", local * GOAL_RATIO)
     figure("warm: host / in-process", hosted / local, "x", GOAL_RATIO)
 
 
 def _cold(plugin: str, rounds: int) -> None:
-    host_s: list[float] = []
-    local_s: list[float] = []
-    for _ in range(rounds):
-        local_s.append(_cold_s(plugin, "in-process"))
-        host_s.append(_cold_s(plugin, "host"))
-    local, hosted = statistics.median(local_s), statistics.median(host_s)
+    local, hosted = _medians(_cold_s, plugin, rounds)
     baseline("cold: core in-process, fresh process (median)", local, "s", "the host run below")
     figure("cold: core in the plugin host, fresh process (median)", hosted, "s", GOAL_CORE_S)
     figure("cold: host / in-process", hosted / local, "x", GOAL_RATIO)
