@@ -224,6 +224,18 @@ _TABLE: dict[str, str] = {
     "raises.",
     "KIT-244": "The kit documents what it makes of floe-compute-duckdb 0.1.0a1 and how that "
     "distribution and the kit's own floe_compute_duckdb share an import name.",
+    "KIT-270": "The read-only profile checks ask the plugin once per config per run; "
+    "profile.deterministic compares fresh calls with that first answer, so a plugin that "
+    "answers differently on later calls is still caught.",
+    "KIT-271": "The plugin host's per-call bookkeeping (side-effect scan, capture, wire) stays "
+    "cheap on the common path and misses no thread, child, env, cwd or signal change.",
+    "KIT-272": "Generated configs drawn for a plugin are shared by its host and in-process runs "
+    "in one process when the spec and the config model's schema are the same, never across "
+    "plugins.",
+    "KIT-273": "The plugin host is spawned before the catalogue is imported and its load reply "
+    "read later, so its start-up overlaps the kit's.",
+    "KIT-274": "Provenance names the distribution that supplied the plugin without scanning "
+    "every installed distribution's files.",
 }
 
 #: requirement id -> what it asks (read-only).

@@ -10,16 +10,18 @@ editable install), and the versions of everything that shaped the result.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import importlib.metadata as md
 import platform
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-__all__ = ["distribution_info", "environment_info", "plugin_package_requirements"]
+__all__ = ["distribution_info", "environment_info", "plugin_package_requirements", "providers"]
 
 #: Always recorded: the libraries that decide how checks run and what they accept.
 BASE_PACKAGES = ("floe-compute-kit", "pytest", "hypothesis", "pydantic", "dbt-core", "jsonschema")
@@ -101,6 +103,45 @@ def _hash_tree(top: str, root: Path) -> list[dict[str, str]]:
     return out
 
 
+def _record_tops(dist: md.Distribution) -> set[str] | None:
+    """Top-level names inferred from RECORD read as text, as importlib infers them from
+    ``dist.files`` (a path object per file made that the costliest part of provenance)."""
+    text = dist.read_text("RECORD")
+    if text is None:
+        return None
+    tops: set[str] = set()
+    for row in csv.reader(text.splitlines()):
+        path = row[0] if row else ""
+        name = path.rpartition("/")[2]
+        if not name.endswith(".py") or name == ".py":
+            continue
+        parts = [p for p in path.split("/") if p and p != "."]
+        if path.startswith("/"):
+            parts.insert(0, "/")
+        tops.add(parts[0] if len(parts) > 1 else name[:-3])
+    return tops
+
+
+def providers(top: str) -> Iterator[str]:
+    """Names of the distributions providing import package ``top``, in the order
+    ``importlib.metadata.packages_distributions()[top]`` lists them, read lazily."""
+    for dist in md.distributions():
+        declared = (dist.read_text("top_level.txt") or "").split()
+        if declared:
+            found = declared.count(top)
+        else:
+            tops = _record_tops(dist)
+            if tops is None:
+                tops = {
+                    f.parts[0] if len(f.parts) > 1 else f.with_suffix("").name
+                    for f in dist.files or ()
+                    if f.suffix == ".py"
+                }
+            found = int(top in tops)
+        for _ in range(found):
+            yield dist.metadata["Name"]
+
+
 def distribution_info(plugin_class: type | None) -> dict[str, Any] | None:
     """The distribution that supplied ``plugin_class`` and hashes of its package files.
 
@@ -111,7 +152,7 @@ def distribution_info(plugin_class: type | None) -> dict[str, Any] | None:
     if plugin_class is None:
         return None
     top, root = _top_package(plugin_class.__module__)
-    dist_names = md.packages_distributions().get(top, [])
+    dist_names = providers(top)
     dist: md.Distribution | None = None
     for name in dist_names:
         try:

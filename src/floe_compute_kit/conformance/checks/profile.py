@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any, Final
 
@@ -29,11 +30,42 @@ MIN_SECRET_LEN: Final = 6
 _ADAPTERS: dict[str, Any] = {}
 
 
-def profile_of(ctx: CheckContext, config: Any) -> dict[str, Any]:
-    """The plugin's profile for ``config``; anything but a dict fails the check."""
+_PROFILES: Final = "profile.memo"
+_PROFILES_KEEP: Final = 5_000
+
+
+def _config_key(config: Any) -> str | None:
+    """Equal configs (secrets included) give equal keys; None when it cannot tell."""
+    from floe_compute_kit.conformance.host._wire import WireError, encode  # noqa: PLC0415
+
+    try:
+        return json.dumps([type(config).__qualname__, encode(config)], sort_keys=True)
+    except (WireError, TypeError, ValueError, RecursionError):
+        return None
+
+
+def fresh_profile_of(ctx: CheckContext, config: Any) -> dict[str, Any]:
+    """A new call for ``config``'s profile, where a new call is the point of the check."""
     profile = call(ctx.plugin, METHOD, config)
     if not isinstance(profile, dict):
         raise CheckFailed(f"{METHOD} MUST return a dict; got {type(profile).__name__}")
+    return profile
+
+
+def profile_of(ctx: CheckContext, config: Any) -> dict[str, Any]:
+    """The plugin's profile for ``config``; anything but a dict fails the check.
+
+    The read-only checks judge the same configs, so the first answer for a config is
+    kept for the run (a copy goes out each time). A plugin that answers differently
+    later is profile.deterministic's business, which compares fresh calls with it.
+    """
+    key = _config_key(config)
+    memo: dict[str, dict[str, Any]] = ctx.extra.setdefault(_PROFILES, {})
+    if key is not None and key in memo:
+        return copy.deepcopy(memo[key])
+    profile = fresh_profile_of(ctx, config)
+    if key is not None and len(memo) < _PROFILES_KEEP:
+        memo[key] = copy.deepcopy(profile)
     return profile
 
 
@@ -177,9 +209,9 @@ def timeout_changes_profile(ctx: CheckContext) -> None:
 )
 def deterministic(ctx: CheckContext) -> None:
     def prop(config: Any) -> None:
-        first = profile_of(ctx, config)
+        first = profile_of(ctx, config)  # the answer the other checks judged
         twin = type(config).model_validate(config.model_dump())
-        for again in (profile_of(ctx, twin), profile_of(ctx, config)):
+        for again in (fresh_profile_of(ctx, twin), fresh_profile_of(ctx, config)):
             if again != first:
                 raise CheckFailed(
                     f"two calls with equal configs gave different profiles: {first!r} "
@@ -198,7 +230,7 @@ def deterministic(ctx: CheckContext) -> None:
 def no_mutation(ctx: CheckContext) -> None:
     def prop(config: Any) -> None:
         before = copy.deepcopy(config)
-        profile_of(ctx, config)
+        fresh_profile_of(ctx, config)
         # In a host the plugin holds its own copy: the host reports it after the call.
         after_call = getattr(ctx.plugin, "last_args_after", None)
         after = after_call[0] if after_call else config

@@ -148,6 +148,11 @@ def _signal_name(number: int) -> str:
 class PluginHost:
     """One plugin, loaded in a child process that the kit can kill and restart."""
 
+    #: the load request :meth:`begin` sent: (what it is called, when its deadline ends)
+    _pending: tuple[str, float] | None = None
+    #: why :meth:`begin` could not send it
+    _begin_error: BaseException | None = None
+
     def __init__(self, spec: str, workdir: Path, settings: HostSettings | None = None) -> None:
         self.spec = spec
         self.workdir = workdir
@@ -199,14 +204,38 @@ class PluginHost:
 
     def start(self) -> dict[str, Any]:
         """Start the host and load the plugin; the load reply (or its failure)."""
+        self.begin()
+        return self.finish()
+
+    def begin(self) -> None:
+        """Spawn the host and ask it to load the plugin, without waiting for the answer.
+
+        The host's interpreter start and the plugin's import then run while the caller
+        does its own start-up; :meth:`finish` reads the answer (under the same deadline,
+        counted from here).
+        """
         with self._lock:
             self._spawn()
+            self._pending = None
             try:
-                reply = self._exchange(
-                    {"op": "load", "spec": self.spec},
-                    "loading the plugin",
-                    self.settings.load_deadline_s,
-                )
+                write_frame(self._wfd, {"op": "load", "spec": self.spec})
+            except OSError:
+                self._pending = None
+                self._begin_error = self._died("loading the plugin")
+                return
+            self._begin_error = None
+            self._pending = ("loading the plugin", time.monotonic() + self.settings.load_deadline_s)
+
+    def finish(self) -> dict[str, Any]:
+        """The load reply :meth:`begin` asked for (or its failure)."""
+        with self._lock:
+            try:
+                if self._begin_error is not None:
+                    raise self._begin_error
+                assert self._pending is not None, "finish() without begin()"
+                method, end = self._pending
+                self._pending = None
+                reply = self._await(method, end, self.settings.load_deadline_s)
             except (PluginDiedError, PluginHungError) as exc:
                 return {"failure": {"message": str(exc), "traceback": None, "missing": []}}
             self.effects.extend(reply.get("effects", []))
@@ -274,7 +303,11 @@ class PluginHost:
             write_frame(self._wfd, message)
         except OSError:
             raise self._died(method) from None
-        end = time.monotonic() + deadline_s
+        return self._await(method, time.monotonic() + deadline_s, deadline_s)
+
+    def _await(self, method: str, end: float, deadline_s: float) -> dict[str, Any]:
+        proc = self._proc
+        assert proc is not None
         while True:
             left = end - time.monotonic()
             if left <= 0:
@@ -502,13 +535,24 @@ def _remote_error(raised: dict[str, Any]) -> BaseException:
     return error
 
 
+def _kit_start_up() -> None:
+    """Import what every suite run needs next (the catalogue, hypothesis, the strategies),
+    so it overlaps the host's start instead of following it."""
+    from floe_compute_kit.conformance import strategies  # noqa: F401, PLC0415
+    from floe_compute_kit.conformance.checks import load_catalogue  # noqa: PLC0415
+
+    load_catalogue()
+
+
 def load_in_host(spec: str, workdir: Path, settings: HostSettings | None = None) -> Any:
     """The plugin named ``spec`` loaded in a host: a LoadedPlugin, or a LoadFailure."""
     from floe_compute_kit import models as kit_models  # noqa: PLC0415
     from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure  # noqa: PLC0415
 
     host = PluginHost(spec, workdir, settings)
-    reply = host.start()
+    host.begin()
+    _kit_start_up()  # while the host starts and imports the plugin
+    reply = host.finish()
     if "failure" in reply:
         host.close()
         failure = reply["failure"]

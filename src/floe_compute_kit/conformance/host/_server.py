@@ -98,6 +98,7 @@ class _Effects:
     def __init__(self) -> None:
         self.cwd = os.getcwd()
         self.env = dict(os.environ)
+        self.env_raw = _env_raw()
         self.signals = {s: signal.getsignal(s) for s in _signals()}
         self.threads = set(threading.enumerate())
         self.children = _children()
@@ -113,7 +114,8 @@ class _Effects:
             found.append(f"{method} changed the working directory to {cwd!r}")
             with contextlib.suppress(OSError):
                 os.chdir(self.cwd)
-        env = dict(os.environ)
+        raw = _env_raw()
+        env = self.env if raw is not None and raw == self.env_raw else dict(os.environ)
         if env != self.env:
             changed = sorted(
                 set(env.keys() ^ self.env.keys())
@@ -187,6 +189,13 @@ def _signals() -> list[int]:
     return [getattr(signal, n) for n in wanted if hasattr(signal, n)]
 
 
+def _env_raw() -> dict[bytes, bytes] | None:
+    """The environment as CPython keeps it (undecoded): comparing two costs a dict compare,
+    where decoding every variable each call cost more than the rest of the scan."""
+    data = getattr(os.environ, "_data", None)
+    return dict(data) if isinstance(data, dict) else None
+
+
 #: pids seen not to be our children: a process cannot become our child later, so each
 #: scan reads only the stat files of pids it has not seen.
 _NOT_OURS: set[str] = set()
@@ -194,6 +203,46 @@ _NOT_OURS: set[str] = set()
 
 def _children() -> set[int]:
     """Live child processes of this process (from /proc; empty where there is none)."""
+    listed = _listed_children()
+    return _scanned_children() if listed is None else listed
+
+
+def _live(pid: str) -> bool | None:
+    """Whether ``pid`` is running (not a zombie); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    rest = stat.rpartition(")")[2].split()
+    return bool(rest) and rest[0] not in ("Z", "X")
+
+
+def _listed_children() -> set[int] | None:
+    """Children from each thread's /proc/self/task/<tid>/children (a child whose thread
+    ended is reparented to a live thread of the process, so it is still listed); None
+    where the kernel does not offer the file, and the whole of /proc is scanned instead."""
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    pids: set[str] = set()
+    readable = False
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/children", "rb") as handle:
+                pids.update(handle.read().decode("ascii", "replace").split())
+            readable = True
+        except FileNotFoundError:
+            continue  # a thread that just ended
+        except OSError:
+            return None
+    if not readable:
+        return None
+    return {int(pid) for pid in pids if pid.isdigit() and _live(pid)}
+
+
+def _scanned_children() -> set[int]:
     me = os.getpid()
     out: set[int] = set()
     try:

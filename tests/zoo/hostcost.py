@@ -1,0 +1,61 @@
+"""Plugins that answer a config well the first time and differently afterwards.
+
+The read-only profile checks keep the first answer for each config (KIT-270), so
+these plugins would dodge them if profile.deterministic did not compare fresh calls
+with that first answer. ``CASES`` names the one check each must fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from floe_compute_duckdb import DuckDBComputePlugin
+from floe_compute_kit import ComputeConfig
+from zoo.plugins import ZooCase
+
+
+class _FirstAnswerGood(DuckDBComputePlugin):
+    """Answers each config correctly once; every later call for it is ``later``'s."""
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        profile = super().generate_dbt_profile(config)
+        seen: set[str] = self.__dict__.setdefault("_seen", set())  # one instance per run
+        key = repr(config.model_dump())
+        if key not in seen:
+            seen.add(key)
+            return profile
+        return self.later(profile)
+
+    def later(self, profile: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class LaterCallsDiffer(_FirstAnswerGood):
+    """A second call for the same config adds a key the first answer lacked."""
+
+    def later(self, profile: dict[str, Any]) -> dict[str, Any]:
+        return {**profile, "retries": 3}
+
+
+class LaterCallsUnplain(_FirstAnswerGood):
+    """Later calls hold a set, which profile.plain_types would fail if it saw one."""
+
+    def later(self, profile: dict[str, Any]) -> dict[str, Any]:
+        return {**profile, "settings": {"order"}}
+
+
+class CountsProfiles(DuckDBComputePlugin):
+    """The reference plugin, counting its generate_dbt_profile calls (in-process runs)."""
+
+    calls: ClassVar[int] = 0
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        type(self).calls += 1
+        return super().generate_dbt_profile(config)
+
+
+_Z = "zoo.hostcost:"
+CASES: tuple[ZooCase, ...] = (
+    ZooCase(_Z + "LaterCallsDiffer", "profile.deterministic"),
+    ZooCase(_Z + "LaterCallsUnplain", "profile.deterministic"),
+)
