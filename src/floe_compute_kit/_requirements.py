@@ -221,6 +221,14 @@ _TABLE: dict[str, str] = {
     "raises.",
     "KIT-244": "The kit documents what it makes of floe-compute-duckdb 0.1.0a1 and how that "
     "distribution and the kit's own floe_compute_duckdb share an import name.",
+    "KIT-260": "Every dbt invocation the kit makes goes through one prewarmed launcher per run "
+    "(dbt imported once), and behaves as a fresh dbt process would: exit code, env, cwd, "
+    "output lines as they come.",
+    "KIT-261": "A dbt invocation through the launcher keeps the kit's deadline: its whole "
+    "process group is killed, and nothing the launcher started outlives the run.",
+    "KIT-262": "When the launcher cannot start, dies or is switched off "
+    "(FLOE_CONFORMANCE_DBT_LAUNCHER=0), dbt runs as a plain subprocess and the verdict is the "
+    "same: a launcher problem never fails the plugin.",
 }
 
 #: requirement id -> what it asks (read-only).

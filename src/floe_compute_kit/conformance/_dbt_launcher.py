@@ -224,11 +224,11 @@ class DbtLauncher:
             while b"\n" not in data:
                 chunk = conn.recv(4096)
                 if not chunk:
-                    return None
+                    raise ConnectionResetError("the launcher went away")
                 data += chunk
         except OSError:
-            with self._lock:  # hung (or gone): the next invocation gets a new one
-                self._stop_locked()
+            with self._lock:  # gone (or hung): the next invocation gets a new one
+                self._start_locked()
             return None
         line, rest = data.split(b"\n", 1)
         message = json.loads(line)
