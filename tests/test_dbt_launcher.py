@@ -275,3 +275,12 @@ def test_the_switch_turns_it_off_and_a_bad_value_is_named(
     assert launcher_enabled({ENV_SWITCH: "1"})
     with pytest.raises(ValueError, match=rf"{ENV_SWITCH}='maybe'.*set it to 0"):
         launcher_enabled({ENV_SWITCH: "maybe"})
+
+
+@pytest.mark.requirement("KIT-262")
+def test_the_docs_name_the_switch_and_what_falls_back() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "certification.md").read_text()
+    section = doc[doc.index("### How the kit runs dbt") : doc.index("## Waivers")]
+    assert f"`{ENV_SWITCH}=0`" in section
+    assert launcher_enabled({ENV_SWITCH: "0"}) is False
+    assert "plain `dbt` subprocess" in section
