@@ -26,6 +26,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 from typing import Any, NoReturn
 
@@ -106,6 +107,8 @@ def _accept(control: socket.socket, entry: Any, children: dict[int, socket.socke
         request = _read_request(conn)
         if out_fd < 0:
             raise ValueError("no output pipe came with the request")
+        if threading.active_count() > 1:  # a fork would copy another thread's locks
+            raise OSError("the launcher is no longer single-threaded; run dbt plainly")
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
