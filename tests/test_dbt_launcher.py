@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from floe_compute_kit.conformance._dbt_launcher import (
     launcher_enabled,
     launcher_for,
 )
-from floe_compute_kit.conformance.checks._dbt import _follow, dbt_command, dbt_process
+from floe_compute_kit.conformance.checks._dbt import StopWhen, _follow, dbt_command, dbt_process
 from floe_compute_kit.conformance.engines import engine_for
 
 pytestmark = [pytest.mark.requirement("KIT-260"), pytest.mark.slow]
@@ -69,6 +70,26 @@ def _args(project: Path, macro: str) -> list[str]:
     return ["run-operation", macro, "--profiles-dir", str(project)]
 
 
+def _run(
+    ctx: CheckContext | None,
+    project: Path,
+    macro: str,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    watchdog: Callable[[], StopWhen] | None = None,
+) -> tuple[int | None, str, str | None]:
+    """``dbt run-operation MACRO`` the kit's way (through the run's launcher for a ctx)."""
+    return dbt_process(
+        ctx,
+        _args(project, macro),
+        cwd=project if cwd is None else cwd,
+        env=env or {},
+        deadline_s=120,
+        watchdog=watchdog,
+    )
+
+
 def _gone(pid: int) -> bool:
     """True once ``pid`` no longer runs (a zombie waiting for init counts as gone)."""
     try:
@@ -108,8 +129,8 @@ def test_exit_codes_and_output_match_a_fresh_dbt(ctx: CheckContext, project: Pat
     assert launcher is not None
     assert launcher.alive()
     for macro, code in (("floe_probe", 0), ("floe_fail", 1), ("floe_no_such_macro", 2)):
-        through = dbt_process(ctx, _args(project, macro), cwd=project, env={}, deadline_s=120)
-        fresh = dbt_process(None, _args(project, macro), cwd=project, env={}, deadline_s=120)
+        through = _run(ctx, project, macro)
+        fresh = _run(None, project, macro)
         assert through[0] == fresh[0] == code, (macro, through[1], fresh[1])
         assert ("floe planted failure" in through[1]) == (macro == "floe_fail")
     assert launcher.starts == 1
@@ -118,11 +139,8 @@ def test_exit_codes_and_output_match_a_fresh_dbt(ctx: CheckContext, project: Pat
 
 @pytest.mark.requirement("KIT-260")
 def test_env_is_exactly_what_each_run_asked_for(ctx: CheckContext, project: Path) -> None:
-    args = _args(project, "floe_probe")
-    first = dbt_process(
-        ctx, args, cwd=project, env={"FLOE_LAUNCHER_PROBE": "first-run"}, deadline_s=120
-    )
-    second = dbt_process(ctx, args, cwd=project, env={}, deadline_s=120)
+    first = _run(ctx, project, "floe_probe", env={"FLOE_LAUNCHER_PROBE": "first-run"})
+    second = _run(ctx, project, "floe_probe")
     assert (first[0], second[0]) == (0, 0)
     assert "FLOE_PROBE first-run" in first[1], first[1]
     assert "FLOE_PROBE unset" in second[1], second[1]
@@ -133,8 +151,8 @@ def test_env_is_exactly_what_each_run_asked_for(ctx: CheckContext, project: Path
 def test_the_cwd_is_the_one_asked_for(ctx: CheckContext, project: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    ok = dbt_process(ctx, _args(project, "floe_probe"), cwd=project, env={}, deadline_s=120)
-    lost = dbt_process(ctx, _args(project, "floe_probe"), cwd=elsewhere, env={}, deadline_s=120)
+    ok = _run(ctx, project, "floe_probe")
+    lost = _run(ctx, project, "floe_probe", cwd=elsewhere)
     assert ok[0] == 0
     assert lost[0] != 0
     assert "dbt_project.yml" in lost[1], lost[1]
@@ -151,14 +169,7 @@ def test_output_lines_arrive_while_dbt_runs(ctx: CheckContext, project: Path) ->
             return "the mark was seen"
         return None
 
-    code, output, stopped = dbt_process(
-        ctx,
-        _args(project, "floe_hang"),
-        cwd=project,
-        env={},
-        deadline_s=120,
-        watchdog=lambda: stop_when,
-    )
+    code, output, stopped = _run(ctx, project, "floe_hang", watchdog=lambda: stop_when)
     assert stopped == "the mark was seen"
     assert code is None
     assert seen
@@ -204,13 +215,12 @@ def test_a_killed_launcher_is_replaced_and_the_run_falls_back(
     assert launcher.pid is not None
     first_pid = launcher.pid
     os.kill(first_pid, signal.SIGKILL)
-    args = _args(project, "floe_probe")
-    fell_back = dbt_process(ctx, args, cwd=project, env={}, deadline_s=120)
+    fell_back = _run(ctx, project, "floe_probe")
     assert fell_back[0] == 0
     assert "FLOE_PROBE unset" in fell_back[1]
     assert launcher.alive()
     assert launcher.pid != first_pid
-    again = dbt_process(ctx, args, cwd=project, env={}, deadline_s=120)
+    again = _run(ctx, project, "floe_probe")
     assert again[0] == 0
     assert launcher.starts == 2
 
@@ -222,7 +232,7 @@ def test_a_launcher_dying_mid_run_reruns_dbt_plainly(ctx: CheckContext, project:
     assert launcher.pid is not None
     made: list[int] = []
 
-    def watchdog() -> object:
+    def watchdog() -> StopWhen:
         made.append(len(made))
 
         def stop_when(_lines: list[str], _elapsed: float) -> str | None:
@@ -232,14 +242,7 @@ def test_a_launcher_dying_mid_run_reruns_dbt_plainly(ctx: CheckContext, project:
 
         return stop_when
 
-    code, output, stopped = dbt_process(
-        ctx,
-        _args(project, "floe_probe"),
-        cwd=project,
-        env={},
-        deadline_s=120,
-        watchdog=watchdog,  # type: ignore[arg-type]
-    )
+    code, output, stopped = _run(ctx, project, "floe_probe", watchdog=watchdog)
     assert (stopped, code) == (None, 0)
     assert "FLOE_PROBE unset" in output, output
     assert made == [0, 1]  # a fresh watchdog for the plain rerun
@@ -268,7 +271,7 @@ def test_the_switch_turns_it_off_and_a_bad_value_is_named(
 ) -> None:
     monkeypatch.setenv(ENV_SWITCH, "0")
     assert launcher_for(ctx) is None
-    done = dbt_process(ctx, _args(project, "floe_probe"), cwd=project, env={}, deadline_s=120)
+    done = _run(ctx, project, "floe_probe")
     assert done[0] == 0
     assert "FLOE_PROBE unset" in done[1]
     assert launcher_enabled({})

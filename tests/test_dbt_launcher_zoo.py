@@ -30,12 +30,16 @@ def _zoo_importable_by_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
+@pytest.fixture(params=["1", "0"], ids=["launcher", "plain"])
+def switch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs with the launcher on, then switched off."""
+    monkeypatch.setenv(ENV_SWITCH, request.param)
+    return str(request.param)
+
+
 @pytest.mark.requirement("US7-AS2", "FR-020")
-@pytest.mark.parametrize("switch", ["1", "0"], ids=["launcher", "plain"])
-def test_an_ignored_per_model_override_is_refused(
-    switch: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(ENV_SWITCH, switch)
+@pytest.mark.usefixtures("switch")
+def test_an_ignored_per_model_override_is_refused() -> None:
     suite = run_suite(
         "zoo.dbtfork:DuckDBIgnoresModelOverride", level=Level.INTEGRATION, check_ids=[TIMEOUT_ID]
     )
@@ -47,11 +51,8 @@ def test_an_ignored_per_model_override_is_refused(
 
 
 @pytest.mark.requirement("KIT-260")
-@pytest.mark.parametrize("switch", ["1", "0"], ids=["launcher", "plain"])
-def test_the_reference_plugin_passes_the_dbt_checks(
-    switch: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(ENV_SWITCH, switch)
+@pytest.mark.usefixtures("switch")
+def test_the_reference_plugin_passes_the_dbt_checks() -> None:
     suite = run_suite(
         "duckdb",
         level=Level.INTEGRATION,

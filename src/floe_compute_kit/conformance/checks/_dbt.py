@@ -38,6 +38,7 @@ from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE
 
 __all__ = [
     "DbtRun",
+    "StopWhen",
     "build_env",
     "checked_profile",
     "credential_items",
