@@ -1,7 +1,7 @@
 """The integration checks keep their verdicts through the launcher and without it.
 
 A plugin whose dbt plugin ignores every per-model override is refused by
-``integration.query_timeout`` (its 3 s model is cut at the profile's 2 s), and the
+``integration.query_timeout`` (its 4 s model is cut at the profile's 2 s), and the
 reference DuckDB plugin passes the dbt checks, with the launcher on and switched off.
 """
 
@@ -47,7 +47,7 @@ def test_an_ignored_per_model_override_is_refused() -> None:
     [result] = suite.results
     assert result.outcome is Outcome.FAILED, result.message
     assert "per-model override (longer)" in result.message, result.message
-    assert "before its timeout_seconds=3" in result.message, result.message
+    assert "before its timeout_seconds=4" in result.message, result.message
 
 
 @pytest.mark.requirement("KIT-260")

@@ -1,8 +1,8 @@
 """A DuckDB plugin that claims per_model_timeout and ignores every model's override.
 
 Its profile names the dbt plugin of ``zoo.dbtfork_dbt_plugin``, which always applies
-the profile's timeout: ``integration.query_timeout`` must still refuse it now that the
-longer override is 3 s (the model is cut at the profile's 2 s, before 3 - 0.5 s).
+the profile's timeout: ``integration.query_timeout`` must refuse it: its longer override
+(4 s) is cut at the profile's 2 s, before 4 - 0.5 s.
 tests/test_dbt_launcher_zoo.py proves it, through the launcher and without it.
 """
 
