@@ -229,13 +229,18 @@ _TABLE: dict[str, str] = {
     "answers differently on later calls is still caught.",
     "KIT-271": "The plugin host's per-call bookkeeping (side-effect scan, capture, wire) stays "
     "cheap on the common path and misses no thread, child, env, cwd or signal change.",
-    "KIT-272": "Generated configs drawn for a plugin are shared by its host and in-process runs "
-    "in one process when the spec and the config model's schema are the same, never across "
-    "plugins.",
     "KIT-273": "The plugin host is spawned before the catalogue is imported and its load reply "
     "read later, so its start-up overlaps the kit's.",
     "KIT-274": "Provenance names the distribution that supplied the plugin without scanning "
     "every installed distribution's files.",
+    "KIT-260": "Every dbt invocation the kit makes goes through one prewarmed launcher per run "
+    "(dbt imported once), and behaves as a fresh dbt process would: exit code, env, cwd, "
+    "output lines as they come.",
+    "KIT-261": "A dbt invocation through the launcher keeps the kit's deadline: its whole "
+    "process group is killed, and nothing the launcher started outlives the run.",
+    "KIT-262": "When the launcher cannot start, dies or is switched off "
+    "(FLOE_CONFORMANCE_DBT_LAUNCHER=0), dbt runs as a plain subprocess and the verdict is the "
+    "same: a launcher problem never fails the plugin.",
 }
 
 #: requirement id -> what it asks (read-only).

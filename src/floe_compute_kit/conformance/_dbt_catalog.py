@@ -10,15 +10,14 @@ the way a ``dbt build`` would, which proves dbt can still take it afterwards.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
-__all__ = ["Catalog", "list_catalog"]
+__all__ = ["Catalog", "RunDbt", "list_catalog"]
 
 _TARGET: Final = "conformance"
 _MARK: Final = "FLOE_CATALOG "
@@ -94,8 +93,13 @@ def _write_project(root: Path, profile: dict[str, Any]) -> Path:
     return project
 
 
+#: runs ``dbt <args>`` in ``cwd`` with ``env`` added, within ``timeout_s``: (exit code or
+#: None when stopped, output, why it was stopped)
+RunDbt = Callable[[list[str], Path, dict[str, str], float], tuple[int | None, str, str | None]]
+
+
 def list_catalog(
-    command: list[str],
+    run: RunDbt,
     profile: dict[str, Any],
     env: dict[str, str],
     root: Path,
@@ -104,40 +108,25 @@ def list_catalog(
 ) -> tuple[Catalog | None, str]:
     """The listing (None when dbt could not produce it) and dbt's output.
 
-    ``command`` runs dbt (e.g. ``[".../dbt"]``); ``env`` is added to the environment
+    ``run`` runs dbt (the kit's ``dbt_process``); ``env`` is added to the environment
     (the credentials the profile reads through ``env_var``).
     """
     project = _write_project(root, profile)
-    try:
-        done = subprocess.run(  # noqa: S603 - a fixed dbt command line on files we wrote
-            [
-                *command,
-                "run-operation",
-                "floe_catalog",
-                "--project-dir",
-                str(project),
-                "--profiles-dir",
-                str(root),
-                "--target",
-                _TARGET,
-            ],
-            cwd=project,
-            env={
-                **os.environ,
-                **env,
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "DBT_USE_COLORS": "false",
-            },
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"`dbt run-operation` did not finish within {timeout_s:g} s"
-    output = (done.stdout or "") + (done.stderr or "")
+    args = [
+        "run-operation",
+        "floe_catalog",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(root),
+        "--target",
+        _TARGET,
+    ]
+    code, output, stopped = run(args, project, env, timeout_s)
+    if stopped is not None:
+        return None, f"`dbt run-operation` was stopped: {stopped}\n{output}"
     for line in output.splitlines():
-        if line.startswith(_MARK) and done.returncode == 0:
+        if line.startswith(_MARK) and code == 0:
             try:
                 data = json.loads(line[len(_MARK) :])
             except ValueError:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_compute_kit._deadline import run_with_deadline
+from floe_compute_kit.conformance import _dbt_launcher
 from floe_compute_kit.conformance._check import (
     CheckContext,
     CheckFailed,
@@ -258,6 +259,7 @@ def run_suite(
         unreachable_config=unreachable_config,
         target=target,
     )
+    _dbt_launcher.prewarm(ctx, level)  # dbtfork: dbt's imports overlap the first checks
     host = getattr(loaded.instance, "floe_host", None)
     if host is not None:
         ctx.resources.callback(host.close)

@@ -3,8 +3,8 @@
 ``integration.dbt_build`` builds the bundled project, ``integration.query_timeout``
 runs a few generated models; both need the same steps: a profile dbt can use, the
 adapter installed, the env vars the profile reads exported from the config's
-credentials, dbt in a subprocess with a deadline, secrets masked out of what it said,
-and run_results.json read back.
+credentials, dbt run with a deadline (forked by the run's prewarmed launcher, else a
+plain subprocess), secrets masked out of what it said, and run_results.json read back.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, SecretStr
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed
+from floe_compute_kit.conformance._dbt_launcher import BASE_ENV, Launched, launcher_for
 from floe_compute_kit.conformance._invoke import call
 from floe_compute_kit.conformance._logs import KEEP_HINT, keep_log
 from floe_compute_kit.conformance.checks._support import mask, secret_values
@@ -37,10 +38,12 @@ from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE
 
 __all__ = [
     "DbtRun",
+    "StopWhen",
     "build_env",
     "checked_profile",
     "credential_items",
     "dbt_command",
+    "dbt_process",
     "redacted",
     "require_adapter",
     "run_dbt",
@@ -50,6 +53,8 @@ __all__ = [
 TARGET: Final = "conformance"
 PROFILE_NAME: Final = "floe_conformance"
 _OUTPUT_TAIL: Final = 40
+#: ``stop_when(lines so far, seconds since start)``: a reason to stop dbt now, or None
+StopWhen = Callable[[list[str], float], str | None]
 
 
 @dataclass
@@ -264,18 +269,8 @@ def _write_project(project: Path, models: Mapping[str, str] | None, name: str) -
         (project / "models" / f"{model}.sql").write_text(sql + "\n", encoding="utf-8")
 
 
-def _watched(
-    command: list[str],
-    *,
-    cwd: Path,
-    env: dict[str, str],
-    deadline_s: float,
-    stop_when: Callable[[list[str], float], str | None] | None,
-) -> tuple[int | None, str, str | None]:
-    """Run ``command`` in its own process group; stop it at ``deadline_s``, or as soon as
-    ``stop_when(lines so far, seconds since start)`` gives a reason."""
-    started = time.monotonic()
-    proc = subprocess.Popen(  # noqa: S603 - a fixed dbt command line on files we wrote
+def _popen(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - a fixed dbt command line on files we wrote
         command,
         cwd=cwd,
         env=env,
@@ -285,31 +280,90 @@ def _watched(
         errors="replace",
         start_new_session=True,
     )
+
+
+def _follow(
+    proc: subprocess.Popen[str] | Launched,
+    *,
+    deadline_s: float,
+    stop_when: StopWhen | None,
+) -> tuple[int | None, str, str | None]:
+    """Watch one running dbt: its output lines as they come, stopped (its whole process
+    group killed) at ``deadline_s`` or as soon as ``stop_when`` gives a reason."""
+    started = time.monotonic()
     lines: list[str] = []
+    stdout = proc.stdout
+    assert stdout is not None  # a pipe was asked for
 
     def pump() -> None:
-        assert proc.stdout is not None  # PIPE was asked for
-        for line in proc.stdout:
+        for line in stdout:
             if len(lines) < 20_000:
                 lines.append(line)
 
     reader = threading.Thread(target=pump, daemon=True, name="floe-dbt-output")
     reader.start()
     stopped: str | None = None
-    while proc.poll() is None:
+    while proc.poll() is None and not getattr(proc, "lost", False):
         elapsed = time.monotonic() - started
         if elapsed > deadline_s:
             stopped = f"dbt did not finish within {deadline_s:g} s"
         elif stop_when is not None:
             stopped = stop_when(list(lines), elapsed)
         if stopped is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _kill_group(proc.pid)
             break
         time.sleep(0.1)
     proc.wait()
     reader.join(timeout=5)
+    with contextlib.suppress(OSError):
+        stdout.close()
     return (None if stopped else proc.returncode), "".join(lines), stopped
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL dbt's process group (and dbt itself, should it not lead one yet)."""
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
+
+
+def dbt_process(
+    ctx: CheckContext | None,
+    args: list[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    deadline_s: float,
+    watchdog: Callable[[], StopWhen] | None = None,
+) -> tuple[int | None, str, str | None]:
+    """``dbt <args>`` with ``env`` added to the environment: its exit code (None when the
+    kit stopped it), its output, and why it was stopped.
+
+    Through the run's prewarmed launcher when there is one (``_dbt_launcher``), else a
+    plain subprocess; should the launcher go away mid-run, dbt runs again plainly (a
+    fresh ``watchdog()`` for it), so its failure never reads as the plugin's.
+    """
+    full_env = {**os.environ, **env, **BASE_ENV}
+    command = dbt_command()
+    launcher = launcher_for(ctx) if ctx is not None else None
+    child = None
+    if launcher is not None:
+        argv0 = command[0] if len(command) == 1 else "dbt"
+        child = launcher.launch([argv0, *args], cwd=cwd, env=full_env)
+    started = time.monotonic()
+    if child is not None:
+        code, output, stopped = _follow(
+            child, deadline_s=deadline_s, stop_when=watchdog() if watchdog else None
+        )
+        if not child.lost or stopped is not None:
+            return code, output, stopped
+        _kill_group(child.pid)
+    left = max(1.0, deadline_s - (time.monotonic() - started))
+    return _follow(
+        _popen([*command, *args], cwd=cwd, env=full_env),
+        deadline_s=left,
+        stop_when=watchdog() if watchdog else None,
+    )
 
 
 def run_dbt(
@@ -322,10 +376,12 @@ def run_dbt(
     models: Mapping[str, str] | None = None,
     log_name: str,
     deadline_s: float | None = None,
-    stop_when: Callable[[list[str], float], str | None] | None = None,
+    watchdog: Callable[[], StopWhen] | None = None,
 ) -> DbtRun:
     """``dbt <args>`` on a project under ``workdir/folder``: the bundled project, or one
-    made of ``models`` (name -> SQL, materialized as tables), with the plugin's profile."""
+    made of ``models`` (name -> SQL, materialized as tables), with the plugin's profile.
+    ``watchdog()`` makes the ``stop_when(lines so far, seconds since start)`` that may stop
+    dbt early with a reason (a fresh one per attempt)."""
     root = ctx.workdir / folder
     project = root / "project"
     _write_project(project, models, "floe_conformance_" + folder.replace("-", "_"))
@@ -342,15 +398,7 @@ def run_dbt(
             example=mask(config),
             details={"missing_env_vars": unset, "exported_env_vars": sorted(exported)},
         )
-    env = {
-        **os.environ,
-        **exported,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-        "PYTHONUNBUFFERED": "1",  # node lines as they happen, for stop_when
-    }
     command = [
-        *dbt_command(),
         *args,
         "--project-dir",
         str(project),
@@ -360,8 +408,8 @@ def run_dbt(
         TARGET,
     ]
     limit = deadline_s if deadline_s is not None else max(30.0, ctx.check_timeout_s - 10.0)
-    code, output, stopped = _watched(
-        command, cwd=project, env=env, deadline_s=limit, stop_when=stop_when
+    code, output, stopped = dbt_process(
+        ctx, command, cwd=project, env=exported, deadline_s=limit, watchdog=watchdog
     )
     run = DbtRun(project, code, str(redacted(output, config)), stopped=stopped)
     run.log_note = _keep_dbt_log(project, config, log_name, failed=code != 0)

@@ -35,7 +35,7 @@ from floe_compute_kit.conformance._live import live_config
 from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance._proxy import Fault, FaultProxy
 from floe_compute_kit.conformance._results import Level
-from floe_compute_kit.conformance.checks._dbt import build_env, dbt_command, require_adapter
+from floe_compute_kit.conformance.checks._dbt import build_env, dbt_process, require_adapter
 from floe_compute_kit.conformance.checks._support import mask, walk_strings
 from floe_compute_kit.conformance.checks.connection import (
     MIN_MESSAGE_LEN,
@@ -178,7 +178,13 @@ def _listing(
     root = ctx.workdir / "live_read_only"
     root.mkdir(parents=True, exist_ok=True)
     return list_catalog(
-        dbt_command(), profile, env, root, timeout_s=max(30.0, ctx.check_timeout_s / 3)
+        lambda args, cwd, extra, limit: dbt_process(
+            ctx, args, cwd=cwd, env=extra, deadline_s=limit
+        ),
+        profile,
+        env,
+        root,
+        timeout_s=max(30.0, ctx.check_timeout_s / 3),
     )
 
 

@@ -10,6 +10,14 @@ on a node doing nothing), naming the timeout; the fast one must succeed. A
 plugin claiming ``per_model_timeout`` also gets a model cut at its own 1 s and one
 allowed past the profile's 2 s by a larger override (US7-AS2). Not optional: an engine
 that cannot cancel a query records a waiver for this check, which caps the level.
+
+All models run at once (``--threads`` = their number), so the run lasts about as long as
+its longest model rather than their sum. The longer override stays at 4 s: a plugin that
+ignores it cuts that model at the profile's 2 s, which ``_judge_cancelled`` refuses as
+stopped before ``timeout - 0.5``. At 3 s that floor (2.5 s) was only 0.5 s above the
+ignored cut, and on a loaded 2-core machine a deaf plugin once slipped through
+(tests/test_dbt_launcher_zoo.py); 4 s leaves 1.5 s. (The shorter override alone would not
+do: ignored, its model runs to 2 s, right at its ``1 + SLACK_S`` limit.)
 """
 
 from __future__ import annotations
@@ -197,11 +205,11 @@ def query_timeout(ctx: CheckContext) -> None:
         config,
         profile,
         folder="timeout",
-        args=["run", "--threads", "2"],
+        args=["run", "--threads", str(len(models))],
         models=models,
         log_name=_LOG_NAME,
         deadline_s=max(60.0, min(ctx.check_timeout_s - 10.0, 180.0)),
-        stop_when=_watchdog(timeouts),
+        watchdog=lambda: _watchdog(timeouts),
     )
     details: dict[str, Any] = {
         "profile_timeout_s": PROFILE_TIMEOUT_S,

@@ -1,0 +1,281 @@
+"""A prewarmed dbt for the run: every dbt invocation the kit makes skips dbt's imports.
+
+A fresh ``dbt`` process spends ~2.5 s importing before it does anything, and an
+integration run makes several. The launcher is one child process (``_dbt_server.py``,
+started with ``subprocess``: the kit itself has threads and must never fork) that
+imports dbt once and forks a fresh-looking dbt per request; see that module for what
+the child is given. Started once per suite run, early and in the background, closed
+with the run (``ctx.resources``).
+
+Whatever goes wrong with it (it cannot start, dies, hangs, refuses a request) the
+invocation runs as a plain ``dbt`` subprocess instead: a launcher problem never becomes
+a verdict on the plugin. ``FLOE_CONFORMANCE_DBT_LAUNCHER=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Final
+
+from floe_compute_kit.conformance._check import CheckContext
+from floe_compute_kit.conformance._results import Level
+
+__all__ = [
+    "BASE_ENV",
+    "ENV_SWITCH",
+    "DbtLauncher",
+    "Launched",
+    "launcher_enabled",
+    "launcher_for",
+    "prewarm",
+]
+
+#: set to 0 (or false/no/off) to run every dbt invocation as a plain subprocess
+ENV_SWITCH: Final = "FLOE_CONFORMANCE_DBT_LAUNCHER"
+#: what every kit dbt invocation sets on top of the environment
+BASE_ENV: Final = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DBT_USE_COLORS": "false",
+    "PYTHONUNBUFFERED": "1",  # node lines as they happen
+}
+_SERVER: Final = Path(__file__).with_name("_dbt_server.py")
+_EXTRA_KEY: Final = "floe.dbt_launcher"
+#: how long a request may wait for its pid (the server may still be importing dbt)
+_LAUNCH_WAIT_S: Final = 30.0
+_MAX_STARTS: Final = 3
+_REQUEST_LIMIT: Final = 128 * 1024
+_OFF: Final = frozenset({"0", "false", "no", "off"})
+_ON: Final = frozenset({"", "1", "true", "yes", "on"})
+_CREATE_LOCK = threading.Lock()
+
+
+def launcher_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``FLOE_CONFORMANCE_DBT_LAUNCHER`` leaves the launcher on (the default)."""
+    value = (os.environ if environ is None else environ).get(ENV_SWITCH, "").strip().lower()
+    if value in _OFF:
+        return False
+    if value in _ON:
+        return True
+    raise ValueError(
+        f"{ENV_SWITCH}={value!r} is not understood: set it to 0 (run dbt as a plain "
+        "subprocess) or 1 (the prewarmed launcher, the default)"
+    )
+
+
+class Launched:
+    """One dbt child of the launcher: the bits of ``Popen`` the kit's watcher uses."""
+
+    def __init__(self, pid: int, conn: socket.socket, stdout: IO[str], buffer: bytes) -> None:
+        self.pid = pid
+        self.stdout = stdout
+        self.returncode: int | None = None
+        #: True when the launcher went away before it said how the child ended
+        self.lost = False
+        self._conn = conn
+        self._buffer = buffer
+
+    def poll(self) -> int | None:
+        """The exit code once the server reaped the child; None while it runs (or when
+        the server went away: then ``lost`` is set)."""
+        while self.returncode is None and not self.lost:
+            if b"\n" in self._buffer:
+                message = json.loads(self._buffer.split(b"\n", 1)[0])
+                self.returncode = int(message["exit"])
+                self._conn.close()
+                break
+            self._conn.setblocking(False)
+            try:
+                chunk = self._conn.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                return None
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.lost = True
+                self._conn.close()
+            self._buffer += chunk
+        return self.returncode
+
+    def wait(self, timeout_s: float = 10.0) -> int | None:
+        end = time.monotonic() + timeout_s
+        while self.poll() is None and not self.lost and time.monotonic() < end:
+            time.sleep(0.02)
+        if self.returncode is None and not self.lost:
+            self.lost = True
+            self._conn.close()
+        return self.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the child's process group, and the child itself (it may not have
+        made its group yet)."""
+        for kill, target in ((os.killpg, self.pid), (os.kill, self.pid)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(target, signal.SIGKILL)
+
+
+class DbtLauncher:
+    """The run's prewarmed dbt: ``launch`` returns a child, or None (run dbt plainly)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.starts = 0
+        self.log_path = workdir / "dbt-launcher.log"
+        self._env: dict[str, str] = {}
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._children: list[Launched] = []
+        self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> bool:
+        """Start the server (it imports dbt in the background); False when it cannot."""
+        with self._lock:
+            return self._start_locked()
+
+    def _start_locked(self) -> bool:
+        if self._closed or self.starts >= _MAX_STARTS:
+            return False
+        self._stop_locked()
+        self.starts += 1
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._env = {**os.environ, **BASE_ENV}
+        try:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("ab") as log:
+                self._proc = subprocess.Popen(  # noqa: S603 - our own script, fixed argv
+                    [sys.executable, str(_SERVER), str(theirs.fileno())],
+                    pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    cwd=self.workdir,
+                    env=self._env,
+                    start_new_session=True,
+                )
+        except OSError:
+            ours.close()
+            return False
+        finally:
+            theirs.close()
+        self._control = ours
+        return True
+
+    def launch(self, argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> Launched | None:
+        """Fork ``argv`` (``["dbt", ...args]``) in the server, or None when it cannot."""
+        if any(
+            env.get(k) != self._env.get(k)
+            for k in {*env, *self._env}
+            if k.startswith("DBT_") or k.startswith("PYTHON")
+        ):
+            return None  # dbt may read these at import time: the server read other values
+        payload = json.dumps({"argv": argv, "cwd": str(cwd), "env": dict(env)}).encode() + b"\n"
+        if len(payload) > _REQUEST_LIMIT:
+            return None
+        with self._lock:
+            if not self.alive() or self._control is None:
+                self._start_locked()  # for the next invocation; this one runs plainly
+                return None
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            read_fd, write_fd = os.pipe()
+            try:
+                mine.sendall(payload)
+                socket.send_fds(self._control, [b"r"], [theirs.fileno(), write_fd])
+            except OSError:
+                mine.close()
+                os.close(read_fd)
+                return None
+            finally:
+                theirs.close()
+                os.close(write_fd)
+        answer = self._await_pid(mine)
+        if answer is None:
+            mine.close()
+            os.close(read_fd)
+            return None
+        stdout = open(read_fd, encoding="utf-8", errors="replace")  # noqa: SIM115 - the watcher closes it
+        child = Launched(answer[0], mine, stdout, answer[1])
+        with self._lock:
+            self._children = [c for c in self._children if c.returncode is None and not c.lost]
+            self._children.append(child)
+        return child
+
+    def _await_pid(self, conn: socket.socket) -> tuple[int, bytes] | None:
+        """The child's pid from the server, and whatever came after it."""
+        conn.settimeout(_LAUNCH_WAIT_S)
+        data = b""
+        try:
+            while b"\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    raise ConnectionResetError("the launcher went away")
+                data += chunk
+        except OSError:
+            with self._lock:  # gone (or hung): the next invocation gets a new one
+                self._start_locked()
+            return None
+        line, rest = data.split(b"\n", 1)
+        message = json.loads(line)
+        return (int(message["pid"]), rest) if "pid" in message else None
+
+    def _stop_locked(self) -> None:
+        for child in self._children:
+            if child.returncode is None:
+                child.kill()
+        self._children = []
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def close(self) -> None:
+        """Kill what is still running, stop the server, leave no process behind."""
+        with self._lock:
+            self._closed = True
+            self._stop_locked()
+
+
+def launcher_for(ctx: CheckContext) -> DbtLauncher | None:
+    """The run's launcher (started on first use, closed with the run), or None when the
+    switch turns it off."""
+    if not launcher_enabled():
+        return None
+    with _CREATE_LOCK:
+        launcher = ctx.extra.get(_EXTRA_KEY)
+        if isinstance(launcher, DbtLauncher):
+            return launcher
+        launcher = DbtLauncher(ctx.workdir / "dbt-launcher")
+        ctx.extra[_EXTRA_KEY] = launcher
+        ctx.resources.callback(launcher.close)
+        launcher.start()
+        return launcher
+
+
+def prewarm(ctx: CheckContext, level: Level) -> None:
+    """Start the launcher now when ``level`` runs dbt (extended and up), so its imports
+    overlap with the checks before the first dbt invocation."""
+    if Level(level).includes(Level.EXTENDED):
+        with contextlib.suppress(ValueError):  # a bad switch: each dbt check says so
+            launcher_for(ctx)

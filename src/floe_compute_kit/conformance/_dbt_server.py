@@ -1,0 +1,168 @@
+"""The prewarmed dbt process: imports dbt once, then forks one child per dbt invocation.
+
+Run as a script (``python _dbt_server.py FD``), never imported by the kit: it must stay
+single-threaded so that ``os.fork`` is safe, and it imports nothing of the kit. ``FD`` is
+a Unix stream socket the kit holds the other end of. Each request arrives on it as one
+byte carrying two file descriptors (``socket.send_fds``): a socket of its own, on which
+the kit has already written the request (one JSON line: argv, env, cwd), and the write
+end of the pipe dbt's stdout and stderr go to. The server answers on that socket with
+``{"pid": N}`` once the child runs and ``{"exit": code}`` when it has been reaped.
+
+The child is made to look like a fresh ``dbt`` process: a session (and process group)
+of its own, exactly the env asked for (``os.environ`` replaced, so ``env_var()`` and C
+code both see it), the cwd, stdin from /dev/null, default SIGINT/SIGTERM/SIGHUP
+handlers, ``sys.argv`` as the console script sees it, and dbt's console-script entry
+point run the way the script runs it; it then leaves through the normal interpreter
+exit, so atexit hooks and log flushes happen as they would. When the kit closes its end
+the server kills the process group of every child still running and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import Any, NoReturn
+
+#: modules every dbt invocation the kit makes imports (dbt.cli.main is the bulk)
+_PRELOAD = (
+    "dbt.cli.main",
+    "dbt.task.build",
+    "dbt.task.run",
+    "dbt.task.run_operation",
+    "dbt.parser.manifest",
+    "dbt.adapters.factory",
+)
+_REQUEST_LIMIT = 4 * 1024 * 1024
+
+
+def _entry_point() -> Any:
+    """The callable the ``dbt`` console script runs."""
+    from importlib import metadata  # noqa: PLC0415 - only the server needs it
+
+    for ep in metadata.entry_points(group="console_scripts", name="dbt"):
+        return ep.load()
+    from dbt.cli.main import cli  # noqa: PLC0415 - no console script registered
+
+    return cli
+
+
+def _read_request(conn: socket.socket) -> dict[str, Any]:
+    conn.settimeout(10.0)
+    data = b""
+    while not data.endswith(b"\n") and len(data) < _REQUEST_LIMIT:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    request = json.loads(data.decode("utf-8"))
+    if not isinstance(request, dict):
+        raise ValueError("a request must be a JSON object")
+    return request
+
+
+def _child(request: dict[str, Any], out_fd: int, entry: Any, drop: list[socket.socket]) -> NoReturn:
+    """In the forked child: become a fresh dbt process, run it, exit with its code."""
+    os.setsid()
+    for sock in drop:  # the server's sockets (closed through their objects: no stale fd)
+        sock.close()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    for fd in {devnull, out_fd} - {0, 1, 2}:
+        os.close(fd)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in request["env"].items()})
+    os.chdir(str(request["cwd"]))
+    sys.argv = [str(a) for a in request["argv"]]
+    raise SystemExit(entry())
+
+
+def _send(conn: socket.socket, message: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        conn.sendall(json.dumps(message).encode("utf-8") + b"\n")
+
+
+def _accept(control: socket.socket, entry: Any, children: dict[int, socket.socket]) -> bool:
+    """Take one request off ``control`` and fork its child; False once the kit is gone."""
+    try:
+        _, fds, _, _ = socket.recv_fds(control, 1, 2)
+    except OSError:
+        fds = []
+    if not fds:
+        return False  # the kit closed its end: the run is over
+    conn = socket.socket(fileno=fds[0])
+    out_fd = fds[1] if len(fds) > 1 else -1
+    try:
+        request = _read_request(conn)
+        if out_fd < 0:
+            raise ValueError("no output pipe came with the request")
+        if threading.active_count() > 1:  # a fork would copy another thread's locks
+            raise OSError("the launcher is no longer single-threaded; run dbt plainly")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(request, out_fd, entry, [control, conn, *children.values()])
+        children[pid] = conn
+        _send(conn, {"pid": pid})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _send(conn, {"error": f"{type(exc).__name__}: {exc}"})
+        conn.close()
+    if out_fd >= 0:  # the parent's copy; the child has its own (never gets here)
+        os.close(out_fd)
+    return True
+
+
+def _reap(children: dict[int, socket.socket]) -> None:
+    """Tell the kit how each finished child ended."""
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        done = children.pop(pid, None)
+        if done is not None:
+            _send(done, {"exit": os.waitstatus_to_exitcode(status)})
+            done.close()
+
+
+def _serve(control: socket.socket, entry: Any) -> None:
+    children: dict[int, socket.socket] = {}
+    while True:
+        ready, _, _ = select.select([control], [], [], 0.05)
+        if ready and not _accept(control, entry, children):
+            break
+        _reap(children)
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    # Like the console script: the script's own folder first on sys.path, not this one's.
+    sys.path[0] = os.path.dirname(sys.executable)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the kit ends this process, not a ^C
+    started = time.monotonic()
+    for name in _PRELOAD:
+        __import__(name)
+    entry = _entry_point()
+    print(f"floe dbt launcher: dbt imported in {time.monotonic() - started:.2f} s", file=sys.stderr)
+    _serve(control, entry)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""The prewarmed dbt launcher, with real dbt and real DuckDB.
+
+A dbt child of the launcher must be indistinguishable from a fresh ``dbt`` process where
+the kit looks (exit code, env, cwd, output lines as they come), a deadline must kill its
+whole process group, a dead launcher must cost the run nothing but speed, and nothing it
+started may outlive the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from floe_compute_kit.conformance._check import CheckContext
+from floe_compute_kit.conformance._dbt_launcher import (
+    BASE_ENV,
+    ENV_SWITCH,
+    DbtLauncher,
+    launcher_enabled,
+    launcher_for,
+)
+from floe_compute_kit.conformance.checks._dbt import StopWhen, _follow, dbt_command, dbt_process
+from floe_compute_kit.conformance.engines import engine_for
+
+pytestmark = [pytest.mark.requirement("KIT-260"), pytest.mark.slow]
+
+_MACROS = """\
+{% macro floe_probe() %}
+  {% do print('FLOE_PROBE ' ~ env_var('FLOE_LAUNCHER_PROBE', 'unset')) %}
+{% endmacro %}
+{% macro floe_fail() %}
+  {% do exceptions.raise_compiler_error('floe planted failure') %}
+{% endmacro %}
+{% macro floe_hang() %}
+  {% do print('FLOE_HANGING') %}
+  {% do run_query(%(slow)r) %}
+{% endmacro %}
+"""
+
+
+def _project(root: Path) -> Path:
+    """A one-macro-file project on a DuckDB file, its profiles.yml beside it."""
+    project = root / "project"
+    (project / "macros").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        yaml.safe_dump(
+            {"name": "floe_probe", "version": "1.0.0", "config-version": 2, "profile": "p"}
+        ),
+        encoding="utf-8",
+    )
+    slow = engine_for("duckdb").slow_query(120.0)
+    (project / "macros" / "probe.sql").write_text(
+        _MACROS.replace("%(slow)r", repr(slow)), encoding="utf-8"
+    )
+    profile = {"type": "duckdb", "path": str(root / "probe.duckdb"), "threads": 1}
+    (project / "profiles.yml").write_text(
+        yaml.safe_dump({"p": {"target": "t", "outputs": {"t": profile}}}), encoding="utf-8"
+    )
+    return project
+
+
+def _args(project: Path, macro: str) -> list[str]:
+    # no --project-dir: dbt finds the project in its cwd, which proves the cwd
+    return ["run-operation", macro, "--profiles-dir", str(project)]
+
+
+def _run(
+    ctx: CheckContext | None,
+    project: Path,
+    macro: str,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    watchdog: Callable[[], StopWhen] | None = None,
+) -> tuple[int | None, str, str | None]:
+    """``dbt run-operation MACRO`` the kit's way (through the run's launcher for a ctx)."""
+    return dbt_process(
+        ctx,
+        _args(project, macro),
+        cwd=project if cwd is None else cwd,
+        env=env or {},
+        deadline_s=120,
+        watchdog=watchdog,
+    )
+
+
+def _gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (a zombie waiting for init counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    return state in {"Z", "X"}
+
+
+def _group_gone(pgid: int) -> bool:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in {"Z", "X"}:
+            members.append(stat.parent.name)
+    return not members
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> CheckContext:
+    context = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=tmp_path)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return _project(tmp_path / "dbt")
+
+
+@pytest.mark.requirement("KIT-260")
+def test_exit_codes_and_output_match_a_fresh_dbt(ctx: CheckContext, project: Path) -> None:
+    launcher = launcher_for(ctx)
+    assert launcher is not None
+    assert launcher.alive()
+    for macro, code in (("floe_probe", 0), ("floe_fail", 1), ("floe_no_such_macro", 2)):
+        through = _run(ctx, project, macro)
+        fresh = _run(None, project, macro)
+        assert through[0] == fresh[0] == code, (macro, through[1], fresh[1])
+        assert ("floe planted failure" in through[1]) == (macro == "floe_fail")
+    assert launcher.starts == 1
+    assert launcher.alive()
+
+
+@pytest.mark.requirement("KIT-260")
+def test_env_is_exactly_what_each_run_asked_for(ctx: CheckContext, project: Path) -> None:
+    first = _run(ctx, project, "floe_probe", env={"FLOE_LAUNCHER_PROBE": "first-run"})
+    second = _run(ctx, project, "floe_probe")
+    assert (first[0], second[0]) == (0, 0)
+    assert "FLOE_PROBE first-run" in first[1], first[1]
+    assert "FLOE_PROBE unset" in second[1], second[1]
+    assert "FLOE_LAUNCHER_PROBE" not in os.environ
+
+
+@pytest.mark.requirement("KIT-260")
+def test_the_cwd_is_the_one_asked_for(ctx: CheckContext, project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    ok = _run(ctx, project, "floe_probe")
+    lost = _run(ctx, project, "floe_probe", cwd=elsewhere)
+    assert ok[0] == 0
+    assert lost[0] != 0
+    assert "dbt_project.yml" in lost[1], lost[1]
+
+
+@pytest.mark.requirement("KIT-260", "KIT-261")
+def test_output_lines_arrive_while_dbt_runs(ctx: CheckContext, project: Path) -> None:
+    """stop_when sees the line printed before a query that never ends, and stops it."""
+    seen: list[list[str]] = []
+
+    def stop_when(lines: list[str], _elapsed: float) -> str | None:
+        if any("FLOE_HANGING" in line for line in lines):
+            seen.append(lines)
+            return "the mark was seen"
+        return None
+
+    code, output, stopped = _run(ctx, project, "floe_hang", watchdog=lambda: stop_when)
+    assert stopped == "the mark was seen"
+    assert code is None
+    assert seen
+    assert "FLOE_HANGING" in output
+
+
+@pytest.mark.requirement("KIT-261")
+def test_a_deadline_kills_the_whole_process_group(tmp_path: Path, project: Path) -> None:
+    launcher = DbtLauncher(tmp_path / "launcher")
+    assert launcher.start()
+    try:
+        child = launcher.launch(
+            [dbt_command()[0], *_args(project, "floe_hang")],
+            cwd=project,
+            env={**os.environ, **BASE_ENV},
+        )
+        assert child is not None
+        hanging = threading.Event()
+
+        def stop_when(lines: list[str], _elapsed: float) -> str | None:
+            if any("FLOE_HANGING" in line for line in lines):
+                hanging.set()
+            return None
+
+        # the deadline is generous for dbt to reach the query; the query never ends
+        code, _, stopped = _follow(child, deadline_s=25.0, stop_when=stop_when)
+        assert hanging.is_set(), "dbt never reached the slow query"
+        assert code is None
+        assert stopped is not None
+        assert "did not finish within" in stopped
+        assert _group_gone(child.pid)
+        assert child.returncode == -signal.SIGKILL  # the launcher reaped it and said so
+    finally:
+        launcher.close()
+
+
+@pytest.mark.requirement("KIT-262")
+def test_a_killed_launcher_is_replaced_and_the_run_falls_back(
+    ctx: CheckContext, project: Path
+) -> None:
+    launcher = launcher_for(ctx)
+    assert launcher is not None
+    assert launcher.pid is not None
+    first_pid = launcher.pid
+    os.kill(first_pid, signal.SIGKILL)
+    fell_back = _run(ctx, project, "floe_probe")
+    assert fell_back[0] == 0
+    assert "FLOE_PROBE unset" in fell_back[1]
+    assert launcher.alive()
+    assert launcher.pid != first_pid
+    again = _run(ctx, project, "floe_probe")
+    assert again[0] == 0
+    assert launcher.starts == 2
+
+
+@pytest.mark.requirement("KIT-262")
+def test_a_launcher_dying_mid_run_reruns_dbt_plainly(ctx: CheckContext, project: Path) -> None:
+    launcher = launcher_for(ctx)
+    assert launcher is not None
+    assert launcher.pid is not None
+    made: list[int] = []
+
+    def watchdog() -> StopWhen:
+        made.append(len(made))
+
+        def stop_when(_lines: list[str], _elapsed: float) -> str | None:
+            if len(made) == 1 and launcher.pid is not None:
+                os.kill(launcher.pid, signal.SIGKILL)  # the first attempt loses its launcher
+            return None
+
+        return stop_when
+
+    code, output, stopped = _run(ctx, project, "floe_probe", watchdog=watchdog)
+    assert (stopped, code) == (None, 0)
+    assert "FLOE_PROBE unset" in output, output
+    assert made == [0, 1]  # a fresh watchdog for the plain rerun
+
+
+@pytest.mark.requirement("KIT-261")
+def test_nothing_is_left_running_after_the_run(ctx: CheckContext, project: Path) -> None:
+    launcher = launcher_for(ctx)
+    assert launcher is not None
+    assert launcher.pid is not None
+    server = launcher.pid
+    child = launcher.launch(
+        [dbt_command()[0], *_args(project, "floe_hang")],
+        cwd=project,
+        env={**os.environ, **BASE_ENV},
+    )
+    assert child is not None
+    ctx.close()  # mid-query: the run ends
+    assert _gone(server)
+    assert _group_gone(child.pid)
+
+
+@pytest.mark.requirement("KIT-262")
+def test_the_switch_turns_it_off_and_a_bad_value_is_named(
+    ctx: CheckContext, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    assert launcher_for(ctx) is None
+    done = _run(ctx, project, "floe_probe")
+    assert done[0] == 0
+    assert "FLOE_PROBE unset" in done[1]
+    assert launcher_enabled({})
+    assert launcher_enabled({ENV_SWITCH: "1"})
+    with pytest.raises(ValueError, match=rf"{ENV_SWITCH}='maybe'.*set it to 0"):
+        launcher_enabled({ENV_SWITCH: "maybe"})
+
+
+@pytest.mark.requirement("KIT-262")
+def test_the_docs_name_the_switch_and_what_falls_back() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "certification.md").read_text()
+    section = doc[doc.index("### How the kit runs dbt") : doc.index("## Waivers")]
+    assert f"`{ENV_SWITCH}=0`" in section
+    assert launcher_enabled({ENV_SWITCH: "0"}) is False
+    assert "plain `dbt` subprocess" in section
