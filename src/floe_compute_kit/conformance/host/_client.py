@@ -165,6 +165,8 @@ class PluginHost:
         self._lock = threading.RLock()
         self._outputs: list[_Output] = []
         self.output_bytes = 0
+        #: hosts of the same plugin serving calls beside this one (see ._pool)
+        self.siblings: list[PluginHost] = []
 
     # --- life cycle -------------------------------------------------------------
     def _spawn(self) -> None:
@@ -233,7 +235,9 @@ class PluginHost:
         return self._proc is not None and self._proc.poll() is None
 
     def close(self) -> None:
-        """Stop the host and everything in its process group."""
+        """Stop the host and everything in its process group (and its siblings)."""
+        while self.siblings:
+            self.siblings.pop().close()
         with self._lock:
             proc = self._proc
             if proc is None:
@@ -264,7 +268,8 @@ class PluginHost:
                     stream.close()
 
     def output_tail(self) -> str:
-        return b"".join(o.tail for o in self._outputs).decode("utf-8", "replace")
+        mine = b"".join(o.tail for o in self._outputs).decode("utf-8", "replace")
+        return mine + "".join(sibling.output_tail() for sibling in list(self.siblings))
 
     # --- requests ---------------------------------------------------------------
     def _exchange(self, message: dict[str, Any], method: str, deadline_s: float) -> dict[str, Any]:
@@ -357,6 +362,10 @@ class HostPlugin:
     @property
     def floe_host(self) -> PluginHost:
         return self._host
+
+    @property
+    def floe_models(self) -> dict[str, Any]:
+        return self._models
 
     def __repr__(self) -> str:
         return f"<plugin {self._host.spec} in its host process>"
