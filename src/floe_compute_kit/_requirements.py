@@ -221,6 +221,8 @@ _TABLE: dict[str, str] = {
     "raises.",
     "KIT-244": "The kit documents what it makes of floe-compute-duckdb 0.1.0a1 and how that "
     "distribution and the kit's own floe_compute_duckdb share an import name.",
+    "KIT-265": "Independent validate_connection calls run concurrently in sibling plugin "
+    "hosts, and what a sibling does fails the same check as in the primary host.",
 }
 
 #: requirement id -> what it asks (read-only).

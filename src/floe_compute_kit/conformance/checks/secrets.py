@@ -223,10 +223,23 @@ def _quick_calls(ctx: CheckContext, config: Any, index: int, seen: Observation) 
 
 
 def _health_calls(ctx: CheckContext, configs: list[Any]) -> list[TimedCall]:
-    """A fresh health call per config (under the work dir), concurrent in the host."""
-    from floe_compute_kit.conformance.checks.connection import _relocate, fresh_many  # noqa: PLC0415
+    """A fresh health call per config, concurrent in the host.
 
-    return fresh_many(ctx, [_relocate(ctx, config) for config in configs])
+    Each config gets a file target of its own under the work dir (what is judged is
+    where the canaries go, not the target), so no two calls share a file.
+    """
+    from floe_compute_kit.conformance.checks import connection  # noqa: PLC0415
+
+    moved = []
+    for index, config in enumerate(configs):
+        target = connection._relocate(ctx, config)
+        files = connection._file_targets(target)
+        folder = ctx.workdir / "canary" / str(index)
+        own = connection._replaced(
+            target, {k: str(folder / Path(v).name) for k, v in files.items()}
+        )
+        moved.append(target if own is None else own)
+    return connection.fresh_many(ctx, moved)
 
 
 def _health_seen(seen: Observation, index: int, result: TimedCall) -> None:
