@@ -100,7 +100,14 @@ def fresh_many(ctx: CheckContext, configs: list[Any]) -> list[TimedCall]:
     ):
         for index, result in zip(indices, results, strict=True):
             out[index] = result
-    return [result for result in out if result is not None]
+    done = [result for result in out if result is not None]
+    hung = getattr(getattr(ctx.plugin, "floe_host", None), "hung", {})
+    if METHOD in hung and len(done) > 1:
+        # In turn, every call after the first that hung would have been refused (the
+        # method is not called again): the same verdicts when they ran side by side.
+        first = next((i for i, result in enumerate(done) if result.timed_out), len(done))
+        done[first + 1 :] = [TimedCall(timed_out=True) for _ in done[first + 1 :]]
+    return done
 
 
 def as_result(value: Any) -> Any:
