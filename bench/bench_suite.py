@@ -7,7 +7,7 @@ Goals (issue 14, on the 2-core machine): core within 2 s, integration within 10 
 the process wall time, printed beside the suite's own duration. The slow plugin is written
 by this bench into a temporary folder, so it runs from an installed package, without tests/.
 
-    python bench/bench_suite.py [--plugin duckdb] [--max-examples 50] [--skip-slow]
+    python bench/bench_suite.py [--plugin duckdb] [--max-examples 50] [--skip-slow | --only-slow]
 """
 
 from __future__ import annotations
@@ -86,8 +86,9 @@ def main() -> int:
     parser.add_argument("--plugin", default="duckdb")
     parser.add_argument("--max-examples", type=int, default=50)
     parser.add_argument("--skip-slow", action="store_true", help="skip the 1 s health plugin")
+    parser.add_argument("--only-slow", action="store_true", help="run the 1 s health plugin only")
     args = parser.parse_args()
-    for level in ("core", "extended", "integration"):
+    for level in () if args.only_slow else ("core", "extended", "integration"):
         _show(
             f"{args.plugin} {level}",
             _run(args.plugin, level, args.max_examples),

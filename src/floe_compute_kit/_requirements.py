@@ -241,6 +241,8 @@ _TABLE: dict[str, str] = {
     "KIT-262": "When the launcher cannot start, dies or is switched off "
     "(FLOE_CONFORMANCE_DBT_LAUNCHER=0), dbt runs as a plain subprocess and the verdict is the "
     "same: a launcher problem never fails the plugin.",
+    "KIT-265": "Independent validate_connection calls run concurrently in sibling plugin "
+    "hosts, and what a sibling does fails the same check as in the primary host.",
 }
 
 #: requirement id -> what it asks (read-only).

@@ -9,6 +9,7 @@ returned, so one defect fails one check.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import socket
@@ -25,13 +26,16 @@ from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance._upstream import CAPABILITY as UPSTREAM
 from floe_compute_kit.conformance._upstream import unreachable_connection
 from floe_compute_kit.conformance.checks._support import (
+    _strategy,
     baseline_config,
     example_configs,
     for_all,
     mask,
     profile_type,
+    sample,
 )
 from floe_compute_kit.conformance.engines import engine_for
+from floe_compute_kit.conformance.host._pool import spread
 
 METHOD: Final = "validate_connection"
 _PROBES = "connection.probes"
@@ -51,13 +55,59 @@ def _key(config: Any) -> str:
 
 def probe(ctx: CheckContext, config: Any) -> TimedCall:
     """validate_connection(config) once per suite run, within the budget."""
+    return probe_many(ctx, [config])[0]
+
+
+def probe_many(ctx: CheckContext, configs: list[Any]) -> list[TimedCall]:
+    """:func:`probe` for each config; the ones not probed yet are called concurrently."""
     probes: dict[str, TimedCall] = ctx.extra.setdefault(_PROBES, {})
-    key = _key(config)
-    if key not in probes:
-        probes[key] = call_with_budget(
-            lambda: guarded(call, ctx.plugin, METHOD, config), method=METHOD, budget_s=ctx.budget_s
-        )
-    return probes[key]
+    todo: dict[str, Any] = {}
+    for config in configs:
+        todo.setdefault(_key(config), config)
+    for key in probes:
+        todo.pop(key, None)
+    probes.update(zip(todo, fresh_many(ctx, list(todo.values())), strict=True))
+    return [probes[_key(config)] for config in configs]
+
+
+def fresh_call(ctx: CheckContext, config: Any, plugin: Any = None) -> TimedCall:
+    """One fresh validate_connection(config) within the budget (``plugin``: a stand-in)."""
+    return call_with_budget(
+        functools.partial(guarded, call, ctx.plugin if plugin is None else plugin, METHOD, config),
+        method=METHOD,
+        budget_s=ctx.budget_s,
+    )
+
+
+def fresh_many(ctx: CheckContext, configs: list[Any]) -> list[TimedCall]:
+    """A fresh call per config, concurrent through sibling plugin hosts.
+
+    Configs that name the same file target are called one after another on one host:
+    two processes opening one file at once could make a health check fail that would
+    pass alone. In-process, every call runs in turn (see :func:`.._pool.spread`).
+    """
+    groups: dict[str, list[int]] = {}
+    for index, config in enumerate(configs):
+        targets = sorted(str(Path(p).resolve()) for p in _file_targets(config).values())
+        groups.setdefault("\0".join(targets) or f"#{index}", []).append(index)
+
+    def job(indices: list[int]) -> Any:
+        return lambda plugin: [fresh_call(ctx, configs[i], plugin) for i in indices]
+
+    out: list[TimedCall | None] = [None] * len(configs)
+    for indices, results in zip(
+        groups.values(), spread(ctx.plugin, [job(i) for i in groups.values()]), strict=True
+    ):
+        for index, result in zip(indices, results, strict=True):
+            out[index] = result
+    done = [result for result in out if result is not None]
+    hung = getattr(getattr(ctx.plugin, "floe_host", None), "hung", {})
+    if METHOD in hung and len(done) > 1:
+        # In turn, every call after the first that hung would have been refused (the
+        # method is not called again): the same verdicts when they ran side by side.
+        first = next((i for i, result in enumerate(done) if result.timed_out), len(done))
+        done[first + 1 :] = [TimedCall(timed_out=True) for _ in done[first + 1 :]]
+    return done
 
 
 def as_result(value: Any) -> Any:
@@ -233,8 +283,7 @@ def _replaced(config: Any, changes: dict[str, str]) -> Any | None:
 
 def _returned(ctx: CheckContext, configs: list[Any]) -> list[tuple[Any, TimedCall]]:
     out = []
-    for config in configs:
-        result = probe(ctx, config)
+    for config, result in zip(configs, probe_many(ctx, configs), strict=True):
         if result.error is not None:
             result.error.example = mask(config)
             raise result.error
@@ -272,14 +321,30 @@ def returns_result(ctx: CheckContext) -> None:
     "problems are reported as UNHEALTHY results.",
 )
 def never_raises(ctx: CheckContext) -> None:
-    _returned(ctx, _standard_configs(ctx))
+    standard = _standard_configs(ctx)
+    n = max(3, min(ctx.max_examples, 10))
+    # The sample hypothesis screens first is probed up front, concurrently: the screen
+    # below then judges cached results, and only shrinking (on a failure) calls in turn.
+    drawn = sample(ctx, "configs", lambda: _strategy(ctx), n)
+    # An example is probed where _standard_configs put it, so it is not called twice.
+    examples = {
+        _key(example): moved
+        for example in example_configs(ctx)
+        if (moved := _under_workdir(ctx, example)) is not None
+    }
+
+    def relocated(config: Any) -> Any:
+        return examples.get(_key(config)) or _relocate(ctx, config)
+
+    probe_many(ctx, [*standard, *(relocated(copy.deepcopy(c)) for c in drawn)])
+    _returned(ctx, standard)
 
     def prop(config: Any) -> None:
-        result = probe(ctx, _relocate(ctx, config))
+        result = probe(ctx, relocated(config))
         if result.error is not None:
             raise result.error
 
-    for_all(ctx, prop, max_examples=max(3, min(ctx.max_examples, 10)))
+    for_all(ctx, prop, max_examples=n)
 
 
 def _moved_dirs(ctx: CheckContext, config: Any) -> dict[str, str]:
@@ -449,23 +514,20 @@ def never_modifies(ctx: CheckContext) -> None:
     existing = _existing_file_target(ctx)
     if existing is not None:
         configs.append(existing)
-    for i, original in enumerate(configs):
-        config = _fresh_targets(ctx, original, i)
-        paths = _target_paths(config)
-        before = _snapshot(paths)
-        # A fresh call, not probe()'s cached one: earlier checks have already called the
-        # plugin with these configs, so a cached result would hide what this call does.
-        result = call_with_budget(
-            functools.partial(guarded, call, ctx.plugin, METHOD, config),
-            method=METHOD,
-            budget_s=ctx.budget_s,
-        )
+    fresh = [_fresh_targets(ctx, original, i) for i, original in enumerate(configs)]
+    paths = [_target_paths(config) for config in fresh]
+    before = [_snapshot(p) for p in paths]
+    # Fresh calls, not probe()'s cached ones: earlier checks have already called the
+    # plugin with these configs, so a cached result would hide what this call does. Each
+    # config has targets of its own, so the calls may run at the same time.
+    results = fresh_many(ctx, fresh)
+    for config, watched, was, result in zip(fresh, paths, before, results, strict=True):
         if result.timed_out or result.error is not None:
             continue  # connection.budget and connection.never_raises report these
-        after = _snapshot(paths)
-        changed = sorted(p for p in before if before[p] != after[p])
+        after = _snapshot(watched)
+        changed = sorted(p for p in was if was[p] != after[p])
         if changed:
-            created = [p for p in changed if before[p] is None]
+            created = [p for p in changed if was[p] is None]
             verb = "created" if created else "modified"
             raise CheckFailed(
                 f"{METHOD} {verb} the target: {', '.join(changed)}", example=mask(config)

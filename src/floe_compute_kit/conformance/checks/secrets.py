@@ -19,9 +19,8 @@ from typing import Any, Final, Literal, get_args, get_origin
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
-from floe_compute_kit.conformance._invoke import PluginRaised, call, call_with_budget
+from floe_compute_kit.conformance._invoke import PluginRaised, TimedCall, call
 from floe_compute_kit.conformance._leaks import Leak, canary, find_leaks
-from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance.checks._support import example_configs, mask, sample
 
 __all__ = ["canary_configs", "scan_build_artefacts"]
@@ -204,8 +203,13 @@ class Observation:
 
 
 def _calls(ctx: CheckContext, config: Any, index: int, seen: Observation) -> None:
+    """The canary calls with one config, one after another (in-process)."""
+    _quick_calls(ctx, config, index, seen)
+    _health_seen(seen, index, _health_calls(ctx, [config])[0])
+
+
+def _quick_calls(ctx: CheckContext, config: Any, index: int, seen: Observation) -> None:
     from floe_compute_kit.conformance.checks.catalog import benign_catalog  # noqa: PLC0415
-    from floe_compute_kit.conformance.checks.connection import _relocate, parsed  # noqa: PLC0415
 
     label = f"canary config {index}"
     for method, args in (
@@ -216,13 +220,32 @@ def _calls(ctx: CheckContext, config: Any, index: int, seen: Observation) -> Non
             call(ctx.plugin, method, *args)
         except PluginRaised as exc:
             _raised(seen, f"{method}({label})", exc)
-    target = _relocate(ctx, config)
-    result = call_with_budget(
-        lambda: guarded(call, ctx.plugin, "validate_connection", target),
-        method="validate_connection",
-        budget_s=ctx.budget_s,
-    )
-    where = f"validate_connection({label})"
+
+
+def _health_calls(ctx: CheckContext, configs: list[Any]) -> list[TimedCall]:
+    """A fresh health call per config, concurrent in the host.
+
+    Each config gets a file target of its own under the work dir (what is judged is
+    where the canaries go, not the target), so no two calls share a file.
+    """
+    from floe_compute_kit.conformance.checks import connection  # noqa: PLC0415
+
+    moved = []
+    for index, config in enumerate(configs):
+        target = connection._relocate(ctx, config)
+        files = connection._file_targets(target)
+        folder = ctx.workdir / "canary" / str(index)
+        own = connection._replaced(
+            target, {k: str(folder / Path(v).name) for k, v in files.items()}
+        )
+        moved.append(target if own is None else own)
+    return connection.fresh_many(ctx, moved)
+
+
+def _health_seen(seen: Observation, index: int, result: TimedCall) -> None:
+    from floe_compute_kit.conformance.checks.connection import parsed  # noqa: PLC0415
+
+    where = f"validate_connection(canary config {index})"
     if result.error is not None:
         _raised(seen, where, result.error)
     elif not result.timed_out:
@@ -265,7 +288,11 @@ def observe(ctx: CheckContext) -> Observation:
     if host is not None:
         host.captured.clear()
         for index, (config, _) in enumerate(configs):
-            _calls(ctx, config, index, seen)
+            _quick_calls(ctx, config, index, seen)
+        # The health calls are independent (a canary config each): run them side by side
+        # in sibling hosts, whose logs, spans, metrics and output land in host.captured.
+        for index, result in enumerate(_health_calls(ctx, [c for c, _ in configs])):
+            _health_seen(seen, index, result)
         for method, captured in list(host.captured):
             _host_texts(seen, method, captured)
         seen.add("output", "the plugin's stdout/stderr", _settled_output(host))

@@ -170,6 +170,8 @@ class PluginHost:
         self._lock = threading.RLock()
         self._outputs: list[_Output] = []
         self.output_bytes = 0
+        #: hosts of the same plugin serving calls beside this one (see ._pool)
+        self.siblings: list[PluginHost] = []
 
     # --- life cycle -------------------------------------------------------------
     def _spawn(self) -> None:
@@ -262,7 +264,9 @@ class PluginHost:
         return self._proc is not None and self._proc.poll() is None
 
     def close(self) -> None:
-        """Stop the host and everything in its process group."""
+        """Stop the host and everything in its process group (and its siblings)."""
+        while self.siblings:
+            self.siblings.pop().close()
         with self._lock:
             proc = self._proc
             if proc is None:
@@ -293,7 +297,8 @@ class PluginHost:
                     stream.close()
 
     def output_tail(self) -> str:
-        return b"".join(o.tail for o in self._outputs).decode("utf-8", "replace")
+        mine = b"".join(o.tail for o in self._outputs).decode("utf-8", "replace")
+        return mine + "".join(sibling.output_tail() for sibling in list(self.siblings))
 
     # --- requests ---------------------------------------------------------------
     def _exchange(self, message: dict[str, Any], method: str, deadline_s: float) -> dict[str, Any]:
@@ -412,6 +417,10 @@ class HostPlugin:
     def last_wall_ms(self) -> float:
         """How long this thread's last call ran in the host."""
         return self._last.wall_ms
+
+    @property
+    def floe_models(self) -> dict[str, Any]:
+        return self._models
 
     def __repr__(self) -> str:
         return f"<plugin {self._host.spec} in its host process>"
