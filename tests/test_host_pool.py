@@ -6,8 +6,10 @@ so each verdict below can only come from a call a sibling served.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +98,27 @@ def test_a_secret_logged_only_in_a_sibling_fails_secrets_logs(tmp_path: Path) ->
     result = suite.by_id()["secrets.logs"]
     assert result.outcome is Outcome.FAILED, result
     assert "log record" in result.message, result.message
+
+
+def _health(plugin: Any, *, config: Any) -> Any:
+    from floe_compute_kit.conformance._invoke import call
+
+    return call(plugin, "validate_connection", config)
+
+
+def test_quick_health_checks_start_no_sibling(tmp_path: Path) -> None:
+    """A sibling costs a process and a plugin load: the DuckDB plugin's ~30 ms health
+    check runs in turn on the primary, and only a slow one (0.2 s) is spread."""
+    from floe_compute_kit.conformance.host import load_in_host
+    from floe_compute_kit.conformance.host._pool import spread
+
+    for spec, spread_expected in (("duckdb", False), (_Z + "Overlaps", True)):
+        loaded = load_in_host(spec, tmp_path / spec.replace(":", "_"), _FAST)
+        try:
+            config = loaded.config_model.model_validate({"plugin": "duckdb"})
+            jobs = [functools.partial(_health, config=config)] * 4
+            results = spread(loaded.instance, jobs)
+            assert len(results) == 4
+            assert bool(loaded.instance.floe_host.siblings) is spread_expected, spec
+        finally:
+            loaded.instance.floe_host.close()

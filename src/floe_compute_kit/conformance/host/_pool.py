@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,9 @@ __all__ = ["MAX_HOSTS", "spread"]
 
 #: At most this many hosts (the primary included) serve one plugin at a time.
 MAX_HOSTS: Final = 4
+#: A call quicker than this (DuckDB's health check takes ~30 ms) gains nothing from a
+#: sibling, whose start costs ~0.3 s of CPU; a networked engine's health check is slower.
+QUICK_S: Final = 0.15
 _T = TypeVar("_T")
 _MERGE = threading.Lock()
 
@@ -112,14 +116,28 @@ def spread(plugin: Any, jobs: Sequence[Callable[[Any], _T]]) -> list[_T]:
     """``[job(handle) for job in jobs]``, run concurrently on the plugin's hosts.
 
     Each job gets a stand-in for the plugin (the primary's or a sibling's) that no other
-    job uses while it runs. In-process plugins, and single jobs, run one after another
-    on ``plugin`` itself. Results keep the order of ``jobs``.
+    job uses while it runs. Before any sibling exists, jobs run in turn on the primary
+    until one of them takes ``QUICK_S``; only the rest are spread. In-process plugins,
+    and single jobs, run one after another on ``plugin`` itself. Results keep the order of ``jobs``.
     """
     if not isinstance(plugin, HostPlugin) or len(jobs) < 2:
         return [job(plugin) for job in jobs]
-    handles = _pool(plugin).grow(len(jobs))
+    pool = _pool(plugin)
+    done: list[_T] = []
+    if not pool.handles:
+        # Siblings cost a process and a plugin load each: worth it only for slow calls.
+        # Until one call takes QUICK_S, the jobs run in turn on the primary.
+        for job in jobs:
+            start = time.monotonic()
+            done.append(job(plugin))
+            if time.monotonic() - start >= QUICK_S:
+                break
+        jobs = jobs[len(done) :]
+        if len(jobs) < 2:
+            return done + [job(plugin) for job in jobs]
+    handles = pool.grow(len(jobs))
     if len(handles) < 2:
-        return [job(plugin) for job in jobs]
+        return done + [job(plugin) for job in jobs]
     free: queue.SimpleQueue[HostPlugin] = queue.SimpleQueue()
     for handle in handles:
         free.put(handle)
@@ -132,4 +150,4 @@ def spread(plugin: Any, jobs: Sequence[Callable[[Any], _T]]) -> list[_T]:
             free.put(handle)
 
     with ThreadPoolExecutor(max_workers=len(handles), thread_name_prefix="floe-pool") as workers:
-        return list(workers.map(run, jobs))
+        return done + list(workers.map(run, jobs))
