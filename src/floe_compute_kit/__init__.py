@@ -8,8 +8,9 @@ DuckDB, dbt, hypothesis or OpenTelemetry.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from floe_compute_kit._lazy import lazy_getattr as _lazy_getattr
 
 if TYPE_CHECKING:
     from floe_compute_kit.compute import (
@@ -90,13 +91,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'floe_compute_kit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

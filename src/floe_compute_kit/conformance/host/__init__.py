@@ -12,8 +12,9 @@ what it runs, so it should not pay for it on every start.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from floe_compute_kit._lazy import lazy_getattr as _lazy_getattr
 
 if TYPE_CHECKING:
     from floe_compute_kit.conformance.host._client import (
@@ -26,29 +27,6 @@ if TYPE_CHECKING:
         call_deadline,
         load_in_host,
     )
-
-#: public name -> the module that defines it (imported on first access)
-_LAZY: dict[str, str] = {
-    "HostPlugin": "floe_compute_kit.conformance.host._client",
-    "HostSettings": "floe_compute_kit.conformance.host._client",
-    "PluginDiedError": "floe_compute_kit.conformance.host._client",
-    "PluginHost": "floe_compute_kit.conformance.host._client",
-    "PluginHungError": "floe_compute_kit.conformance.host._client",
-    "RemotePluginError": "floe_compute_kit.conformance.host._client",
-    "call_deadline": "floe_compute_kit.conformance.host._client",
-    "load_in_host": "floe_compute_kit.conformance.host._client",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(
-            f"module 'floe_compute_kit.conformance.host' has no attribute {name!r}"
-        )
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
 
 
 def __dir__() -> list[str]:
@@ -65,3 +43,9 @@ __all__ = [
     "call_deadline",
     "load_in_host",
 ]
+
+#: public name -> the module that defines it (imported on first access): all are the client's
+_LAZY: dict[str, str] = dict.fromkeys(__all__, "floe_compute_kit.conformance.host._client")
+
+
+__getattr__ = _lazy_getattr(__name__, _LAZY, globals())
