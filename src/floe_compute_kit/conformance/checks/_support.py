@@ -23,6 +23,7 @@ __all__ = [
     "example_configs",
     "for_all",
     "for_all_values",
+    "generated_configs",
     "mask",
     "no_io",
     "profile_type",
@@ -32,6 +33,8 @@ __all__ = [
 _EXAMPLES = "support.examples"
 _BASELINE = "support.baseline"
 _PROFILE_TYPE = "support.profile_type"
+#: the key of the generated-config sample that for_all screens
+_CONFIGS = "configs"
 #: Generated samples by (what, model, seed, n): drawing is deterministic for these, so
 #: suite runs in one process (the zoo, the benches) draw each sample once. Copies go out,
 #: so a plugin that mutates its input cannot spoil a later run.
@@ -207,7 +210,13 @@ def for_all(
                 if isinstance(exc, CheckFailed):
                     exc.details.setdefault("source", f"example_configs()[{index}]")
                 raise
-    screen(ctx, "configs", lambda: _strategy(ctx), prop, max_examples=max_examples)
+    screen(ctx, _CONFIGS, lambda: _strategy(ctx), prop, max_examples=max_examples)
+
+
+def generated_configs(ctx: CheckContext, n: int) -> list[Any]:
+    """The first ``n`` generated configs of the run's shared sample: the ones
+    :func:`for_all` screens after the examples (drawn once, then copies are handed out)."""
+    return sample(ctx, _CONFIGS, lambda: _strategy(ctx), n)
 
 
 def screen(

@@ -21,7 +21,11 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import PluginRaised, TimedCall, call
 from floe_compute_kit.conformance._leaks import Leak, canary, find_leaks
-from floe_compute_kit.conformance.checks._support import example_configs, mask, sample
+from floe_compute_kit.conformance.checks._support import (
+    example_configs,
+    generated_configs,
+    mask,
+)
 
 __all__ = ["canary_configs", "scan_build_artefacts"]
 
@@ -93,9 +97,7 @@ def canary_configs(ctx: CheckContext) -> list[tuple[Any, dict[str, str]]]:
     plugin can be given, not only the ones an example happens to set.
     """
     if _CANARIES not in ctx.extra:
-        from floe_compute_kit.conformance.checks._support import _strategy  # noqa: PLC0415
-
-        generated = sample(ctx, "configs", lambda: _strategy(ctx), ctx.max_examples)
+        generated = generated_configs(ctx, ctx.max_examples)
         examples = example_configs(ctx)
         bases = [*examples, *_kinds(examples[:1] or generated[:1]), *generated[:MAX_BASES]]
         filled = [_with_credentials(ctx, base) for base in bases]
