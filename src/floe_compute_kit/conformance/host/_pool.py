@@ -15,7 +15,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, TypeVar
@@ -100,15 +99,16 @@ class _Pool:
             self.handles.append(handle)
 
 
-_POOLS: weakref.WeakKeyDictionary[PluginHost, _Pool] = weakref.WeakKeyDictionary()
-_POOLS_LOCK = threading.Lock()
+_POOL_LOCK = threading.Lock()
 
 
 def _pool(plugin: HostPlugin) -> _Pool:
-    with _POOLS_LOCK:
-        pool = _POOLS.get(plugin.floe_host)
-        if pool is None or pool.plugin is not plugin:
-            pool = _POOLS[plugin.floe_host] = _Pool(plugin)
+    """The plugin stand-in's own pool: it lives and goes with the stand-in."""
+    with _POOL_LOCK:
+        pool: _Pool | None = getattr(plugin, "_floe_pool", None)
+        if pool is None:
+            pool = _Pool(plugin)
+            plugin._floe_pool = pool  # type: ignore[attr-defined]  # a private slot of ours
         return pool
 
 
