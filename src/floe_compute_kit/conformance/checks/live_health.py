@@ -13,7 +13,6 @@ vacuously; where the kit cannot see either, the check is not applicable and says
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -30,9 +29,8 @@ from floe_compute_kit.conformance._check import (
 )
 from floe_compute_kit.conformance._dbt_catalog import Catalog, list_catalog
 from floe_compute_kit.conformance._file_watch import FileEvents, watch
-from floe_compute_kit.conformance._invoke import PluginRaised, TimedCall, call, call_with_budget
+from floe_compute_kit.conformance._invoke import PluginRaised, TimedCall, call
 from floe_compute_kit.conformance._live import live_config
-from floe_compute_kit.conformance._network import guarded
 from floe_compute_kit.conformance._proxy import Fault, FaultProxy
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._dbt import build_env, dbt_process, require_adapter
@@ -41,6 +39,7 @@ from floe_compute_kit.conformance.checks.connection import (
     MIN_MESSAGE_LEN,
     _standard_configs,
     as_result,
+    fresh_call,
     parsed,
     probe,
 )
@@ -108,15 +107,6 @@ def _not_host_port(what: str) -> CheckUnsupported:
         f"the live target is not a host:port target (its config has no `host` and `port` "
         f"fields), so there is no TCP connection to put a proxy in front of; {what} applies "
         "to networked plugins only"
-    )
-
-
-def _call(ctx: CheckContext, config: Any) -> TimedCall:
-    """A fresh validate_connection call (never a cached one), within the budget."""
-    return call_with_budget(
-        functools.partial(guarded, call, ctx.plugin, METHOD, config),
-        method=METHOD,
-        budget_s=ctx.budget_s,
     )
 
 
@@ -204,7 +194,7 @@ def _calls(ctx: CheckContext, config: Any, roots: list[Path]) -> tuple[FileEvent
             if upstream is not None:
                 target, proxy = stack.enter_context(_behind(config, upstream, Fault.DELAY))
             seen = stack.enter_context(watch(roots))
-            timed = _call(ctx, target)
+            timed = fresh_call(ctx, target)
         if proxy is not None:
             connections += proxy.connections
         for mine, theirs in (
@@ -398,7 +388,7 @@ def wrong_credential_is_unhealthy(ctx: CheckContext) -> None:
     for name in names:
         wrong = _wrong(ctx, name)
         bad = _with_credential(config, name, wrong)
-        result = _answer(_call(ctx, bad), bad, f"with a wrong {name}")
+        result = _answer(fresh_call(ctx, bad), bad, f"with a wrong {name}")
         text = " ".join([result.message, *result.warnings])
         if result.status.value != "unhealthy":
             raise CheckFailed(
@@ -456,7 +446,9 @@ def _upstream(ctx: CheckContext, what: str) -> tuple[Any, tuple[str, int]]:
 def latency_reflects_delay(ctx: CheckContext) -> None:
     config, upstream = _upstream(ctx, "the latency check")
     with _behind(config, upstream, Fault.DELAY, DELAY_S) as (slow, proxy):
-        result = _answer(_call(ctx, slow), slow, f"behind a proxy adding {DELAY_S * 1000:g} ms")
+        result = _answer(
+            fresh_call(ctx, slow), slow, f"behind a proxy adding {DELAY_S * 1000:g} ms"
+        )
         connections = proxy.connections
     if connections == 0:
         raise CheckFailed(
@@ -501,7 +493,7 @@ def faults_are_unhealthy(ctx: CheckContext) -> None:
     for fault in FAULTS:
         with _behind(config, upstream, fault) as (faulty, _):
             when = f"when the target {_FAULT_WORDS[fault]}"
-            result = _answer(_call(ctx, faulty), faulty, when)
+            result = _answer(fresh_call(ctx, faulty), faulty, when)
         if result.status.value != "unhealthy":
             raise CheckFailed(
                 f"{when}, {METHOD} reported {result.status.value.upper()} "
