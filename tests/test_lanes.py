@@ -54,9 +54,9 @@ class _Log:
 
 
 def test_a_lane_runs_beside_the_other_checks() -> None:
-    # main.b cannot finish unless lane.x has started while it runs: run one after the
-    # other, main.b would time out waiting and fail
-    checks = [_reg("main.a"), _reg("lane.x", lane="slow"), _reg("main.b")]
+    # main.b cannot pass unless lane.x, which comes after it in the catalogue, has started
+    # while main.b runs: run one after the other, main.b would time out waiting and fail
+    checks = [_reg("main.a"), _reg("main.b"), _reg("lane.x", lane="slow")]
     log = _Log()
     log.waits["main.b"] = "lane.x"
     results = run_checks(checks, log.runner(), lanes=True)
