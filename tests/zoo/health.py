@@ -73,3 +73,16 @@ class SiblingHangs(_Recording):
 class SiblingExits(_Recording):
     def sibling_defect(self, config: ComputeConfig) -> None:
         os._exit(3)
+
+
+class SlowFirstCall(DuckDBComputePlugin):
+    """Well-behaved: its first health check in a process pays a 0.3 s warm-up, as
+    DuckDB's does when it loads the Iceberg extension; a sibling would pay it again."""
+
+    _warm = False
+
+    def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
+        if not SlowFirstCall._warm:
+            SlowFirstCall._warm = True
+            time.sleep(0.3)
+        return super().validate_connection(config)

@@ -28,6 +28,10 @@ MAX_HOSTS: Final = 4
 #: A call quicker than this (DuckDB's health check takes ~30 ms) gains nothing from a
 #: sibling, whose start costs ~0.3 s of CPU; a networked engine's health check is slower.
 QUICK_S: Final = 0.15
+#: Siblings start after this many slow calls in a row. One is not enough: a method's
+#: first call in a process pays one-time costs (DuckDB loads its Iceberg extension in
+#: ~0.3 s), and a sibling would pay them again.
+SLOW_STREAK: Final = 2
 _T = TypeVar("_T")
 _MERGE = threading.Lock()
 
@@ -66,6 +70,7 @@ class _Pool:
         self.host = plugin.floe_host
         self.handles: list[HostPlugin] = []
         self.refused = False
+        self.slow_streak = 0
         self._lock = threading.Lock()
 
     def grow(self, wanted: int) -> list[HostPlugin]:
@@ -117,7 +122,8 @@ def spread(plugin: Any, jobs: Sequence[Callable[[Any], _T]]) -> list[_T]:
 
     Each job gets a stand-in for the plugin (the primary's or a sibling's) that no other
     job uses while it runs. Before any sibling exists, jobs run in turn on the primary
-    until one of them takes ``QUICK_S``; only the rest are spread. In-process plugins,
+    until ``SLOW_STREAK`` calls in a row (across spreads) took ``QUICK_S``; only the rest
+    are spread. In-process plugins,
     and single jobs, run one after another on ``plugin`` itself. Results keep the order of ``jobs``.
     """
     if not isinstance(plugin, HostPlugin) or len(jobs) < 2:
@@ -126,11 +132,13 @@ def spread(plugin: Any, jobs: Sequence[Callable[[Any], _T]]) -> list[_T]:
     done: list[_T] = []
     if not pool.handles:
         # Siblings cost a process and a plugin load each: worth it only for slow calls.
-        # Until one call takes QUICK_S, the jobs run in turn on the primary.
+        # Until SLOW_STREAK calls in a row took QUICK_S, jobs run in turn on the primary.
         for job in jobs:
             start = time.monotonic()
             done.append(job(plugin))
-            if time.monotonic() - start >= QUICK_S:
+            slow = time.monotonic() - start >= QUICK_S
+            pool.slow_streak = pool.slow_streak + 1 if slow else 0
+            if pool.slow_streak >= SLOW_STREAK:
                 break
         jobs = jobs[len(done) :]
         if len(jobs) < 2:
