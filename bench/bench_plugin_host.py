@@ -1,11 +1,17 @@
-"""What running the plugin in its own host process costs, warm and cold.
+"""What running the plugin in its own host process costs, cold and warm.
 
-Warm: core-level certification of the DuckDB plugin, in the plugin host and
-in-process, alternating in one process after a warm-up of each (imports paid once),
-median of the rounds. Cold: the same run in a fresh interpreter per run (imports,
-host start and the plugin's first calls paid each time, as a user's
-``floe-conformance report`` pays them), alternating, median of the rounds. Goals:
-the host within 1.5x of in-process (issue 10) and core within 2 s (issue 14).
+Cold, the figures judged: core-level certification of the DuckDB plugin in a fresh
+interpreter per run (imports, host start and the plugin's first calls paid each time),
+in the plugin host and in-process, alternating, median of the rounds. That is what a
+user's ``floe-conformance report`` (or one ``pytest --floe-plugin`` session) pays.
+Goals: the host within 1.5x of in-process (issue 10) and core within 2 s (issue 14).
+
+Warm, printed as baselines: the same runs repeated inside one process after a warm-up
+of each. The in-process runs then reuse what earlier runs in the process paid: the
+plugin's one-time costs (DuckDB's extensions, loaded once per process, ~0.3 s each) and
+the drawn configs, memoised per config model. The host cannot, by design: every run
+gets a fresh plugin process and a fresh mirror of its model. So the warm ratio shows
+the start costs only the host pays, not an overhead any user run sees.
 Also the cost of one round trip (a metadata read) and of starting a host.
 
     python bench/bench_plugin_host.py [--rounds 3] [--plugin duckdb] [--no-cold]
@@ -74,9 +80,9 @@ def _warm(plugin: str, rounds: int) -> None:
     _suite_s(plugin, "in-process")
     _suite_s(plugin, "host")
     local, hosted = _medians(_suite_s, plugin, rounds)
-    baseline("warm: core suite in-process (median)", local, "s", "the in-process run below")
-    figure("warm: core suite in the plugin host (median)", hosted, "s", local * GOAL_RATIO)
-    figure("warm: host / in-process", hosted / local, "x", GOAL_RATIO)
+    baseline("warm: core suite in-process (median)", local, "s", "reuses earlier runs' work")
+    baseline("warm: core suite in the plugin host (median)", hosted, "s", "a fresh host each run")
+    baseline("warm: host / in-process", hosted / local, "x", "start costs only the host pays")
 
 
 def _cold(plugin: str, rounds: int) -> None:
