@@ -8,15 +8,11 @@ started may outlive the run.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -291,65 +287,3 @@ def test_the_docs_name_the_switch_and_what_falls_back() -> None:
     assert f"`{ENV_SWITCH}=0`" in section
     assert launcher_enabled({ENV_SWITCH: "0"}) is False
     assert "plain `dbt` subprocess" in section
-
-
-def _manifest(project: Path) -> dict[str, Any]:
-    """What a parse decided: every macro and node, without the per-invocation stamps."""
-    data = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
-
-    def plain(items: dict[str, Any]) -> dict[str, Any]:
-        return {
-            key: {k: v for k, v in item.items() if k not in {"created_at", "root_path"}}
-            for key, item in items.items()
-        }
-
-    return {"macros": plain(data["macros"]), "nodes": plain(data["nodes"])}
-
-
-def _warmed(launcher: DbtLauncher) -> bool:
-    return "warmed up" in launcher.log_path.read_text(encoding="utf-8", errors="replace")
-
-
-@pytest.mark.requirement("KIT-276")
-def test_a_parse_through_the_warm_launcher_equals_a_fresh_one(
-    ctx: CheckContext, tmp_path: Path
-) -> None:
-    """The caches dbt keeps for its own test harness change nothing dbt decides: every
-    macro (its SQL, arguments and the macros it depends on) and every node of the kit's
-    integration project come out the same as from a fresh dbt, and DuckDB never entered
-    the launcher (a process that forks after importing it gets children that abort)."""
-    from floe_compute_kit.conformance.checks.integration import bundled_project
-
-    launcher = launcher_for(ctx)
-    assert launcher is not None
-    deadline = time.monotonic() + 120
-    while not _warmed(launcher) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _warmed(launcher), launcher.log_path.read_text()
-    manifests = []
-    for name, through in (("warm", ctx), ("fresh", None)):
-        project = tmp_path / name / "project"
-        shutil.copytree(bundled_project(), project)
-        profile = {"type": "duckdb", "path": str(tmp_path / name / "t.duckdb"), "threads": 1}
-        (project / "profiles.yml").write_text(
-            yaml.safe_dump({"floe_conformance": {"target": "t", "outputs": {"t": profile}}}),
-            encoding="utf-8",
-        )
-        code, output, _ = dbt_process(
-            through,
-            ["parse", "--no-partial-parse", "--profiles-dir", str(project)],
-            cwd=project,
-            env={},
-            deadline_s=120,
-        )
-        assert code == 0, output
-        manifests.append(_manifest(project))
-    warm, fresh = manifests
-    assert len(fresh["macros"]) > 400
-    assert sum(bool(m["depends_on"]["macros"]) for m in fresh["macros"].values()) > 100
-    assert warm["macros"].keys() == fresh["macros"].keys()
-    for key, macro in fresh["macros"].items():
-        assert warm["macros"][key] == macro, key
-    assert warm["nodes"] == fresh["nodes"]
-    maps = Path(f"/proc/{launcher.pid}/maps").read_text()
-    assert "duckdb" not in maps.lower()

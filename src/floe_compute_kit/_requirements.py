@@ -241,10 +241,6 @@ _TABLE: dict[str, str] = {
     "KIT-262": "When the launcher cannot start, dies or is switched off "
     "(FLOE_CONFORMANCE_DBT_LAUNCHER=0), dbt runs as a plain subprocess and the verdict is the "
     "same: a launcher problem never fails the plugin.",
-    "KIT-276": "Before it forks, the dbt launcher fills dbt's own parse caches "
-    "(dbt_common.tests.enable_test_caching) with the installed packages' macros and node "
-    "schemas, without importing an engine; a parse through it yields the same manifest as "
-    "a fresh dbt process.",
     "KIT-265": "Independent validate_connection calls run concurrently in sibling plugin "
     "hosts, and what a sibling does fails the same check as in the primary host.",
 }

@@ -14,8 +14,7 @@ code both see it), the cwd, stdin from /dev/null, default SIGINT/SIGTERM/SIGHUP
 handlers, ``sys.argv`` as the console script sees it, and dbt's console-script entry
 point run the way the script runs it; it then leaves through the normal interpreter
 exit, so atexit hooks and log flushes happen as they would. When the kit closes its end
-the server kills the process group of every child still running and exits. While no
-request waits, the server fills dbt's parse caches step by step (:func:`_warm_up`).
+the server kills the process group of every child still running and exits.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any, NoReturn
 
 #: modules every dbt invocation the kit makes imports (dbt.cli.main is the bulk)
@@ -42,8 +40,6 @@ _PRELOAD = (
     "dbt.adapters.factory",
 )
 _REQUEST_LIMIT = 4 * 1024 * 1024
-#: set to 0 in the server's environment to leave dbt's parse caches off (a comparison run)
-WARM_SWITCH = "FLOE_DBT_LAUNCHER_WARM"
 
 
 def _entry_point() -> Any:
@@ -90,80 +86,6 @@ def _child(request: dict[str, Any], out_fd: int, entry: Any, drop: list[socket.s
     os.chdir(str(request["cwd"]))
     sys.argv = [str(a) for a in request["argv"]]
     raise SystemExit(entry())
-
-
-#: the block types dbt's MacroParser extracts from a macro file (dbt/parser/macros.py)
-_MACRO_BLOCKS = frozenset({"macro", "materialization", "test", "data_test"})
-#: the node classes a parse validates (``cls.validate`` in dbt/parser/*.py)
-_NODE_CLASSES = (
-    "ModelNode",
-    "SeedNode",
-    "GenericTestNode",
-    "SingularTestNode",
-    "SnapshotNode",
-    "AnalysisNode",
-    "HookNode",
-    "SqlNode",
-)
-
-
-def _warm_up() -> Iterator[str]:
-    """Fill dbt's parse caches here, one step per yield, for every later child to inherit.
-
-    A dbt parse spends most of its time running Jinja's parser over the ~500 macros of
-    the global project and the adapter: the same files every time. dbt keeps caches for
-    exactly this, keyed by the source text, behind ``dbt_common.tests.enable_test_caching``
-    (what dbt's own functional-test harness, the one dbt-tests-adapter builds on, switches
-    on to run many invocations in one process). Filled before a fork, they let that
-    child skip the files it would parse identically; anything not seen here (a project's
-    own files) is parsed as usual. Then the JSON schemas dbt validates parsed nodes
-    against, built once per class. The global project comes first (every adapter's run
-    parses it). Each yield names what was done. DuckDB must never be imported here: a
-    process that forks after importing it gets children that abort at exit.
-    """
-    from pathlib import Path  # noqa: PLC0415 - the server's own business
-
-    import dbt.include  # noqa: PLC0415
-    from dbt.clients.jinja_static import statically_extract_macro_calls  # noqa: PLC0415
-    from dbt.contracts.graph import nodes  # noqa: PLC0415
-    from dbt_common.clients import jinja  # noqa: PLC0415
-    from dbt_common.clients._jinja_blocks import BlockTag  # noqa: PLC0415 - as dbt's MacroParser
-    from dbt_common.tests import enable_test_caching  # noqa: PLC0415
-
-    enable_test_caching()
-    files = [f for root in dbt.include.__path__ for f in Path(root).glob("*/macros/**/*.sql")]
-    files.sort(key=lambda f: ("global_project" not in f.parts, str(f)))
-    global_done = False
-    for path in files:
-        if not global_done and "global_project" not in path.parts:
-            global_done = True
-            yield from _node_schemas(nodes)
-        try:
-            text = path.read_text(encoding="utf-8")
-            blocks = jinja.extract_toplevel_blocks(
-                text, allowed_blocks=set(_MACRO_BLOCKS), collect_raw_data=False
-            )
-        except Exception:  # noqa: S112 - a file dbt cannot read fails in dbt itself
-            continue
-        for block in blocks:
-            if isinstance(block, BlockTag):
-                source = block.full_block or ""  # as MacroParser.parse_macro takes it
-                with contextlib.suppress(Exception):
-                    jinja.parse(source)  # what MacroParser parses
-                with contextlib.suppress(Exception):
-                    # Only the parse of the source is cached: what its calls mean for a
-                    # project (adapter.dispatch) is worked out in each run.
-                    statically_extract_macro_calls(source, {}, None)
-        yield f"macro file {path.name}"
-    if not global_done:
-        yield from _node_schemas(nodes)
-
-
-def _node_schemas(nodes: Any) -> Iterator[str]:
-    for name in _NODE_CLASSES:
-        with contextlib.suppress(Exception):
-            getattr(nodes, name).json_schema()  # functools.lru_cache'd per class
-        yield f"schema {name}"
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -217,25 +139,13 @@ def _reap(children: dict[int, socket.socket]) -> None:
             done.close()
 
 
-def _serve(control: socket.socket, entry: Any, warm: Iterator[str] | None) -> None:
-    """Answer requests; between them, take ``warm``'s next step (never while one waits)."""
+def _serve(control: socket.socket, entry: Any) -> None:
     children: dict[int, socket.socket] = {}
-    started = time.monotonic()
-    steps = 0
     while True:
-        ready, _, _ = select.select([control], [], [], 0.05 if warm is None else 0.0)
+        ready, _, _ = select.select([control], [], [], 0.05)
         if ready and not _accept(control, entry, children):
             break
         _reap(children)
-        if warm is not None and not ready:
-            if next(warm, None) is None:
-                warm = None
-                print(
-                    f"floe dbt launcher: warmed up in {steps} steps, "
-                    f"{time.monotonic() - started:.2f} s after dbt's imports",
-                    file=sys.stderr,
-                )
-            steps += 1
     for pid in children:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
@@ -251,7 +161,7 @@ def main() -> None:
         __import__(name)
     entry = _entry_point()
     print(f"floe dbt launcher: dbt imported in {time.monotonic() - started:.2f} s", file=sys.stderr)
-    _serve(control, entry, None if os.environ.get(WARM_SWITCH) == "0" else _warm_up())
+    _serve(control, entry)
 
 
 if __name__ == "__main__":
