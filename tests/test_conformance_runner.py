@@ -12,10 +12,13 @@ from pydantic import SecretStr
 from floe_compute_duckdb import DuckDBComputePlugin
 from floe_compute_duckdb.config import DuckDBConfig
 from floe_compute_kit import CatalogConfig, ComputeConfig, ConnectionResult
-from floe_compute_kit.conformance._check import CheckContext
+from floe_compute_kit.conformance._check import CheckContext, RegisteredCheck
 from floe_compute_kit.conformance._loader import LoadedPlugin, load_target
-from floe_compute_kit.conformance._results import CheckResult, Level, Outcome
+from floe_compute_kit.conformance._results import CheckResult, CheckSpec, Level, Outcome
 from floe_compute_kit.conformance.checks import load_catalogue
+from floe_compute_kit.conformance.checks._dbt import DBT_CHECK_TIMEOUT_S
+from floe_compute_kit.conformance.checks.integration import DBT_BUILD_ID
+from floe_compute_kit.conformance.checks.timeout import TIMEOUT_ID
 from floe_compute_kit.conformance.runner import make_context, run_check, run_suite, select_checks
 
 
@@ -179,6 +182,27 @@ def test_a_kit_fault_is_an_error_not_a_plugin_failure(tmp_path: Path) -> None:
     result = run_check(registered, ctx)
     assert result.outcome is Outcome.ERROR
     assert "the kit could not run this check" in result.message
+
+
+@pytest.mark.requirement("KIT-277")
+def test_a_check_with_a_longer_timeout_of_its_own_is_not_abandoned_at_the_runs(
+    tmp_path: Path,
+) -> None:
+    ctx = CheckContext(object(), "x", ComputeConfig, tmp_path, check_timeout_s=0.2)
+
+    def slow(_: CheckContext) -> None:
+        time.sleep(0.6)
+
+    plain = CheckSpec("test.slow", "name", ("KIT-277",), "slow")
+    longer = CheckSpec("test.slow", "name", ("KIT-277",), "slow", timeout_s=30.0)
+    abandoned = run_check(RegisteredCheck(plain, slow), ctx)
+    assert abandoned.outcome is Outcome.FAILED
+    assert "did not finish within 0.2 s" in abandoned.message
+    assert run_check(RegisteredCheck(longer, slow), ctx).outcome is Outcome.PASSED
+    # the dbt checks are the ones that need it, and their dbt deadline stays inside it
+    by_id = {r.spec.id: r.spec for r in select_checks(Level.INTEGRATION, None)}
+    assert by_id[DBT_BUILD_ID].timeout_s == by_id[TIMEOUT_ID].timeout_s == DBT_CHECK_TIMEOUT_S
+    assert by_id["profile.threads"].timeout_s is None
 
 
 @pytest.mark.requirement("KIT-007")

@@ -211,6 +211,9 @@ _TABLE: dict[str, str] = {
     "KIT-275": "In the plugin host, checks that wait on other processes (dbt, a catalog "
     "server) run in lanes beside the other checks; each check still starts only after the "
     "checks it depends on, results keep catalogue order, and in-process runs stay serial.",
+    "KIT-277": "A check whose spec names a longer timeout_s (the dbt checks: an engine job such "
+    "as Spark's first build) gets that long before it is abandoned; every other check keeps "
+    "the run's check timeout.",
     "KIT-240": "A plugin written against upstream floe-core (floe_core.plugins.ComputePlugin) "
     "is loaded and certified like any other; its is_self_hosted is a bool and "
     "get_dbt_macro_paths() names existing directories.",

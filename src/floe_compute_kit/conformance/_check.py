@@ -119,6 +119,7 @@ def check(
     not_applicable_when: str | None = None,
     lane: str | None = None,
     after: tuple[str, ...] = (),
+    timeout_s: float | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn`` as the check for one contract clause."""
 
@@ -138,6 +139,7 @@ def check(
             not_applicable_when,
             lane,
             tuple(after),
+            timeout_s,
         )
         REGISTERED[id] = RegisteredCheck(spec, fn)
         return fn

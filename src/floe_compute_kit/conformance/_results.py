@@ -57,6 +57,10 @@ class CheckSpec:
     #: id prefixes of the checks that must have finished before this one starts when lanes
     #: run side by side ("" waits for every other check)
     after: tuple[str, ...] = ()
+    #: seconds this check may take when that is more than the run's check timeout: a dbt
+    #: run on Spark starts a JVM, and on a slow 2-core machine beside other work its
+    #: first build takes well over a minute
+    timeout_s: float | None = None
 
 
 @dataclass

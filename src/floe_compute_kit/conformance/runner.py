@@ -144,10 +144,9 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
         )
     # Switched on around the wait, not inside the worker: a check abandoned as hung
     # must not leave Hypothesis patched for the author's own tests.
+    limit = max(ctx.check_timeout_s, spec.timeout_s or 0.0)
     with seed_only_draws():
-        done = run_with_deadline(
-            lambda: registered.fn(ctx), ctx.check_timeout_s, name=f"floe-check-{spec.id}"
-        )
+        done = run_with_deadline(lambda: registered.fn(ctx), limit, name=f"floe-check-{spec.id}")
     duration = time.perf_counter() - start
     if done.timed_out:
         return CheckResult(
@@ -155,7 +154,7 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
             Outcome.FAILED,
             duration_s=duration,
             message=(
-                f"the check did not finish within {ctx.check_timeout_s:g} s and was abandoned: "
+                f"the check did not finish within {limit:g} s and was abandoned: "
                 f"a call into the plugin hangs while checking {spec.method}"
             ),
         )

@@ -37,6 +37,7 @@ from floe_compute_kit.conformance.checks._support import mask, secret_values
 from floe_compute_kit.conformance.checks.profile import ENV_VAR_RE
 
 __all__ = [
+    "DBT_CHECK_TIMEOUT_S",
     "DbtRun",
     "StopWhen",
     "build_env",
@@ -53,6 +54,9 @@ __all__ = [
 TARGET: Final = "conformance"
 PROFILE_NAME: Final = "floe_conformance"
 _OUTPUT_TAIL: Final = 40
+#: how long a check that runs dbt may take (its spec's timeout_s): Spark's first build
+#: starts a JVM and takes 40 to 50 s on a loaded 2-core machine, twice that on a slower one
+DBT_CHECK_TIMEOUT_S: Final = 300.0
 #: ``stop_when(lines so far, seconds since start)``: a reason to stop dbt now, or None
 StopWhen = Callable[[list[str], float], str | None]
 
@@ -407,9 +411,10 @@ def run_dbt(
         "--target",
         TARGET,
     ]
-    limit = deadline_s if deadline_s is not None else max(30.0, ctx.check_timeout_s - 10.0)
+    if deadline_s is None:  # short of the check's own limit, so dbt's output is kept
+        deadline_s = max(ctx.check_timeout_s, DBT_CHECK_TIMEOUT_S) - 15.0
     code, output, stopped = dbt_process(
-        ctx, command, cwd=project, env=exported, deadline_s=limit, watchdog=watchdog
+        ctx, command, cwd=project, env=exported, deadline_s=deadline_s, watchdog=watchdog
     )
     run = DbtRun(project, code, str(redacted(output, config)), stopped=stopped)
     run.log_note = _keep_dbt_log(project, config, log_name, failed=code != 0)

@@ -19,6 +19,7 @@ from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._live import live_config
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._dbt import (
+    DBT_CHECK_TIMEOUT_S,
     build_env,
     checked_profile,
     redacted,
@@ -75,6 +76,7 @@ def _node_summary(results: list[dict[str, Any]]) -> tuple[dict[str, int], list[s
     # checks, which judge what health checks do to it, are done
     lane="live-target",
     after=("live.",),
+    timeout_s=DBT_CHECK_TIMEOUT_S,
 )
 def dbt_build(ctx: CheckContext) -> None:
     config = live_config(ctx)

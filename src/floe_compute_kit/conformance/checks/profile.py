@@ -78,16 +78,21 @@ def profile_of(ctx: CheckContext, config: Any) -> dict[str, Any]:
 def yaml_round_trip(ctx: CheckContext) -> None:
     import yaml  # noqa: PLC0415 - only when the check runs
 
+    # The libyaml classes where PyYAML has them: floe compile writes profiles.yml with
+    # CSafeDumper and dbt reads it with CSafeLoader, so the round trip is theirs.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
     def prop(config: Any) -> None:
         profile = profile_of(ctx, config)
         try:
-            text = yaml.safe_dump(profile, sort_keys=True)
+            text = yaml.dump(profile, Dumper=dumper, sort_keys=True)
         except yaml.YAMLError as exc:
             raise CheckFailed(
                 f"the profile holds a value YAML cannot represent (only plain dicts, lists, "
                 f"str, int, float, bool and None): {exc}"
             ) from None
-        again = yaml.safe_load(text)
+        again = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, C or Python
         if again != profile:
             raise CheckFailed(
                 "the profile changes in a YAML dump/load round trip "

@@ -37,7 +37,13 @@ from floe_compute_kit.conformance._live import (
     validated,
 )
 from floe_compute_kit.conformance._results import Level
-from floe_compute_kit.conformance.checks._dbt import DbtRun, checked_profile, run_dbt, tail
+from floe_compute_kit.conformance.checks._dbt import (
+    DBT_CHECK_TIMEOUT_S,
+    DbtRun,
+    checked_profile,
+    run_dbt,
+    tail,
+)
 from floe_compute_kit.conformance.checks._support import mask
 
 __all__ = ["PROFILE_TIMEOUT_S", "SLACK_S", "TIMEOUT_ID"]
@@ -181,6 +187,7 @@ def _judge_cancelled(run: DbtRun, name: str, timeout: float, what: str) -> str |
     level=Level.INTEGRATION,
     lane="live-target",  # after dbt_build, one writer at a time on the live target
     after=("live.",),
+    timeout_s=DBT_CHECK_TIMEOUT_S,
 )
 def query_timeout(ctx: CheckContext) -> None:
     config = _with_timeout(ctx, live_config(ctx), PROFILE_TIMEOUT_S)
@@ -208,7 +215,8 @@ def query_timeout(ctx: CheckContext) -> None:
         args=["run", "--threads", str(len(models))],
         models=models,
         log_name=_LOG_NAME,
-        deadline_s=max(60.0, min(ctx.check_timeout_s - 10.0, 180.0)),
+        # the watchdog stops a model nothing cancelled long before this
+        deadline_s=180.0,
         watchdog=lambda: _watchdog(timeouts),
     )
     details: dict[str, Any] = {

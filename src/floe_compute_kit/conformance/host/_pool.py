@@ -71,6 +71,8 @@ class _Pool:
         self.handles: list[HostPlugin] = []
         self.refused = False
         self.slow_streak = 0
+        #: guards ``slow_streak``; ``grow`` holds its own lock while siblings start
+        self.lock = threading.Lock()
         self._lock = threading.Lock()
 
     def grow(self, wanted: int) -> list[HostPlugin]:
@@ -123,8 +125,8 @@ def spread(plugin: Any, jobs: Sequence[Callable[[Any], _T]]) -> list[_T]:
     Each job gets a stand-in for the plugin (the primary's or a sibling's) that no other
     job uses while it runs. Before any sibling exists, jobs run in turn on the primary
     until ``SLOW_STREAK`` calls in a row (across spreads) took ``QUICK_S``; only the rest
-    are spread. In-process plugins,
-    and single jobs, run one after another on ``plugin`` itself. Results keep the order of ``jobs``.
+    are spread. In-process plugins, and single jobs, run one after another on ``plugin``
+    itself. Results keep the order of ``jobs``.
     """
     if not isinstance(plugin, HostPlugin) or len(jobs) < 2:
         return [job(plugin) for job in jobs]
@@ -137,8 +139,10 @@ def spread(plugin: Any, jobs: Sequence[Callable[[Any], _T]]) -> list[_T]:
             start = time.monotonic()
             done.append(job(plugin))
             slow = time.monotonic() - start >= QUICK_S
-            pool.slow_streak = pool.slow_streak + 1 if slow else 0
-            if pool.slow_streak >= SLOW_STREAK:
+            with pool.lock:  # two lanes may spread at once
+                pool.slow_streak = pool.slow_streak + 1 if slow else 0
+                streak = pool.slow_streak
+            if streak >= SLOW_STREAK:
                 break
         jobs = jobs[len(done) :]
         if len(jobs) < 2:
