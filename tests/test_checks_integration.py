@@ -108,3 +108,23 @@ def test_details_that_reach_a_certificate_never_carry_a_secret() -> None:
     }
     assert _redacted('dbt: tok"en\\-SECRET', config) == "dbt: **********"
     assert _redacted(profile, DuckDBConfig()) is profile
+
+
+@pytest.mark.requirement("FR-020", "SC-006")
+@pytest.mark.parametrize(
+    ("threads", "at_once"),
+    [(1, 1), (2, 2), (4, 4), (16, 4), (None, 4), (0, 4), (True, 4), ("2", 4)],
+)
+def test_the_timeout_models_run_no_more_at_once_than_the_profile_allows(
+    threads: Any, at_once: int, tmp_path: Path
+) -> None:
+    """Spark's local session (threads: 1) gets its timeout models one at a time: at once,
+    one model's job holds the task slots while the others' timers run."""
+    from floe_compute_kit.conformance.checks.timeout import _at_once
+    from floe_compute_spark import SparkComputePlugin
+
+    profile = {} if threads is None else {"threads": threads}
+    assert _at_once(profile, 4) == at_once
+    spark = SparkComputePlugin()
+    live = spark.conformance_integration_config(tmp_path)
+    assert _at_once(spark.generate_dbt_profile(live), 4) == 1
