@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from floe_compute_kit.conformance.checks.integration import (
     EXPECTED_NODES,
     bundled_project,
 )
+from floe_compute_kit.conformance.checks.timeout import TIMEOUT_ID
 from floe_compute_kit.conformance.runner import run_suite
 
 pytestmark = pytest.mark.requirement("KIT-009")
@@ -110,21 +112,51 @@ def test_details_that_reach_a_certificate_never_carry_a_secret() -> None:
     assert _redacted(profile, DuckDBConfig()) is profile
 
 
+def _overlaps(project: Path) -> int:
+    """How many pairs of the timeout run's models ran at the same time (dbt's own timing)."""
+    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    spans = []
+    for result in results:
+        execute = next(t for t in result["timing"] if t["name"] == "execute")
+        spans.append((execute["started_at"], execute["completed_at"]))
+    return sum(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :])
+
+
 @pytest.mark.requirement("FR-020", "SC-006")
 @pytest.mark.parametrize(
     ("threads", "at_once"),
     [(1, 1), (2, 2), (4, 4), (16, 4), (None, 4), (0, 4), (True, 4), ("2", 4)],
 )
+def test_at_once_is_the_profiles_threads_capped_at_the_models(threads: Any, at_once: int) -> None:
+    from floe_compute_kit.conformance.checks.timeout import _at_once
+
+    assert _at_once({} if threads is None else {"threads": threads}, 4) == at_once
+
+
+@pytest.mark.requirement("FR-020", "SC-006")
+@pytest.mark.parametrize("threads", [1, 4])
 def test_the_timeout_models_run_no_more_at_once_than_the_profile_allows(
-    threads: Any, at_once: int, tmp_path: Path
+    threads: int, tmp_path: Path
 ) -> None:
     """Spark's local session (threads: 1) gets its timeout models one at a time: at once,
-    one model's job holds the task slots while the others' timers run."""
-    from floe_compute_kit.conformance.checks.timeout import _at_once
+    one model's job holds the task slots while the others' timers run. Proven on DuckDB's
+    real run, from the times dbt itself recorded for each model."""
     from floe_compute_spark import SparkComputePlugin
 
-    profile = {} if threads is None else {"threads": threads}
-    assert _at_once(profile, 4) == at_once
     spark = SparkComputePlugin()
-    live = spark.conformance_integration_config(tmp_path)
-    assert _at_once(spark.generate_dbt_profile(live), 4) == 1
+    assert (
+        spark.generate_dbt_profile(spark.conformance_integration_config(tmp_path))["threads"] == 1
+    )
+    target = tmp_path / "target.json"
+    path = tmp_path / "live" / "t.duckdb"
+    path.parent.mkdir()
+    target.write_text(json.dumps({"plugin": "duckdb", "path": str(path), "threads": threads}))
+    work = tmp_path / "work"
+    work.mkdir()
+    suite = run_suite(
+        "duckdb", level=Level.INTEGRATION, check_ids=[TIMEOUT_ID], target=target, workdir=work
+    )
+    [result] = suite.results
+    assert result.outcome is Outcome.PASSED, result.message
+    overlaps = _overlaps(work / "timeout" / "project")
+    assert (overlaps == 0) if threads == 1 else (overlaps > 0), overlaps

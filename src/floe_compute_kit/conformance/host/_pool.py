@@ -71,8 +71,8 @@ class _Pool:
         self.handles: list[HostPlugin] = []
         self.refused = False
         self.slow_streak = 0
-        #: guards ``slow_streak``; ``grow`` holds its own lock while siblings start
-        self.lock = threading.Lock()
+        #: guards ``slow_streak`` (``_lock`` is held by ``grow`` for as long as siblings start)
+        self.streak_lock = threading.Lock()
         self._lock = threading.Lock()
 
     def grow(self, wanted: int) -> list[HostPlugin]:
@@ -139,7 +139,7 @@ def spread(plugin: Any, jobs: Sequence[Callable[[Any], _T]]) -> list[_T]:
             start = time.monotonic()
             done.append(job(plugin))
             slow = time.monotonic() - start >= QUICK_S
-            with pool.lock:  # two lanes may spread at once
+            with pool.streak_lock:  # two lanes may spread at once
                 pool.slow_streak = pool.slow_streak + 1 if slow else 0
                 streak = pool.slow_streak
             if streak >= SLOW_STREAK:
