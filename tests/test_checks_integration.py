@@ -160,3 +160,34 @@ def test_the_timeout_models_run_no_more_at_once_than_the_profile_allows(
     assert result.outcome is Outcome.PASSED, result.message
     overlaps = _overlaps(work / "timeout" / "project")
     assert (overlaps == 0) if threads == 1 else (overlaps > 0), overlaps
+
+
+def _span(project: Path) -> tuple[str, str]:
+    """When a dbt run's nodes started and ended (dbt's own timing, ISO times in UTC)."""
+    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    times = [t for result in results for t in result["timing"] if t["name"] == "execute"]
+    return min(t["started_at"] for t in times), max(t["completed_at"] for t in times)
+
+
+@pytest.mark.requirement("FR-020", "KIT-275")
+@pytest.mark.parametrize("own", [True, False])
+def test_the_timeout_check_runs_beside_the_build_only_on_a_file_of_its_own(
+    own: bool, tmp_path: Path
+) -> None:
+    """On the DuckDB file the kit made, the timeout models get a file of their own and run
+    while dbt builds the live one; on the user's target they wait their turn."""
+    target = None
+    if not own:
+        path = tmp_path / "live" / "t.duckdb"
+        path.parent.mkdir()
+        target = tmp_path / "target.json"
+        target.write_text(json.dumps({"plugin": "duckdb", "path": str(path)}))
+    work = tmp_path / "work"
+    work.mkdir()
+    ids = ["live.read_only", "integration.dbt_build", TIMEOUT_ID]
+    suite = run_suite("duckdb", level=Level.INTEGRATION, check_ids=ids, target=target, workdir=work)
+    assert [r.outcome for r in suite.results] == [Outcome.PASSED] * 3, suite.results
+    build, timeout = _span(work / "integration" / "project"), _span(work / "timeout" / "project")
+    beside = build[0] < timeout[1] and timeout[0] < build[1]
+    assert beside is own, (build, timeout)
+    assert (work / "own" / "timeout" / "integration" / "floe_conformance.duckdb").is_file() is own

@@ -38,6 +38,7 @@ def test_an_unknown_engine_gets_sqlglot_in_its_dialect() -> None:
 def test_duckdb_slow_query_really_runs_long_enough_to_be_cancelled() -> None:
     query = engine_for("duckdb").slow_query(2)
     assert query is not None
+    assert "sleep_ms(2000)" in query  # the pinned DuckDB's sleep polls for an interrupt
     con = duckdb.connect()
     try:
         con.execute("SET threads = 1")
@@ -75,3 +76,17 @@ def test_duckdb_file_targets_are_seeded_and_lock_probed(tmp_path: Path) -> None:
         holder.kill()
         holder.wait()
     assert not engine_for("snowflake").seed_file_target(tmp_path / "x")
+
+
+def test_an_older_duckdb_gets_the_cross_join_whose_interrupt_always_worked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before 1.5.5 sleep_ms ignored interrupt(): it would read as a timeout cancelling nothing.
+    from floe_compute_kit.conformance.engines import _duckdb
+
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "1.5.3")
+    assert _duckdb._sleep_interrupts() is False
+    query = engine_for("duckdb").slow_query(2)
+    assert query is not None
+    assert "sleep_ms" not in query
+    assert "range(100000) a, range(100000) b" in query

@@ -287,3 +287,45 @@ def test_the_docs_name_the_switch_and_what_falls_back() -> None:
     assert f"`{ENV_SWITCH}=0`" in section
     assert launcher_enabled({ENV_SWITCH: "0"}) is False
     assert "plain `dbt` subprocess" in section
+
+
+_LEAVE = """
+import atexit, sys, threading, time
+from floe_compute_kit.conformance import _dbt_server as server
+out = sys.argv[1]
+atexit.register(lambda: open(out + ".atexit", "w").write("ran"))
+kept = open(out + ".buffered", "w")
+kept.write("never flushed by the code that wrote it")
+def late():
+    time.sleep(0.2)
+    open(out + ".thread", "w").write("joined")
+threading.Thread(target=late).start()
+print("to stdout, buffered", end="")
+server._leave(server._exit_code(sys.argv[2] if sys.argv[2] != "3" else 3))
+"""
+
+
+@pytest.mark.requirement("KIT-260")
+@pytest.mark.parametrize(("code", "status"), [("3", 3), ("a message", 1)])
+def test_a_child_leaves_as_the_interpreter_would_without_its_teardown(
+    tmp_path: Path, code: str, status: int
+) -> None:
+    # The child skips only the modules' teardown: atexit hooks, non-daemon threads, open
+    # files and the exit status are as a normal exit leaves them.
+    import subprocess
+    import sys
+
+    out = tmp_path / "left"
+    done = subprocess.run(
+        [sys.executable, "-c", _LEAVE, str(out), code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == status, done.stderr
+    assert done.stdout == "to stdout, buffered"
+    assert (tmp_path / "left.atexit").read_text() == "ran"
+    assert (tmp_path / "left.thread").read_text() == "joined"
+    assert (tmp_path / "left.buffered").read_text() == "never flushed by the code that wrote it"
+    assert ("a message" in done.stderr) == (status == 1)

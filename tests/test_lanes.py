@@ -9,15 +9,23 @@ from collections.abc import Callable
 import pytest
 
 from floe_compute_kit.conformance._check import RegisteredCheck
-from floe_compute_kit.conformance._lanes import run_checks
+from floe_compute_kit.conformance._lanes import QUIET, Quiet, quiet_window, run_checks
 from floe_compute_kit.conformance._results import CheckResult, CheckSpec, Level, Outcome
 from floe_compute_kit.conformance.runner import select_checks
 
 pytestmark = pytest.mark.requirement("KIT-275")
 
 
-def _reg(check_id: str, *, lane: str | None = None, after: tuple[str, ...] = ()) -> RegisteredCheck:
-    spec = CheckSpec(check_id, "name", ("KIT-275",), "test", lane=lane, after=after)
+def _reg(
+    check_id: str,
+    *,
+    lane: str | None = None,
+    after: tuple[str, ...] = (),
+    leaves: Callable[[object], bool] | None = None,
+) -> RegisteredCheck:
+    spec = CheckSpec(
+        check_id, "name", ("KIT-275",), "test", lane=lane, after=after, leaves_lane_when=leaves
+    )
     return RegisteredCheck(spec, lambda ctx: None)
 
 
@@ -130,9 +138,20 @@ def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
     assert specs["integration.dbt_build"].lane == specs["integration.query_timeout"].lane
     assert specs["integration.dbt_build"].after == ("live.",)
     assert specs["iceberg.roundtrip"].lane == specs["iceberg.interop"].lane == "iceberg"
-    # live.read_only watches the whole work directory while a health check runs: no lane
-    # may write there meanwhile
-    assert {spec.id for spec in specs.values() if spec.lane and "live." not in spec.after} == set()
+    # live.read_only watches the whole work directory while a health check runs: it starts
+    # first in its lane (in a quiet window of its own), and every other laned check waits
+    # for it; so does every other live check, which calls the plugin on the live target
+    assert specs["live.read_only"].lane == "live-target"
+    assert specs["live.read_only"].after == ()
+    laned = {spec.id for spec in specs.values() if spec.lane} - {"live.read_only"}
+    waiting = {i for i in laned if any("live.read_only".startswith(p) for p in specs[i].after)}
+    assert waiting == laned
+    live = {i for i in specs if i.startswith("live.")} - {"live.read_only"}
+    assert live
+    assert all(specs[i].after == ("live.read_only",) for i in live)
+    # the timeout check may leave its lane, but only where it has a target of its own
+    assert specs["integration.query_timeout"].leaves_lane_when is not None
+    assert specs["integration.dbt_build"].leaves_lane_when is None
     assert specs["plugin.side_effects"].after == ("",)
     # the runner waits only for catalogue-earlier checks (so no wait can be circular): a
     # check named in an ``after`` must therefore come earlier, or the wait would be lost
@@ -141,3 +160,99 @@ def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
         for prefix in spec.after:
             later = [i for i in ids[index + 1 :] if i.startswith(prefix)]
             assert not later, (spec.id, later)
+
+
+def test_a_check_that_may_leave_its_lane_runs_beside_it_when_it_says_so() -> None:
+    # lane.b waits for lane.a to start: in its turn (after lane.a ended) it would fail
+    checks = [_reg("lane.a", lane="t"), _reg("lane.b", lane="t", leaves=lambda ctx: True)]
+    log = _Log()
+    log.waits["lane.a"] = "lane.b"
+    results = run_checks(checks, log.runner(), lanes=True, leaves=lambda reg: True)
+    assert [r.outcome for r in results] == [Outcome.PASSED, Outcome.PASSED]
+    assert log.index("start", "lane.b") < log.index("end", "lane.a")
+
+
+def test_a_check_that_may_not_leave_takes_its_turn_and_later_ones_wait_for_it() -> None:
+    checks = [
+        _reg("lane.a", lane="t"),
+        _reg("lane.b", lane="t", leaves=lambda ctx: False),
+        _reg("lane.c", lane="t"),
+    ]
+    log = _Log()
+    results = run_checks(checks, log.runner(), lanes=True, leaves=lambda reg: False)
+    assert [r.check_id for r in results] == ["lane.a", "lane.b", "lane.c"]
+    assert log.index("end", "lane.a") < log.index("start", "lane.b")
+    assert log.index("end", "lane.b") < log.index("start", "lane.c")
+
+
+def test_a_check_that_leaves_still_waits_for_its_after() -> None:
+    checks = [
+        _reg("live.one"),
+        _reg("lane.a", lane="t"),
+        _reg("lane.b", lane="t", after=("live.",), leaves=lambda ctx: True),
+    ]
+    log = _Log()
+    run_checks(checks, log.runner(), lanes=True, leaves=lambda reg: True)
+    assert log.index("start", "lane.b") > log.index("end", "live.one")
+
+
+class _Ctx:
+    def __init__(self) -> None:
+        self.extra: dict[str, object] = {}
+
+
+def test_a_quiet_window_waits_for_running_checks_and_holds_new_ones_back() -> None:
+    quiet = Quiet()
+    ctx = _Ctx()
+    ctx.extra[QUIET] = quiet
+    order: list[str] = []
+    busy = threading.Event()
+    release = threading.Event()
+
+    def other() -> None:
+        with quiet.running("main.a"):
+            busy.set()
+            release.wait(10)
+            order.append("main.a ends")
+
+    def later() -> None:
+        with quiet.running("main.b"):
+            order.append("main.b runs")
+
+    first = threading.Thread(target=other)
+    first.start()
+    busy.wait(10)
+
+    def watcher() -> None:
+        with quiet.running("live.watch"), quiet_window(ctx, "live.watch"):
+            order.append("window open")
+            time.sleep(0.2)  # main.b, asked for meanwhile, must not run inside
+            order.append("window closes")
+
+    watching = threading.Thread(target=watcher)
+    watching.start()
+    time.sleep(0.2)
+    assert order == []  # the window waits for main.a
+    starter = threading.Thread(target=later)
+    starter.start()
+    release.set()
+    for t in (first, watching, starter):
+        t.join(10)
+    assert order == ["main.a ends", "window open", "window closes", "main.b runs"]
+
+
+def test_a_quiet_window_that_cannot_open_says_which_checks_kept_running() -> None:
+    quiet = Quiet()
+    with (
+        quiet.running("main.slow"),
+        pytest.raises(TimeoutError, match=r"main\.slow"),
+        quiet.window("w", timeout_s=0.2),
+    ):
+        pass
+    with quiet.window("w", timeout_s=0.2):  # closed again: a later window opens
+        pass
+
+
+def test_without_a_quiet_window_in_the_context_the_window_is_free() -> None:
+    with quiet_window(_Ctx(), "live.watch"):
+        pass

@@ -12,14 +12,20 @@ The child is made to look like a fresh ``dbt`` process: a session (and process g
 of its own, exactly the env asked for (``os.environ`` replaced, so ``env_var()`` and C
 code both see it), the cwd, stdin from /dev/null, default SIGINT/SIGTERM/SIGHUP
 handlers, ``sys.argv`` as the console script sees it, and dbt's console-script entry
-point run the way the script runs it; it then leaves through the normal interpreter
-exit, so atexit hooks and log flushes happen as they would. When the kit closes its end
-the server kills the process group of every child still running and exits.
+point run the way the script runs it. It then leaves the way the interpreter would, up to
+the point where nothing outside the process can tell: non-daemon threads are joined,
+atexit hooks run (``logging.shutdown`` among them) and every open file is flushed; only
+the teardown of the modules is skipped, which took about 0.4 s of every dbt run (dbt's
+manifest and the adapter's modules are freed object by object). When the kit closes its
+end the server kills the process group of every child still running and exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
+import io
 import json
 import os
 import select
@@ -85,7 +91,39 @@ def _child(request: dict[str, Any], out_fd: int, entry: Any, drop: list[socket.s
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     os.chdir(str(request["cwd"]))
     sys.argv = [str(a) for a in request["argv"]]
-    raise SystemExit(entry())
+    try:
+        entry()
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    _leave(code)
+
+
+def _exit_code(value: object) -> int:
+    """The exit status the interpreter makes of ``SystemExit(value)``."""
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _leave(code: int) -> NoReturn:
+    """Exit as the interpreter would, without tearing its modules down."""
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:  # joins non-daemon threads, as the interpreter's exit does
+        shutdown()
+    atexit._run_exitfuncs()
+    for obj in gc.get_objects():
+        if isinstance(obj, io.IOBase):
+            with contextlib.suppress(Exception):
+                if not obj.closed and obj.writable():
+                    obj.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code & 0xFF if code >= 0 else 1)
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:

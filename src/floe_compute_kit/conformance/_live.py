@@ -15,10 +15,16 @@ decides where the live target comes from, in this order:
 A networked plugin (its config has host/port, or its engine is not file-based) with
 none of these cannot pass the checks that need a target: they fail naming the hook
 and ``--floe-target``.
+
+Where the kit made the live target itself as a file (DuckDB), a check that only needs
+*a* target of that engine may have one of its own (:func:`own_target`), so that it can
+run beside the checks on the live one; the user's target, a plugin's hook and a server
+stay one target, shared in turn.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
@@ -38,8 +44,10 @@ __all__ = [
     "SLOW_QUERY_HOOK",
     "LiveTargetHook",
     "SlowQueryHook",
+    "has_own_target",
     "live_config",
     "live_source",
+    "own_target",
     "read_target",
     "slow_query",
     "validated",
@@ -51,6 +59,9 @@ HOOK_ALIASES: Final = ("conformance_integration_config",)
 SLOW_QUERY_HOOK: Final = "conformance_slow_query"
 _CONFIG: Final = "live_target.config"
 _SOURCE: Final = "live_target.source"
+_LOCK: Final = "live_target.lock"
+#: (engine, the config fields but the target's) when the kit made a file target itself
+_OWN: Final = "live_target.own"
 
 
 @runtime_checkable
@@ -168,7 +179,10 @@ def _from_engine(ctx: CheckContext) -> tuple[Any, str]:
         data = {**_plugin_field(ctx, fields), **started}
         source = f"the {engine.profile_type} target the kit started"
         try:
-            return ctx.config_model.model_validate(data), source
+            config = ctx.config_model.model_validate(data)
+            if engine.file_based and not networked:
+                ctx.extra[_OWN] = (engine, _plugin_field(ctx, fields))
+            return config, source
         except ValidationError:
             if networked:  # no other way to reach a server: say why
                 return _validated(ctx, data, source), source
@@ -188,14 +202,43 @@ def _from_engine(ctx: CheckContext) -> tuple[Any, str]:
 
 def live_config(ctx: CheckContext) -> Any:
     """The config to reach the live target with (see the module doc for the order)."""
-    if _CONFIG not in ctx.extra:
-        if ctx.live_target_file is not None:
-            config, source = _from_file(ctx, ctx.live_target_file), "--floe-target"
-        else:
-            config, source = _from_hook(ctx) or _from_engine(ctx)
-        ctx.extra[_CONFIG] = config
-        ctx.extra[_SOURCE] = source
-    return ctx.extra[_CONFIG]
+    # Checks in two lanes may ask first at once: one target, started once.
+    with ctx.extra.setdefault(_LOCK, threading.RLock()):
+        if _CONFIG not in ctx.extra:
+            if ctx.live_target_file is not None:
+                config, source = _from_file(ctx, ctx.live_target_file), "--floe-target"
+            else:
+                config, source = _from_hook(ctx) or _from_engine(ctx)
+            ctx.extra[_CONFIG] = config
+            ctx.extra[_SOURCE] = source
+        return ctx.extra[_CONFIG]
+
+
+def has_own_target(ctx: CheckContext) -> bool:
+    """Whether :func:`own_target` can give a check a target of its own: the live target
+    is chosen already, and it is a file the kit made. Calls nothing of the plugin's."""
+    return _OWN in ctx.extra
+
+
+def own_target(ctx: CheckContext, name: str) -> Any | None:
+    """A config like the live one on a file of its own for ``name`` (under the work dir's
+    ``own/<name>``), or None where the live target is one to share (see the module doc)."""
+    key = f"{_OWN}.{name}"
+    with ctx.extra.setdefault(_LOCK, threading.RLock()):
+        if key not in ctx.extra:
+            recipe = ctx.extra.get(_OWN)
+            if recipe is None:
+                return None
+            engine, fields = recipe
+            started = engine.live_target(ctx.workdir / "own" / name, ctx.resources)
+            ctx.extra[key] = (
+                None
+                if started is None
+                else _validated(
+                    ctx, {**fields, **started}, f"the {engine.profile_type} file of its own"
+                )
+            )
+        return ctx.extra[key]
 
 
 def live_source(ctx: CheckContext) -> str | None:

@@ -5,6 +5,7 @@ Plain dataclasses, so a certificate can be written from them without pytest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,6 +62,10 @@ class CheckSpec:
     #: run on Spark starts a JVM, and on a slow 2-core machine beside other work its
     #: first build takes well over a minute
     timeout_s: float | None = None
+    #: a lane's check that may leave it: once its waits are over, it runs in a thread of
+    #: its own when this says so for the run's context (it has a target of its own), and
+    #: otherwise takes its turn in the lane
+    leaves_lane_when: Callable[[Any], bool] | None = None
 
 
 @dataclass

@@ -26,7 +26,7 @@ from floe_compute_kit.conformance._check import (
 )
 from floe_compute_kit.conformance._determinism import seed_only_draws
 from floe_compute_kit.conformance._invoke import PluginRaised, read
-from floe_compute_kit.conformance._lanes import run_checks
+from floe_compute_kit.conformance._lanes import QUIET, Quiet, run_checks
 from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome, SuiteResult
 from floe_compute_kit.conformance._settings import DEFAULTS
@@ -167,6 +167,18 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
     return result
 
 
+def _leaves_lane(registered: RegisteredCheck, ctx: CheckContext) -> bool:
+    """The spec's ``leaves_lane_when`` for this run; a kit or plugin error there keeps the
+    check in its lane (the check itself then meets that error and reports it)."""
+    when = registered.spec.leaves_lane_when
+    if when is None:
+        return False
+    try:
+        return bool(when(ctx))
+    except Exception:  # reported by the check when it runs in its turn
+        return False
+
+
 def _load_failed(spec: str, failure: LoadFailure, level: Level, seed: int) -> SuiteResult:
     message = failure.message
     result = CheckResult(
@@ -275,11 +287,20 @@ def run_suite(
     try:
         # Lanes only in the host: there the host serialises the calls, while a plugin
         # object in this process must never see two calls at once.
+        quiet = Quiet()
+        if mode == "host":
+            ctx.extra[QUIET] = quiet
+
+        def run_one(registered: RegisteredCheck) -> CheckResult:
+            with quiet.running(registered.spec.id):
+                return run_check(registered, ctx)
+
         suite.results = run_checks(
             select_checks(level, check_ids),
-            lambda registered: run_check(registered, ctx),
+            run_one,
             lanes=mode == "host",
             on_result=on_result,
+            leaves=lambda registered: _leaves_lane(registered, ctx),
         )
         suite.plugin_class, suite.provenance = _provenance(loaded, host)
         suite.secrets = _secrets_handed_out(ctx)

@@ -30,6 +30,7 @@ from floe_compute_kit.conformance._check import (
 from floe_compute_kit.conformance._dbt_catalog import Catalog, list_catalog
 from floe_compute_kit.conformance._file_watch import FileEvents, watch
 from floe_compute_kit.conformance._invoke import PluginRaised, TimedCall, call
+from floe_compute_kit.conformance._lanes import quiet_window
 from floe_compute_kit.conformance._live import live_config
 from floe_compute_kit.conformance._proxy import Fault, FaultProxy
 from floe_compute_kit.conformance._results import Level
@@ -56,6 +57,7 @@ FAULTS: Final = (Fault.REFUSE, Fault.RESET, Fault.BLACKHOLE)
 REPEATS: Final = 2
 _AUTH_WORDS: Final = re.compile(r"authenticat|password|credential|login|unauthori[sz]ed", re.I)
 _LIVE: Final = "live.config"
+READ_ONLY_ID: Final = "live.read_only"
 _HOOK: Final = "conformance_integration_config(workdir)"
 _NO_HOST_PORT: Final = "the live target is not a host:port target (no `host` and `port` fields)"
 
@@ -183,7 +185,21 @@ def _dbt_said(output: str) -> str:
 
 
 def _calls(ctx: CheckContext, config: Any, roots: list[Path]) -> tuple[FileEvents, int]:
-    """REPEATS health checks, watched: the file events, and the connections the proxy saw."""
+    """REPEATS health checks, watched: the file events, and the connections the proxy saw.
+
+    In a quiet window: this check starts with the run, and no other check may touch a
+    file while the watch is open."""
+    try:
+        with quiet_window(ctx, READ_ONLY_ID):
+            return _watched_calls(ctx, config, roots)
+    except TimeoutError as exc:
+        raise RuntimeError(
+            f"the kit found no moment when no other check was running to watch the health "
+            f"check in ({exc})"
+        ) from None
+
+
+def _watched_calls(ctx: CheckContext, config: Any, roots: list[Path]) -> tuple[FileEvents, int]:
     upstream = _host_port(config)
     events = FileEvents()
     connections = 0
@@ -239,7 +255,7 @@ def _require_touched(config: Any, engine: Engine, opened: list[str], connections
 
 
 @check(
-    "live.read_only",
+    READ_ONLY_ID,
     method=METHOD,
     requirements=("FR-018", "KIT-210", "KIT-214"),
     not_applicable_when="the kit can see neither a connection nor a file the health check "
@@ -248,6 +264,8 @@ def _require_touched(config: Any, engine: Engine, opened: list[str], connections
     "dbt's adapter lists the same schemas and relations, no file is created, written or "
     "left locked, and dbt can still take the target afterwards.",
     level=Level.EXTENDED,
+    # first on the live target, from the run's start: the others wait for it
+    lane="live-target",
 )
 def live_target_unchanged(ctx: CheckContext) -> None:
     config = _live(ctx)
@@ -327,6 +345,7 @@ def live_target_unchanged(ctx: CheckContext) -> None:
     requirements=("FR-019", "US6-AS1", "KIT-213"),
     wording="A DEGRADED result MUST carry at least one warning saying what is degraded.",
     level=Level.EXTENDED,
+    after=(READ_ONLY_ID,),
 )
 def degraded_has_warning(ctx: CheckContext) -> None:
     configs = _standard_configs(ctx)
@@ -376,6 +395,7 @@ def _with_credential(config: Any, name: str, value: str) -> Any:
     "return UNHEALTHY with a message that says authentication failed and does not repeat "
     "the wrong value.",
     level=Level.EXTENDED,
+    after=(READ_ONLY_ID,),
 )
 def wrong_credential_is_unhealthy(ctx: CheckContext) -> None:
     names = _credentials(_live(ctx))
@@ -442,6 +462,7 @@ def _upstream(ctx: CheckContext, what: str) -> tuple[Any, tuple[str, int]]:
     wording="Through a loopback proxy that delays each connection, validate_connection MUST "
     "connect (the proxy sees it) and report a latency_ms of at least the added delay.",
     level=Level.EXTENDED,
+    after=(READ_ONLY_ID,),
 )
 def latency_reflects_delay(ctx: CheckContext) -> None:
     config, upstream = _upstream(ctx, "the latency check")
@@ -487,6 +508,7 @@ _FAULT_WORDS: Final = {
     "connection, validate_connection MUST return UNHEALTHY with an actionable message "
     "within the budget.",
     level=Level.EXTENDED,
+    after=(READ_ONLY_ID,),
 )
 def faults_are_unhealthy(ctx: CheckContext) -> None:
     config, upstream = _upstream(ctx, "the fault check")

@@ -1,4 +1,4 @@
-"""DuckDB: its own parser splits statements; a cross join keeps it busy."""
+"""DuckDB: its own parser splits statements; an interruptible sleep makes a slow query."""
 
 from __future__ import annotations
 
@@ -8,7 +8,23 @@ from typing import Any
 
 from floe_compute_kit.conformance.engines._base import Engine
 
-__all__ = ["DuckDBEngine"]
+__all__ = ["INTERRUPTIBLE_SLEEP", "DuckDBEngine"]
+
+#: The first DuckDB whose ``sleep_ms`` polls for an interrupt (duckdb/duckdb#23021,
+#: backported to 1.5.x in #23245; 1.5.5 measured here). Before it, ``sleep_ms`` ignores
+#: ``interrupt()`` and would read as a plugin whose timeout cancels nothing.
+INTERRUPTIBLE_SLEEP = "1.5.5"
+
+
+def _sleep_interrupts() -> bool:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    try:
+        return Version(version("duckdb")) >= Version(INTERRUPTIBLE_SLEEP)
+    except (PackageNotFoundError, InvalidVersion):
+        return False
 
 
 class DuckDBEngine(Engine):
@@ -58,8 +74,13 @@ class DuckDBEngine(Engine):
             return [sql]
 
     def slow_query(self, seconds: float) -> str | None:
-        # A cross join large enough to outlast ``seconds`` on any machine; the timeout
-        # under test must cancel it.
+        # An interruptible sleep waits without a core: the timeout models run beside the
+        # rest of an integration run on two cores, and three CPU-bound cross joins there
+        # burned ~7 s of CPU and slowed what ran beside them. DuckDB checks the interrupt
+        # flag inside the sleep, as it does between a cross join's vectors.
+        if _sleep_interrupts():
+            return f"select coalesce(sleep_ms({round(seconds * 1000)}), 1) as slept"
+        # Older DuckDB: a cross join large enough to outlast ``seconds`` on any machine.
         rows = 100_000
         return (
             f"select count(*) as n from range({rows}) a, range({rows}) b "
