@@ -301,12 +301,13 @@ def late():
     open(out + ".thread", "w").write("joined")
 threading.Thread(target=late).start()
 print("to stdout, buffered", end="")
-server._leave(server._exit_code(sys.argv[2] if sys.argv[2] != "3" else 3))
+arg = sys.argv[2]
+server._leave(server._exit_code(int(arg) if arg.lstrip("-").isdigit() else arg))
 """
 
 
 @pytest.mark.requirement("KIT-260")
-@pytest.mark.parametrize(("code", "status"), [("3", 3), ("a message", 1)])
+@pytest.mark.parametrize(("code", "status"), [("3", 3), ("-1", 255), ("a message", 1)])
 def test_a_child_leaves_as_the_interpreter_would_without_its_teardown(
     tmp_path: Path, code: str, status: int
 ) -> None:

@@ -231,7 +231,9 @@ def test_a_quiet_window_waits_for_running_checks_and_holds_new_ones_back() -> No
 
     watching = threading.Thread(target=watcher)
     watching.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while quiet._window != "live.watch" and time.monotonic() < deadline:  # asked for
+        time.sleep(0.01)
     assert order == []  # the window waits for main.a
     starter = threading.Thread(target=later)
     starter.start()

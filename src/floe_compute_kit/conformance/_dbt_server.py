@@ -123,7 +123,7 @@ def _leave(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    os._exit(code & 0xFF if code >= 0 else 1)
+    os._exit(code & 0xFF)  # what the OS keeps of any status, -1 included (255)
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:

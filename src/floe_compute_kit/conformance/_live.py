@@ -176,12 +176,13 @@ def _from_engine(ctx: CheckContext) -> tuple[Any, str]:
     started = engine.live_target(ctx.workdir, ctx.resources)
     networked = "host" in fields or "port" in fields or not engine.file_based
     if started is not None:
-        data = {**_plugin_field(ctx, fields), **started}
+        named = _plugin_field(ctx, fields)
+        data = {**named, **started}
         source = f"the {engine.profile_type} target the kit started"
         try:
             config = ctx.config_model.model_validate(data)
             if engine.file_based and not networked:
-                ctx.extra[_OWN] = (engine, _plugin_field(ctx, fields))
+                ctx.extra[_OWN] = (engine, named)
             return config, source
         except ValidationError:
             if networked:  # no other way to reach a server: say why
