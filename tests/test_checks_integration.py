@@ -11,6 +11,7 @@ import pytest
 
 from floe_compute_duckdb import DuckDBComputePlugin
 from floe_compute_kit import ComputeConfig
+from floe_compute_kit.conformance._lanes import BESIDE
 from floe_compute_kit.conformance._results import Level, Outcome
 from floe_compute_kit.conformance.checks.integration import (
     DBT_BUILD_ID,
@@ -171,11 +172,12 @@ def _span(project: Path) -> tuple[str, str]:
 
 @pytest.mark.requirement("FR-020", "KIT-275")
 @pytest.mark.parametrize("own", [True, False])
-def test_the_timeout_check_runs_beside_the_build_only_on_a_file_of_its_own(
+def test_the_dbt_checks_run_beside_each_other_only_on_files_of_their_own(
     own: bool, tmp_path: Path
 ) -> None:
-    """On the DuckDB file the kit made, the timeout models get a file of their own and run
-    while dbt builds the live one; on the user's target they wait their turn."""
+    """Where the kit made the live target as a DuckDB file, the build and the timeout
+    models each get a file of their own, under the folder the read-only watch leaves
+    out, and run at once; on the user's target they take their turns on it."""
     target = None
     if not own:
         path = tmp_path / "live" / "t.duckdb"
@@ -187,7 +189,15 @@ def test_the_timeout_check_runs_beside_the_build_only_on_a_file_of_its_own(
     ids = ["live.read_only", "integration.dbt_build", TIMEOUT_ID]
     suite = run_suite("duckdb", level=Level.INTEGRATION, check_ids=ids, target=target, workdir=work)
     assert [r.outcome for r in suite.results] == [Outcome.PASSED] * 3, suite.results
-    build, timeout = _span(work / "integration" / "project"), _span(work / "timeout" / "project")
+    under = work / BESIDE if own else work
+    build, timeout = _span(under / "integration" / "project"), _span(under / "timeout" / "project")
     beside = build[0] < timeout[1] and timeout[0] < build[1]
     assert beside is own, (build, timeout)
-    assert (work / "own" / "timeout" / "integration" / "floe_conformance.duckdb").is_file() is own
+    for name in ("build", "timeout"):
+        own_file = work / BESIDE / "own" / name / "integration" / "floe_conformance.duckdb"
+        assert own_file.is_file() is own
+    if own:  # the live file holds only what the read-only check's dbt made: no model
+        live = work / "integration" / "floe_conformance.duckdb"
+        with duckdb.connect(str(live), read_only=True) as con:
+            tables = con.execute("select table_name from information_schema.tables").fetchall()
+        assert ("customer_totals",) not in tables

@@ -330,3 +330,40 @@ def test_a_child_leaves_as_the_interpreter_would_without_its_teardown(
     assert (tmp_path / "left.thread").read_text() == "joined"
     assert (tmp_path / "left.buffered").read_text() == "never flushed by the code that wrote it"
     assert ("a message" in done.stderr) == (status == 1)
+
+
+_WARM = """
+import importlib, json, threading
+from floe_compute_kit.conformance import _dbt_server as server
+from dbt_common.dataclass_schema import dbtClassMixin
+cache = dbtClassMixin.json_schema.__func__
+before = cache.cache_info().currsize
+server._warm_schemas()
+named = [(module, name) for module, names in server._SCHEMAS for name in names]
+print(json.dumps({
+    "before": before,
+    "after": cache.cache_info().currsize,
+    "named": len(named),
+    "missing": [f"{m}.{n}" for m, n in named if not hasattr(importlib.import_module(m), n)],
+    "threads": threading.active_count(),
+}))
+"""
+
+
+@pytest.mark.requirement("KIT-260")
+def test_the_server_builds_dbts_schemas_once_for_every_child() -> None:
+    """Every class the server warms exists in the installed dbt (a renamed one would be
+    skipped silently, and each child would build its schema again), each one's schema is
+    then in dbt's own cache, and the server is still single-threaded (it forks)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _WARM], capture_output=True, text=True, timeout=120, check=True
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["missing"] == []
+    assert found["before"] == 0
+    assert found["after"] >= found["named"]  # nested classes are cached on the way
+    assert found["threads"] == 1

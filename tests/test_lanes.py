@@ -5,11 +5,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from floe_compute_kit.conformance._check import RegisteredCheck
-from floe_compute_kit.conformance._lanes import QUIET, Quiet, quiet_window, run_checks
+from floe_compute_kit.conformance._lanes import (
+    BESIDE,
+    QUIET,
+    Quiet,
+    always_beside,
+    beside_dir,
+    quiet_hold,
+    quiet_window,
+    run_checks,
+)
+from floe_compute_kit.conformance._live import live_target_is_own
 from floe_compute_kit.conformance._results import CheckResult, CheckSpec, Level, Outcome
 from floe_compute_kit.conformance.runner import select_checks
 
@@ -21,10 +32,10 @@ def _reg(
     *,
     lane: str | None = None,
     after: tuple[str, ...] = (),
-    leaves: Callable[[object], bool] | None = None,
+    beside: Callable[[object], bool] | None = None,
 ) -> RegisteredCheck:
     spec = CheckSpec(
-        check_id, "name", ("KIT-275",), "test", lane=lane, after=after, leaves_lane_when=leaves
+        check_id, "name", ("KIT-275",), "test", lane=lane, after=after, beside_when=beside
     )
     return RegisteredCheck(spec, lambda ctx: None)
 
@@ -145,13 +156,22 @@ def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
     assert specs["live.read_only"].after == ()
     laned = {spec.id for spec in specs.values() if spec.lane} - {"live.read_only"}
     waiting = {i for i in laned if any("live.read_only".startswith(p) for p in specs[i].after)}
-    assert waiting == laned
+    assert waiting == laned - {"iceberg.roundtrip", "iceberg.interop"}
     live = {i for i in specs if i.startswith("live.")} - {"live.read_only"}
     assert live
     assert all(specs[i].after == ("live.read_only",) for i in live)
-    # the timeout check may leave its lane, but only where it has a target of its own
-    assert specs["integration.query_timeout"].leaves_lane_when is not None
-    assert specs["integration.dbt_build"].leaves_lane_when is None
+    # the dbt checks run beside the others only where they have a target of their own; the
+    # Iceberg checks always do (their catalog and files are theirs)
+    for check_id in ("integration.query_timeout", "integration.dbt_build"):
+        assert specs[check_id].beside_when is live_target_is_own
+    for check_id in ("iceberg.roundtrip", "iceberg.interop"):
+        assert specs[check_id].beside_when is always_beside
+    assert {i for i, s in specs.items() if s.beside_when is not None} == {
+        "integration.query_timeout",
+        "integration.dbt_build",
+        "iceberg.roundtrip",
+        "iceberg.interop",
+    }
     assert specs["plugin.side_effects"].after == ("",)
     # the runner waits only for catalogue-earlier checks (so no wait can be circular): a
     # check named in an ``after`` must therefore come earlier, or the wait would be lost
@@ -162,38 +182,55 @@ def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
             assert not later, (spec.id, later)
 
 
-def test_a_check_that_may_leave_its_lane_runs_beside_it_when_it_says_so() -> None:
+def test_a_check_that_may_run_beside_starts_at_once_when_it_says_so() -> None:
     # lane.b waits for lane.a to start: in its turn (after lane.a ended) it would fail
-    checks = [_reg("lane.a", lane="t"), _reg("lane.b", lane="t", leaves=lambda ctx: True)]
+    checks = [_reg("lane.a", lane="t"), _reg("lane.b", lane="t", beside=lambda ctx: True)]
     log = _Log()
     log.waits["lane.a"] = "lane.b"
-    results = run_checks(checks, log.runner(), lanes=True, leaves=lambda reg: True)
+    results = run_checks(checks, log.runner(), lanes=True, beside=lambda reg: True)
     assert [r.outcome for r in results] == [Outcome.PASSED, Outcome.PASSED]
     assert log.index("start", "lane.b") < log.index("end", "lane.a")
 
 
-def test_a_check_that_may_not_leave_takes_its_turn_and_later_ones_wait_for_it() -> None:
-    checks = [
-        _reg("lane.a", lane="t"),
-        _reg("lane.b", lane="t", leaves=lambda ctx: False),
-        _reg("lane.c", lane="t"),
-    ]
-    log = _Log()
-    results = run_checks(checks, log.runner(), lanes=True, leaves=lambda reg: False)
-    assert [r.check_id for r in results] == ["lane.a", "lane.b", "lane.c"]
-    assert log.index("end", "lane.a") < log.index("start", "lane.b")
-    assert log.index("end", "lane.b") < log.index("start", "lane.c")
-
-
-def test_a_check_that_leaves_still_waits_for_its_after() -> None:
+def test_a_check_that_may_not_run_beside_takes_its_turn_and_later_ones_wait_for_it() -> None:
     checks = [
         _reg("live.one"),
         _reg("lane.a", lane="t"),
-        _reg("lane.b", lane="t", after=("live.",), leaves=lambda ctx: True),
+        _reg("lane.b", lane="t", after=("live.",), beside=lambda ctx: False),
+        _reg("lane.c", lane="t"),
     ]
     log = _Log()
-    run_checks(checks, log.runner(), lanes=True, leaves=lambda reg: True)
-    assert log.index("start", "lane.b") > log.index("end", "live.one")
+    results = run_checks(checks, log.runner(), lanes=True, beside=lambda reg: False)
+    assert [r.check_id for r in results] == ["live.one", "lane.a", "lane.b", "lane.c"]
+    assert log.index("end", "lane.a") < log.index("start", "lane.b")
+    assert log.index("end", "live.one") < log.index("start", "lane.b")
+    assert log.index("end", "lane.b") < log.index("start", "lane.c")
+
+
+def test_a_check_beside_waits_for_neither_its_after_nor_its_lane() -> None:
+    # lane.b waits for live.one and lane.a to start: after them, it would fail
+    checks = [
+        _reg("live.one"),
+        _reg("lane.a", lane="t"),
+        _reg("lane.b", lane="t", after=("live.",), beside=lambda ctx: True),
+        _reg("lane.c", lane="t"),
+    ]
+    log = _Log()
+    log.waits["live.one"] = "lane.b"
+    log.waits["lane.a"] = "lane.b"
+    results = run_checks(checks, log.runner(), lanes=True, beside=lambda reg: True)
+    assert all(r.outcome is Outcome.PASSED for r in results)
+    assert log.index("start", "lane.b") < log.index("end", "live.one")
+    assert log.index("start", "lane.b") < log.index("end", "lane.a")
+    assert log.index("end", "lane.b") < log.index("start", "lane.c")  # the lane still waits
+
+
+def test_only_a_spec_that_asks_runs_beside() -> None:
+    # the run's answer is yes for everyone, but lane.b's spec never asks
+    checks = [_reg("lane.a", lane="t"), _reg("lane.b", lane="t")]
+    log = _Log()
+    run_checks(checks, log.runner(), lanes=True, beside=lambda reg: True)
+    assert log.index("end", "lane.a") < log.index("start", "lane.b")
 
 
 class _Ctx:
@@ -256,5 +293,72 @@ def test_a_quiet_window_that_cannot_open_says_which_checks_kept_running() -> Non
 
 
 def test_without_a_quiet_window_in_the_context_the_window_is_free() -> None:
-    with quiet_window(_Ctx(), "live.watch"):
+    with quiet_window(_Ctx(), "live.watch"), quiet_hold(_Ctx(), "beside.check"):
         pass
+
+
+def test_a_check_beside_holds_the_quiet_only_around_its_calls() -> None:
+    quiet = Quiet()
+    ctx = _Ctx()
+    ctx.extra[QUIET] = quiet
+    order: list[str] = []
+    in_window = threading.Event()
+    release = threading.Event()
+
+    def watcher() -> None:
+        with quiet_window(ctx, "live.watch"):
+            in_window.set()
+            release.wait(10)
+            order.append("window closes")
+
+    watching = threading.Thread(target=watcher)
+    watching.start()
+    assert in_window.wait(10)  # no check holds the quiet: the window opens at once
+
+    def beside() -> None:
+        with quiet_hold(ctx, "beside.check"):
+            order.append("beside calls the plugin")
+
+    calling = threading.Thread(target=beside)
+    calling.start()
+    calling.join(0.2)
+    assert order == []  # its call waits for the window
+    release.set()
+    for t in (watching, calling):
+        t.join(10)
+    assert order == ["window closes", "beside calls the plugin"]
+
+
+def test_a_check_holding_the_quiet_may_hold_it_again_while_a_window_waits() -> None:
+    quiet = Quiet()
+    ctx = _Ctx()
+    ctx.extra[QUIET] = quiet
+    asked = threading.Event()
+    done: list[str] = []
+
+    def watcher() -> None:
+        asked.set()
+        with quiet.window("live.watch", timeout_s=10):
+            done.append("window")
+
+    with quiet.running("lane.check"):
+        watching = threading.Thread(target=watcher)
+        watching.start()
+        asked.wait(10)
+        deadline = time.monotonic() + 10
+        while quiet._window != "live.watch" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # were it to wait for the window (which waits for this check), the window would
+        # give up after its 10 s and never open
+        with quiet_hold(ctx, "lane.check"):
+            done.append("inner hold")
+    watching.join(20)
+    assert done == ["inner hold", "window"]
+
+
+def test_the_beside_folder_is_under_the_work_directory(tmp_path: Path) -> None:
+    ctx = _Ctx()
+    ctx.workdir = tmp_path  # type: ignore[attr-defined]
+    folder = beside_dir(ctx)
+    assert folder == tmp_path / BESIDE
+    assert folder.is_dir()

@@ -120,7 +120,7 @@ def check(
     lane: str | None = None,
     after: tuple[str, ...] = (),
     timeout_s: float | None = None,
-    leaves_lane_when: Callable[[CheckContext], bool] | None = None,
+    beside_when: Callable[[CheckContext], bool] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn`` as the check for one contract clause."""
 
@@ -141,7 +141,7 @@ def check(
             lane,
             tuple(after),
             timeout_s,
-            leaves_lane_when,
+            beside_when,
         )
         REGISTERED[id] = RegisteredCheck(spec, fn)
         return fn

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from floe_compute_kit.conformance._check import CheckContext
+from floe_compute_kit.conformance._lanes import beside_dir
 from floe_compute_kit.conformance._results import Level
 
 __all__ = [
@@ -266,7 +267,8 @@ def launcher_for(ctx: CheckContext) -> DbtLauncher | None:
         launcher = ctx.extra.get(_EXTRA_KEY)
         if isinstance(launcher, DbtLauncher):
             return launcher
-        launcher = DbtLauncher(ctx.workdir / "dbt-launcher")
+        # beside the read-only watch: its log may be written while a health check runs
+        launcher = DbtLauncher(beside_dir(ctx) / "dbt-launcher")
         ctx.extra[_EXTRA_KEY] = launcher
         ctx.resources.callback(launcher.close)
         launcher.start()

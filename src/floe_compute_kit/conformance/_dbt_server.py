@@ -45,7 +45,36 @@ _PRELOAD = (
     "dbt.parser.manifest",
     "dbt.adapters.factory",
 )
+#: dbt's contract classes whose JSON schema dbt builds (and caches, per process) the
+#: first time it validates one: every project, profile and node of a parse; built here
+#: once, they are not built again in every child (about 0.6 s of each one's CPU)
+_SCHEMAS = (
+    ("dbt.contracts.project", ("Project", "ProjectFlags", "Configuration", "PackageConfig")),
+    ("dbt.contracts.selection", ("SelectorFile",)),
+    (
+        "dbt.contracts.graph.nodes",
+        ("ModelNode", "SeedNode", "GenericTestNode", "SingularTestNode", "SnapshotNode"),
+    ),
+    ("dbt.contracts.graph.unparsed", ("UnparsedModelUpdate",)),
+)
 _REQUEST_LIMIT = 4 * 1024 * 1024
+
+
+def _warm_schemas() -> None:
+    """Build the JSON schemas of :data:`_SCHEMAS` with dbt's own (cached) method; a class
+    a dbt version lacks, or one that will not build, is left for the child to build."""
+    import importlib  # noqa: PLC0415 - only the server needs it
+
+    for module_name, names in _SCHEMAS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in names:
+            method = getattr(getattr(module, name, None), "json_schema", None)
+            if callable(method):
+                with contextlib.suppress(Exception):
+                    method()
 
 
 def _entry_point() -> Any:
@@ -197,6 +226,7 @@ def main() -> None:
     started = time.monotonic()
     for name in _PRELOAD:
         __import__(name)
+    _warm_schemas()
     entry = _entry_point()
     print(f"floe dbt launcher: dbt imported in {time.monotonic() - started:.2f} s", file=sys.stderr)
     _serve(control, entry)

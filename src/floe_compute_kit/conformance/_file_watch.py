@@ -61,14 +61,16 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(name, use_errno=True)
 
 
-def _folders(roots: Iterable[Path]) -> list[Path]:
+def _folders(roots: Iterable[Path], exclude: Iterable[Path] = ()) -> list[Path]:
     out: list[Path] = []
     seen: set[Path] = set()
+    left_out = [Path(p) for p in exclude]
     for root in roots:
-        if not root.is_dir():
+        if not root.is_dir() or any(root.is_relative_to(x) for x in left_out):
             continue
-        for folder, _, _ in os.walk(root):
+        for folder, subfolders, _ in os.walk(root):
             path = Path(folder)
+            subfolders[:] = [s for s in subfolders if path / s not in left_out]
             if path not in seen and len(out) < _MAX_DIRS:
                 seen.add(path)
                 out.append(path)
@@ -76,8 +78,9 @@ def _folders(roots: Iterable[Path]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def watch(roots: Iterable[Path]) -> Iterator[FileEvents]:
-    """Watch ``roots`` and every folder below them; the events fill in on exit."""
+def watch(roots: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[FileEvents]:
+    """Watch ``roots`` and every folder below them but ``exclude`` and what lies under it;
+    the events fill in on exit."""
     libc = _libc()
     fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
     if fd < 0:
@@ -86,7 +89,7 @@ def watch(roots: Iterable[Path]) -> Iterator[FileEvents]:
     events = FileEvents()
     try:
         wds: dict[int, Path] = {}
-        for folder in _folders(roots):
+        for folder in _folders(roots, exclude):
             wd = libc.inotify_add_watch(fd, os.fsencode(folder), _MASK)
             if wd >= 0:
                 wds[wd] = folder

@@ -9,17 +9,20 @@ whichever finished first, so a report reads the same with lanes or without.
 
 Only catalogue-earlier checks are waited for, so the waits cannot form a cycle.
 
-A lane's check whose spec has ``leaves_lane_when`` gets a thread of its own: once its
-waits are over it asks, and runs at once when the answer is yes (the timeout check on a
-DuckDB file of its own, beside the build on the live one); otherwise it waits for the
-lane's earlier checks, which is the turn the lane would have given it. The lane's later
-checks wait for it either way.
-
 A check that must see the work directory still (``live.read_only`` watches every file
 event in it while the health check runs) asks for a quiet window (:func:`quiet_window`):
 every check holds the run's :class:`Quiet` while it runs, and the window waits until
 no other check does, keeping new ones from starting until it closes. That lets the
 watching check start with the run, beside the core checks, instead of after them.
+
+A lane's check whose spec has ``beside_when`` gets a thread of its own and asks it when
+the run starts. When the answer is yes it runs at once, beside everything (the timeout
+check on a DuckDB file of its own, the Iceberg checks against their catalog): it keeps
+its files under :func:`beside_dir`, which the watch leaves out, and holds the quiet
+only around what the watch could see, its calls of the plugin (:func:`quiet_hold`),
+not through the seconds it waits on dbt or a catalog. Otherwise it waits for its
+``after`` checks and its lane's earlier ones, the turn the lane would have given it. The
+lane's later checks wait for it either way.
 """
 
 from __future__ import annotations
@@ -29,15 +32,27 @@ import importlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Final
 
 from floe_compute_kit.conformance._check import RegisteredCheck
 from floe_compute_kit.conformance._results import CheckResult, Outcome
 
-__all__ = ["QUIET", "Quiet", "quiet_window", "run_checks"]
+__all__ = [
+    "BESIDE",
+    "QUIET",
+    "Quiet",
+    "always_beside",
+    "beside_dir",
+    "quiet_hold",
+    "quiet_window",
+    "run_checks",
+]
 
 #: ``ctx.extra`` key of the run's :class:`Quiet` (absent when checks run one at a time)
 QUIET: Final = "lanes.quiet"
+#: the work directory's folder for what runs beside the watch (see :func:`beside_dir`)
+BESIDE: Final = "beside"
 #: how long a check waits for a quiet window to close before it runs anyway, and a
 #: window for the other checks to finish (a window holds a few health checks, each
 #: within its budget; a check holds for at most the run's check timeout)
@@ -60,9 +75,11 @@ class Quiet:
 
     @contextlib.contextmanager
     def running(self, owner: str) -> Iterator[None]:
-        """Held while check ``owner`` runs; waits (bounded) while another's window is open."""
+        """Held while check ``owner`` runs; waits (bounded) while another's window is open,
+        unless ``owner`` holds it already (a window waiting on that hold would never open)."""
         with self._cond:
-            self._cond.wait_for(lambda: self._window in (None, owner), timeout=WINDOW_WAIT_S)
+            if not self._holds[owner]:
+                self._cond.wait_for(lambda: self._window in (None, owner), timeout=WINDOW_WAIT_S)
             self._holds[owner] += 1
         try:
             yield
@@ -102,6 +119,26 @@ def quiet_window(ctx: Any, owner: str) -> contextlib.AbstractContextManager[None
     when the checks run one at a time)."""
     quiet = ctx.extra.get(QUIET)
     return quiet.window(owner) if isinstance(quiet, Quiet) else contextlib.nullcontext()
+
+
+def quiet_hold(ctx: Any, owner: str) -> contextlib.AbstractContextManager[None]:
+    """Held by a check running beside the others around what a quiet window must not
+    see (its plugin calls): waits while a window is open, and keeps one from opening."""
+    quiet = ctx.extra.get(QUIET)
+    return quiet.running(owner) if isinstance(quiet, Quiet) else contextlib.nullcontext()
+
+
+def always_beside(ctx: Any) -> bool:
+    """``beside_when`` for a check whose files are all under :func:`beside_dir`."""
+    return True
+
+
+def beside_dir(ctx: Any) -> Path:
+    """The folder (created) under the work directory for the files of the checks that
+    run beside a quiet window; the read-only watch leaves it out."""
+    folder = Path(ctx.workdir) / BESIDE
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _waits(checks: Sequence[RegisteredCheck]) -> dict[str, list[str]]:
@@ -160,13 +197,14 @@ def run_checks(
     *,
     lanes: bool,
     on_result: Callable[[CheckResult], None] | None = None,
-    leaves: Callable[[RegisteredCheck], bool] | None = None,
+    beside: Callable[[RegisteredCheck], bool] | None = None,
 ) -> list[CheckResult]:
     """Every check's result in catalogue order; ``run_one`` must not raise.
 
     Without ``lanes`` (or with no check naming one) the checks run one after another in
-    this thread, as they always did. ``leaves(check)`` answers a spec's
-    ``leaves_lane_when`` for the run (False when absent); it must not raise.
+    this thread, as they always did. ``beside(check)`` answers a spec's ``beside_when``
+    for the run (False when absent), before ``run_one(check)`` in the same thread; it
+    must not raise.
     """
     if not lanes or not any(reg.spec.lane for reg in checks):
         results = []
@@ -188,9 +226,9 @@ def run_checks(
 
     def run(reg: RegisteredCheck, turn: list[str]) -> None:
         try:
-            board.wait_for(waits[reg.spec.id], hand_over=False)
-            if turn and not (leaves is not None and leaves(reg)):
-                board.wait_for(turn, hand_over=False)
+            at_once = reg.spec.beside_when is not None and beside is not None and beside(reg)
+            if not at_once:
+                board.wait_for(waits[reg.spec.id] + turn, hand_over=False)
             result = run_one(reg)
         except BaseException as exc:  # run_one does not raise; a kit bug must not hang
             result = CheckResult(
@@ -206,7 +244,7 @@ def run_checks(
     for name, members in by_lane.items():
         in_turn: list[RegisteredCheck] = []
         for index, reg in enumerate(members):
-            if reg.spec.leaves_lane_when is None:
+            if reg.spec.beside_when is None:
                 waits[reg.spec.id] += [m.spec.id for m in members[:index]]
                 in_turn.append(reg)
                 continue

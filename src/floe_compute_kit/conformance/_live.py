@@ -17,9 +17,10 @@ none of these cannot pass the checks that need a target: they fail naming the ho
 and ``--floe-target``.
 
 Where the kit made the live target itself as a file (DuckDB), a check that only needs
-*a* target of that engine may have one of its own (:func:`own_target`), so that it can
-run beside the checks on the live one; the user's target, a plugin's hook and a server
-stay one target, shared in turn.
+*a* target of that engine may have one of its own (:func:`own_target`, under the work
+directory's folder for what runs beside the others), so that it can run beside the
+checks on the live one; the user's target, a plugin's hook and a server stay one
+target, shared in turn.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pydantic import ValidationError
 
 from floe_compute_kit.conformance._check import CheckFailed
 from floe_compute_kit.conformance._invoke import call, read
+from floe_compute_kit.conformance._lanes import beside_dir
 
 if TYPE_CHECKING:
     from floe_compute_kit.conformance._check import CheckContext
@@ -47,6 +49,7 @@ __all__ = [
     "has_own_target",
     "live_config",
     "live_source",
+    "live_target_is_own",
     "own_target",
     "read_target",
     "slow_query",
@@ -221,9 +224,20 @@ def has_own_target(ctx: CheckContext) -> bool:
     return _OWN in ctx.extra
 
 
+def live_target_is_own(ctx: CheckContext) -> bool:
+    """:func:`has_own_target` once the live target is chosen (this chooses it, which may
+    call the plugin); False when it cannot be chosen (the checks then say why)."""
+    try:
+        live_config(ctx)
+    except CheckFailed:
+        return False
+    return has_own_target(ctx)
+
+
 def own_target(ctx: CheckContext, name: str) -> Any | None:
-    """A config like the live one on a file of its own for ``name`` (under the work dir's
-    ``own/<name>``), or None where the live target is one to share (see the module doc)."""
+    """A config like the live one on a file of its own for ``name`` (under the beside
+    folder's ``own/<name>``), or None where the live target is one to share (see the
+    module doc)."""
     key = f"{_OWN}.{name}"
     with ctx.extra.setdefault(_LOCK, threading.RLock()):
         if key not in ctx.extra:
@@ -231,7 +245,7 @@ def own_target(ctx: CheckContext, name: str) -> Any | None:
             if recipe is None:
                 return None
             engine, fields = recipe
-            started = engine.live_target(ctx.workdir / "own" / name, ctx.resources)
+            started = engine.live_target(beside_dir(ctx) / "own" / name, ctx.resources)
             ctx.extra[key] = (
                 None
                 if started is None

@@ -62,10 +62,13 @@ class CheckSpec:
     #: run on Spark starts a JVM, and on a slow 2-core machine beside other work its
     #: first build takes well over a minute
     timeout_s: float | None = None
-    #: a lane's check that may leave it: once its waits are over, it runs in a thread of
-    #: its own when this says so for the run's context (it has a target of its own), and
-    #: otherwise takes its turn in the lane
-    leaves_lane_when: Callable[[Any], bool] | None = None
+    #: a lane's check that may run beside the others: when this says so for the run's
+    #: context (the timeout check has a target of its own), it starts with the run in a
+    #: thread of its own, waiting for neither its ``after`` checks nor its lane's turn,
+    #: keeps its files under ``beside_dir(ctx)`` (which the read-only watch leaves out)
+    #: and holds the run's quiet only around its plugin calls (``quiet_hold``); otherwise
+    #: it runs as any check of its lane
+    beside_when: Callable[[Any], bool] | None = None
 
 
 @dataclass

@@ -167,14 +167,16 @@ def run_check(registered: RegisteredCheck, ctx: CheckContext) -> CheckResult:
     return result
 
 
-def _leaves_lane(registered: RegisteredCheck, ctx: CheckContext) -> bool:
-    """The spec's ``leaves_lane_when`` for this run; a kit or plugin error there keeps the
-    check in its lane (the check itself then meets that error and reports it)."""
-    when = registered.spec.leaves_lane_when
+def _runs_beside(registered: RegisteredCheck, ctx: CheckContext, quiet: Quiet) -> bool:
+    """The spec's ``beside_when`` for this run, asked holding the quiet (it may call the
+    plugin); a kit or plugin error there keeps the check in its lane (the check itself
+    then meets that error and reports it)."""
+    when = registered.spec.beside_when
     if when is None:
         return False
     try:
-        return bool(when(ctx))
+        with quiet.running(registered.spec.id):
+            return bool(when(ctx))
     except Exception:  # reported by the check when it runs in its turn
         return False
 
@@ -291,7 +293,15 @@ def run_suite(
         if mode == "host":
             ctx.extra[QUIET] = quiet
 
+        beside: dict[str, bool] = {}
+
+        def runs_beside(registered: RegisteredCheck) -> bool:
+            beside[registered.spec.id] = _runs_beside(registered, ctx, quiet)
+            return beside[registered.spec.id]
+
         def run_one(registered: RegisteredCheck) -> CheckResult:
+            if beside.get(registered.spec.id):  # holds the quiet around its plugin calls
+                return run_check(registered, ctx)
             with quiet.running(registered.spec.id):
                 return run_check(registered, ctx)
 
@@ -300,7 +310,7 @@ def run_suite(
             run_one,
             lanes=mode == "host",
             on_result=on_result,
-            leaves=lambda registered: _leaves_lane(registered, ctx),
+            beside=runs_beside,
         )
         suite.plugin_class, suite.provenance = _provenance(loaded, host)
         suite.secrets = _secrets_handed_out(ctx)

@@ -381,12 +381,14 @@ def run_dbt(
     log_name: str,
     deadline_s: float | None = None,
     watchdog: Callable[[], StopWhen] | None = None,
+    under: Path | None = None,
 ) -> DbtRun:
-    """``dbt <args>`` on a project under ``workdir/folder``: the bundled project, or one
-    made of ``models`` (name -> SQL, materialized as tables), with the plugin's profile.
-    ``watchdog()`` makes the ``stop_when(lines so far, seconds since start)`` that may stop
-    dbt early with a reason (a fresh one per attempt)."""
-    root = ctx.workdir / folder
+    """``dbt <args>`` on a project under ``folder`` of ``under`` (the work directory by
+    default): the bundled project, or one made of ``models`` (name -> SQL, materialized
+    as tables), with the plugin's profile. ``watchdog()`` makes the ``stop_when(lines so
+    far, seconds since start)`` that may stop dbt early with a reason (a fresh one per
+    attempt)."""
+    root = (ctx.workdir if under is None else under) / folder
     project = root / "project"
     _write_project(project, models, "floe_conformance_" + folder.replace("-", "_"))
     (root / "profiles.yml").write_text(

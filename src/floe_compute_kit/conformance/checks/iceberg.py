@@ -11,6 +11,11 @@ reading and writing were never shown, so it does not pass.
 
 The catalog is ``ctx.iceberg_uri`` when set (``--floe-iceberg-uri``), else one started
 here by :func:`~floe_compute_kit.conformance.iceberg.iceberg_rest_catalog`.
+
+Both run beside the other checks from the run's start (``beside_when``): their files
+(the catalog's warehouse, DuckDB's extensions) lie under the beside folder, which the
+read-only watch leaves out, and what the plugin gives them (its statements, run here)
+happens holding the run's quiet.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ import secrets
 import threading
 import weakref
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Final, NoReturn
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import call
+from floe_compute_kit.conformance._lanes import always_beside, beside_dir, quiet_hold
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import profile_type
 from floe_compute_kit.conformance.engines import engine_for
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["iceberg_interop", "iceberg_roundtrip"]
 
 _CAPABILITY = "catalog_attachment"
+_ROUNDTRIP: Final = "iceberg.roundtrip"
+_INTEROP: Final = "iceberg.interop"
 #: id(CheckContext) -> the catalog started for it (CheckContext is unhashable).
 #: ``ctx.extra`` key of the catalog started for a context and shared by its checks.
 SHARED_CATALOG = "iceberg.shared_catalog"
@@ -69,20 +77,23 @@ def _catalog(ctx: CheckContext) -> contextlib.AbstractContextManager[IcebergCata
     from floe_compute_kit.conformance.iceberg import iceberg_rest_catalog  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
 
     if ctx.iceberg_uri:
-        return iceberg_rest_catalog(ctx.iceberg_uri, workdir=ctx.workdir)
+        return iceberg_rest_catalog(ctx.iceberg_uri, workdir=beside_dir(ctx))
     with _SHARED_LOCK:
         endpoint = ctx.extra.get(SHARED_CATALOG)
         if endpoint is None:
-            endpoint = ctx.resources.enter_context(iceberg_rest_catalog(None, workdir=ctx.workdir))
+            endpoint = ctx.resources.enter_context(
+                iceberg_rest_catalog(None, workdir=beside_dir(ctx))
+            )
             ctx.extra[SHARED_CATALOG] = endpoint
             # A backstop for contexts nobody closes (ExitStack.close is idempotent).
             weakref.finalize(ctx, ctx.resources.close)
         return contextlib.nullcontext(endpoint)
 
 
-def _statements(ctx: CheckContext, endpoint: IcebergCatalogEndpoint) -> list[str]:
+def _statements(ctx: CheckContext, endpoint: IcebergCatalogEndpoint, owner: str) -> list[str]:
     config = endpoint.catalog_config(_ALIAS)
-    statements = call(ctx.plugin, "get_catalog_attachment_sql", config)
+    with quiet_hold(ctx, owner):
+        statements = call(ctx.plugin, "get_catalog_attachment_sql", config)
     if statements is None:
         raise CheckFailed(
             "the plugin claims catalog_attachment but get_catalog_attachment_sql returned None "
@@ -113,13 +124,14 @@ def _kind(statement: str) -> str:
 
 @contextlib.contextmanager
 def _duckdb_attached(
-    ctx: CheckContext, endpoint: IcebergCatalogEndpoint, statements: list[str]
+    ctx: CheckContext, endpoint: IcebergCatalogEndpoint, statements: list[str], owner: str
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A fresh DuckDB with the plugin's statements executed, offline extensions installed."""
+    """A fresh DuckDB with the plugin's statements executed (holding the quiet: they are
+    the plugin's and may touch any file), offline extensions installed."""
     import duckdb  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
     import duckdb_extensions  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
 
-    ext_dir = ctx.workdir / "duckdb_extensions"
+    ext_dir = beside_dir(ctx) / "duckdb_extensions"
     ext_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
         ":memory:",
@@ -128,19 +140,28 @@ def _duckdb_attached(
     try:
         for name in ("avro", "httpfs", "iceberg"):
             duckdb_extensions.import_extension(name, con=con)
-        for index, statement in enumerate(statements):
-            try:
-                con.execute(statement)
-            except duckdb.Error as exc:
-                # The statement itself may carry a secret: name it by position and kind only.
-                raise CheckFailed(
-                    f"DuckDB rejected attachment statement #{index} ({_kind(statement)}) "
-                    f"against the catalog at {endpoint.uri}: {_mask(str(exc), endpoint)}",
-                    details={"statement_index": index, "catalog_source": endpoint.source},
-                ) from exc
+        with quiet_hold(ctx, owner):
+            _execute(con, endpoint, statements)
         yield con
     finally:
         con.close()
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, endpoint: IcebergCatalogEndpoint, statements: list[str]
+) -> None:
+    import duckdb  # noqa: PLC0415 - lazy: loading the catalogue must stay cheap
+
+    for index, statement in enumerate(statements):
+        try:
+            con.execute(statement)
+        except duckdb.Error as exc:
+            # The statement itself may carry a secret: name it by position and kind only.
+            raise CheckFailed(
+                f"DuckDB rejected attachment statement #{index} ({_kind(statement)}) "
+                f"against the catalog at {endpoint.uri}: {_mask(str(exc), endpoint)}",
+                details={"statement_index": index, "catalog_source": endpoint.source},
+            ) from exc
 
 
 def _namespace() -> str:
@@ -240,7 +261,7 @@ def _parse_one(index: int, statement: str, dialect: str, endpoint: IcebergCatalo
 
 
 @check(
-    "iceberg.roundtrip",
+    _ROUNDTRIP,
     method="get_catalog_attachment_sql",
     requirements=("FR-007", "US2-AS2", "US2"),
     wording=(
@@ -250,28 +271,28 @@ def _parse_one(index: int, statement: str, dialect: str, endpoint: IcebergCatalo
     ),
     level=Level.INTEGRATION,
     capability=_CAPABILITY,
-    # A catalog server and DuckDB: they wait beside the other checks, but only after the
-    # live.* checks, which watch every file the work directory sees while a health check runs.
+    # A catalog server and DuckDB, waited on beside the other checks from the run's start
     lane="iceberg",
-    after=("live.",),
+    beside_when=always_beside,
 )
 def iceberg_roundtrip(ctx: CheckContext) -> None:
-    dialect = _dialect(ctx)
+    with quiet_hold(ctx, _ROUNDTRIP):
+        dialect = _dialect(ctx)
     with _catalog(ctx) as endpoint:
-        statements = _statements(ctx, endpoint)
+        statements = _statements(ctx, endpoint, _ROUNDTRIP)
         if dialect != "duckdb":
-            _parse_only(ctx, "iceberg.roundtrip", dialect or "unknown", statements, endpoint)
+            _parse_only(ctx, _ROUNDTRIP, dialect or "unknown", statements, endpoint)
         namespace = _namespace()
-        with _duckdb_attached(ctx, endpoint, statements) as con:
+        with _duckdb_attached(ctx, endpoint, statements, _ROUNDTRIP) as con:
             try:
                 _roundtrip_duckdb(con, namespace)
             finally:
                 _drop(con, namespace, ["roundtrip"])
-        _note(ctx, "iceberg.roundtrip", f"executed on DuckDB against a {endpoint.source} catalog")
+        _note(ctx, _ROUNDTRIP, f"executed on DuckDB against a {endpoint.source} catalog")
 
 
 @check(
-    "iceberg.interop",
+    _INTEROP,
     method="get_catalog_attachment_sql",
     requirements=("FR-007",),
     wording=(
@@ -281,22 +302,22 @@ def iceberg_roundtrip(ctx: CheckContext) -> None:
     ),
     level=Level.INTEGRATION,
     capability=_CAPABILITY,
-    # A catalog server and DuckDB: they wait beside the other checks, but only after the
-    # live.* checks, which watch every file the work directory sees while a health check runs.
+    # A catalog server and DuckDB, waited on beside the other checks from the run's start
     lane="iceberg",
-    after=("live.",),
+    beside_when=always_beside,
 )
 def iceberg_interop(ctx: CheckContext) -> None:
-    dialect = _dialect(ctx)
+    with quiet_hold(ctx, _INTEROP):
+        dialect = _dialect(ctx)
     if dialect != "duckdb":
         raise CheckUnsupported(
             f"not executed: the kit runs attachment SQL only on DuckDB, the engine here is "
             f"{dialect!r}; iceberg.roundtrip checked that the statements parse"
         )
     with _catalog(ctx) as endpoint:
-        statements = _statements(ctx, endpoint)
+        statements = _statements(ctx, endpoint, _INTEROP)
         namespace = _namespace()
-        with _duckdb_attached(ctx, endpoint, statements) as con:
+        with _duckdb_attached(ctx, endpoint, statements, _INTEROP) as con:
             try:
                 _roundtrip_duckdb(con, namespace)
                 _cross_read(con, endpoint, namespace)

@@ -30,7 +30,7 @@ from floe_compute_kit.conformance._check import (
 from floe_compute_kit.conformance._dbt_catalog import Catalog, list_catalog
 from floe_compute_kit.conformance._file_watch import FileEvents, watch
 from floe_compute_kit.conformance._invoke import PluginRaised, TimedCall, call
-from floe_compute_kit.conformance._lanes import quiet_window
+from floe_compute_kit.conformance._lanes import beside_dir, quiet_window
 from floe_compute_kit.conformance._live import live_config
 from floe_compute_kit.conformance._proxy import Fault, FaultProxy
 from floe_compute_kit.conformance._results import Level
@@ -209,7 +209,8 @@ def _watched_calls(ctx: CheckContext, config: Any, roots: list[Path]) -> tuple[F
             proxy = None
             if upstream is not None:
                 target, proxy = stack.enter_context(_behind(config, upstream, Fault.DELAY))
-            seen = stack.enter_context(watch(roots))
+            # what runs beside the window (dbt, a catalog) keeps its files out of sight
+            seen = stack.enter_context(watch(roots, exclude=[beside_dir(ctx)]))
             timed = fresh_call(ctx, target)
         if proxy is not None:
             connections += proxy.connections

@@ -43,10 +43,11 @@ from pydantic import BaseModel
 
 from floe_compute_kit.compute import Capability
 from floe_compute_kit.conformance._check import PARTLY_NEEDS, CheckContext, CheckFailed, check
+from floe_compute_kit.conformance._lanes import beside_dir, quiet_hold
 from floe_compute_kit.conformance._live import (
     SLOW_QUERY_HOOK,
-    has_own_target,
     live_config,
+    live_target_is_own,
     own_target,
     slow_query,
     validated,
@@ -209,18 +210,21 @@ def _judge_cancelled(run: DbtRun, name: str, timeout: float, what: str) -> str |
         "`floe_timeout_seconds` override, shorter or longer. Every plugin is checked."
     ),
     level=Level.INTEGRATION,
-    # after dbt_build (one writer at a time on the live target), unless on a file of its own
+    # after dbt_build (one writer at a time on the live target), unless on a file of its
+    # own: then from the run's start, beside everything
     lane="live-target",
     after=("live.",),
     timeout_s=DBT_CHECK_TIMEOUT_S,
-    leaves_lane_when=has_own_target,
+    beside_when=live_target_is_own,
 )
 def query_timeout(ctx: CheckContext) -> None:
-    own = own_target(ctx, "timeout")
-    config = _with_timeout(ctx, own if own is not None else live_config(ctx), PROFILE_TIMEOUT_S)
-    profile = checked_profile(ctx, config)
-    kind = str(profile["type"])
-    slow = slow_query(ctx, kind, _SLOW_FOR_S)
+    with quiet_hold(ctx, TIMEOUT_ID):  # the plugin's calls; not the seconds dbt takes
+        own = own_target(ctx, "timeout")
+        live = own if own is not None else live_config(ctx)
+        config = _with_timeout(ctx, live, PROFILE_TIMEOUT_S)
+        profile = checked_profile(ctx, config)
+        kind = str(profile["type"])
+        slow = slow_query(ctx, kind, _SLOW_FOR_S)
     if slow is None:
         raise CheckFailed(
             f"the kit knows no slow query for the engine {kind!r}, so its timeout cannot be "
@@ -245,6 +249,7 @@ def query_timeout(ctx: CheckContext) -> None:
         # the watchdog stops a model nothing cancelled long before this
         deadline_s=180.0,
         watchdog=lambda: _watchdog(timeouts),
+        under=beside_dir(ctx) if own is not None else None,
     )
     details: dict[str, Any] = {
         "profile_timeout_s": PROFILE_TIMEOUT_S,
