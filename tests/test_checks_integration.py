@@ -201,3 +201,33 @@ def test_the_dbt_checks_run_beside_each_other_only_on_files_of_their_own(
         with duckdb.connect(str(live), read_only=True) as con:
             tables = con.execute("select table_name from information_schema.tables").fetchall()
         assert ("customer_totals",) not in tables
+
+
+@pytest.mark.requirement("FR-018", "KIT-210", "KIT-275")
+def test_the_read_only_watch_still_sees_the_health_check_while_the_others_run_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build, the timeout models and the Iceberg catalog work all through the run; the
+    health check's stamp beside the live target is still seen, and nothing of theirs is
+    blamed on it."""
+    calls = tmp_path / "calls.log"
+    monkeypatch.setenv("FLOE_ZOO_CALL_LOG", str(calls))
+    work = tmp_path / "work"
+    work.mkdir()
+    ids = ["live.read_only", DBT_BUILD_ID, TIMEOUT_ID, "iceberg.roundtrip", "iceberg.interop"]
+    suite = run_suite(
+        "zoo.plugins:StampsBesideTheTarget", level=Level.INTEGRATION, check_ids=ids, workdir=work
+    )
+    by_id = {r.check_id: r for r in suite.results}
+    read_only = by_id.pop("live.read_only")
+    assert read_only.outcome is Outcome.FAILED
+    assert "health.stamp" in read_only.message
+    assert BESIDE not in read_only.message
+    assert all(r.outcome is Outcome.PASSED for r in by_id.values()), by_id
+    # the health checks ran while dbt ran the timeout models: from the project the kit
+    # wrote just before it started dbt to the results dbt wrote last
+    project = work / BESIDE / "timeout" / "project"
+    started = (project / "dbt_project.yml").stat().st_mtime
+    ended = (project / "target" / "run_results.json").stat().st_mtime
+    seen = [float(line) for line in calls.read_text().split()]
+    assert any(started < at < ended for at in seen), (started, ended, seen)

@@ -275,6 +275,20 @@ class WritesTarget(DuckDBComputePlugin):
         return super().validate_connection(config)
 
 
+class StampsBesideTheTarget(DuckDBComputePlugin):
+    """Leaves a stamp file beside the database at each health check, and notes when it
+    ran in the file ``FLOE_ZOO_CALL_LOG`` names (the proof that other checks ran meanwhile)."""
+
+    def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
+        if isinstance(config, DuckDBConfig) and Path(config.path).is_file():
+            Path(config.path).with_name("health.stamp").write_text("checked")
+            log = os.environ.get("FLOE_ZOO_CALL_LOG")
+            if log:
+                with open(log, "a", encoding="utf-8") as out:
+                    out.write(f"{time.time()}\n")
+        return super().validate_connection(config)
+
+
 class CreatesMissingTarget(DuckDBComputePlugin):
     """Reports a missing database correctly, but leaves an empty file behind."""
 
