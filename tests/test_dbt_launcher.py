@@ -13,6 +13,7 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,6 +27,7 @@ from floe_compute_kit.conformance._dbt_launcher import (
     launcher_for,
 )
 from floe_compute_kit.conformance.checks._dbt import StopWhen, _follow, dbt_command, dbt_process
+from floe_compute_kit.conformance.checks._support import PROFILE_TYPE_KEY
 from floe_compute_kit.conformance.engines import engine_for
 
 pytestmark = [pytest.mark.requirement("KIT-260"), pytest.mark.slow]
@@ -114,6 +116,7 @@ def _group_gone(pgid: int) -> bool:
 @pytest.fixture
 def ctx(tmp_path: Path) -> CheckContext:
     context = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=tmp_path)
+    context.extra[PROFILE_TYPE_KEY] = "duckdb"  # the server warms dbt-duckdb, as in a run
     yield context
     context.close()
 
@@ -294,6 +297,9 @@ import atexit, sys, threading, time
 from floe_compute_kit.conformance import _dbt_server as server
 out = sys.argv[1]
 atexit.register(lambda: open(out + ".atexit", "w").write("ran"))
+before = open(out + ".server", "w")  # opened by the server, before it froze its heap
+server._freeze()
+before.write("the server's file, written by the child")
 kept = open(out + ".buffered", "w")
 kept.write("never flushed by the code that wrote it")
 def late():
@@ -329,16 +335,19 @@ def test_a_child_leaves_as_the_interpreter_would_without_its_teardown(
     assert (tmp_path / "left.atexit").read_text() == "ran"
     assert (tmp_path / "left.thread").read_text() == "joined"
     assert (tmp_path / "left.buffered").read_text() == "never flushed by the code that wrote it"
+    assert (tmp_path / "left.server").read_text() == "the server's file, written by the child"
     assert ("a message" in done.stderr) == (status == 1)
 
 
 _WARM = """
-import importlib, json, threading
+import gc, importlib, json, sys, threading
 from floe_compute_kit.conformance import _dbt_server as server
 from dbt_common.dataclass_schema import dbtClassMixin
+from dbt_common.clients import jinja
+from dbt.clients import jinja_static
 cache = dbtClassMixin.json_schema.__func__
 before = cache.cache_info().currsize
-server._warm_schemas()
+server._warm(sys.argv[1] or None)
 named = [(module, name) for module, names in server._SCHEMAS for name in names]
 print(json.dumps({
     "before": before,
@@ -346,8 +355,29 @@ print(json.dumps({
     "named": len(named),
     "missing": [f"{m}.{n}" for m, n in named if not hasattr(importlib.import_module(m), n)],
     "threads": threading.active_count(),
+    "parsed": sorted(jinja._TESTING_PARSE_CACHE),
+    "calls": len(jinja_static._TESTING_MACRO_CACHE),
+    "adapter": "dbt.adapters.duckdb" in sys.modules,
+    "frozen": gc.get_freeze_count(),
+    "left": len(gc.get_objects()),
 }))
 """
+
+
+def _warmed(adapter_type: str) -> dict[str, Any]:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _WARM, adapter_type],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 @pytest.mark.requirement("KIT-260")
@@ -355,15 +385,46 @@ def test_the_server_builds_dbts_schemas_once_for_every_child() -> None:
     """Every class the server warms exists in the installed dbt (a renamed one would be
     skipped silently, and each child would build its schema again), each one's schema is
     then in dbt's own cache, and the server is still single-threaded (it forks)."""
-    import json
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", _WARM], capture_output=True, text=True, timeout=120, check=True
-    )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = _warmed("duckdb")
     assert found["missing"] == []
     assert found["before"] == 0
-    assert found["after"] >= found["named"]  # nested classes are cached on the way
+    assert found["after"] >= found["named"] + 1  # nested classes, and DuckDBCredentials
     assert found["threads"] == 1
+
+
+@pytest.mark.requirement("KIT-260")
+def test_the_server_parses_the_internal_macros_once_for_every_child() -> None:
+    """Every macro block of dbt's global project and of the adapter's package is in dbt's
+    parse caches, as dbt's macro parser and its dependency pass look them up (by their
+    source), the adapter is imported, and the heap is frozen; an adapter type that is no
+    module warms the global project alone."""
+    from dbt.adapters.duckdb import Plugin
+    from dbt.include.global_project import PACKAGE_PATH
+    from dbt_common.clients.jinja import BlockTag, extract_toplevel_blocks
+
+    def blocks(package: str) -> set[str]:
+        found = set()
+        for path in (Path(package) / "macros").rglob("*.sql"):
+            for block in extract_toplevel_blocks(
+                path.read_text(encoding="utf-8"),
+                allowed_blocks={"macro", "materialization", "test", "data_test"},
+                collect_raw_data=False,
+            ):
+                if isinstance(block, BlockTag):
+                    found.add(block.full_block)
+        return found
+
+    internal, adapter = blocks(PACKAGE_PATH), blocks(Plugin.include_path)
+    warmed = _warmed("duckdb")
+    assert len(internal) > 300
+    assert adapter
+    assert internal | adapter <= set(warmed["parsed"])
+    assert warmed["calls"] >= len(internal | adapter)
+    assert warmed["adapter"]
+    assert warmed["frozen"] > 100_000
+    assert warmed["left"] < warmed["frozen"] / 10
+    for bad in ("no_such_adapter", "../duckdb"):
+        plain = _warmed(bad)
+        assert not plain["adapter"]
+        assert internal <= set(plain["parsed"])
+        assert not adapter - internal <= set(plain["parsed"])

@@ -333,13 +333,19 @@ def test_packaged_extensions_validate_offline_without_installing(tmp_path: Path)
     assert not ext_dir.exists()  # loaded from the package files, nothing installed
 
 
+def _installed_avro(ext_dir: Path) -> Path:
+    """Where DuckDB looks for an installed avro extension under ``ext_dir`` (folder made)."""
+    platform = duckdb.execute("PRAGMA platform").fetchone()
+    assert platform is not None
+    path = ext_dir / DUCKDB_VERSION / str(platform[0]) / "avro.duckdb_extension"
+    path.parent.mkdir(parents=True)
+    return path
+
+
 @pytest.mark.requirement("US6-AS1", "US6")
 @pytest.mark.requirement("FR-018", "FR-019")
 def test_broken_extension_file_is_degraded_with_a_warning(tmp_path: Path) -> None:
-    platform = duckdb.execute("PRAGMA platform").fetchone()
-    assert platform is not None
-    broken = tmp_path / "ext" / DUCKDB_VERSION / str(platform[0]) / "avro.duckdb_extension"
-    broken.parent.mkdir(parents=True)
+    broken = _installed_avro(tmp_path / "ext")
     broken.write_bytes(b"this is not a shared library")
     config = DuckDBConfig(extensions=["avro"], extension_directory=str(tmp_path / "ext"))
     result = PLUGIN.validate_connection(config)
@@ -347,6 +353,47 @@ def test_broken_extension_file_is_degraded_with_a_warning(tmp_path: Path) -> Non
     assert len(result.warnings) == 1
     assert "'avro' cannot be loaded" in result.warnings[0]
     assert str(broken) in result.warnings[0]  # says which file to delete
+
+
+@pytest.mark.requirement("FR-018", "FR-019")
+def test_a_file_changed_after_a_clean_load_is_loaded_again_and_caught(tmp_path: Path) -> None:
+    # An unchanged file that loaded cleanly is not loaded again; one replaced since is.
+    from floe_compute_duckdb.extensions import package_file
+
+    installed = _installed_avro(tmp_path / "ext")
+    source = package_file("avro")
+    assert source is not None
+    shutil.copyfile(source, installed)
+    config = DuckDBConfig(extensions=["avro"], extension_directory=str(tmp_path / "ext"))
+    assert PLUGIN.validate_connection(config).status is ConnectionStatus.HEALTHY
+    assert PLUGIN.validate_connection(config).status is ConnectionStatus.HEALTHY
+    installed.write_bytes(b"replaced by something that is not an extension")
+    result = PLUGIN.validate_connection(config)
+    assert result.status is ConnectionStatus.DEGRADED
+    assert "'avro' cannot be loaded" in result.warnings[0]
+
+
+@pytest.mark.requirement("FR-018")
+def test_files_loaded_cleanly_are_skipped_together_unless_settings_need_them(
+    tmp_path: Path,
+) -> None:
+    from floe_compute_duckdb.plugin import _load_extensions
+
+    def loaded(reuse: bool) -> set[str]:
+        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        with duckdb.connect(":memory:", config=config) as con:
+            assert _load_extensions(con, ["avro", "httpfs", "iceberg", "json"], reuse=reuse) == []
+            rows = con.execute(
+                "SELECT extension_name FROM duckdb_extensions() WHERE loaded"
+            ).fetchall()
+        return {str(row[0]) for row in rows}
+
+    first = loaded(reuse=False)
+    assert {"avro", "httpfs", "iceberg", "json"} <= first
+    again = loaded(reuse=True)  # all three files loaded cleanly above, none changed
+    assert "json" in again
+    assert not {"avro", "httpfs", "iceberg"} & again
+    assert {"avro", "httpfs", "iceberg"} <= loaded(reuse=False)  # settings: all loaded
 
 
 # ---------------------------------------------------------------- validate_connection: properties

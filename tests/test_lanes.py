@@ -156,7 +156,8 @@ def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
     assert specs["live.read_only"].after == ()
     laned = {spec.id for spec in specs.values() if spec.lane} - {"live.read_only"}
     waiting = {i for i in laned if any("live.read_only".startswith(p) for p in specs[i].after)}
-    assert waiting == laned - {"iceberg.roundtrip", "iceberg.interop"}
+    # (but those always beside it, whose files the watch leaves out)
+    assert waiting == laned - {i for i in laned if specs[i].beside_when is always_beside}
     live = {i for i in specs if i.startswith("live.")} - {"live.read_only"}
     assert live
     assert all(specs[i].after == ("live.read_only",) for i in live)
@@ -164,13 +165,15 @@ def test_the_catalogue_puts_the_waiting_checks_in_lanes() -> None:
     # Iceberg checks always do (their catalog and files are theirs)
     for check_id in ("integration.query_timeout", "integration.dbt_build"):
         assert specs[check_id].beside_when is live_target_is_own
-    for check_id in ("iceberg.roundtrip", "iceberg.interop"):
+    # and so does the adapter's judgement of the profiles (its files are under beside/)
+    for check_id in ("iceberg.roundtrip", "iceberg.interop", "profile.dbt_schema"):
         assert specs[check_id].beside_when is always_beside
     assert {i for i, s in specs.items() if s.beside_when is not None} == {
         "integration.query_timeout",
         "integration.dbt_build",
         "iceberg.roundtrip",
         "iceberg.interop",
+        "profile.dbt_schema",
     }
     assert specs["plugin.side_effects"].after == ("",)
     # the runner waits only for catalogue-earlier checks (so no wait can be circular): a

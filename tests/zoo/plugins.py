@@ -203,6 +203,13 @@ class UnknownProfileKey(DuckDBComputePlugin):
         return profile
 
 
+class AdapterRejectsProfile(DuckDBComputePlugin):
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        profile = super().generate_dbt_profile(config)
+        profile["path"] = ["not", "a", "path"]  # DuckDBCredentials.path is a string
+        return profile
+
+
 # --- get_required_dbt_packages -------------------------------------------------------
 
 
@@ -451,6 +458,7 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase(_Z + "WritesFile", "profile.no_io"),
     ZooCase(_Z + "PlainSecrets", "profile.no_plain_secrets"),
     ZooCase(_Z + "UnknownProfileKey", "profile.dbt_schema", "extended"),
+    ZooCase(_Z + "AdapterRejectsProfile", "profile.dbt_schema", "extended"),
     ZooCase(_Z + "BadRequirement", "packages.pep508"),
     ZooCase(_Z + "MissingAdapter", "packages.adapter"),
     ZooCase(_Z + "PackagesDoIO", "packages.no_io"),

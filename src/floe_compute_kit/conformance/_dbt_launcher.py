@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -39,6 +40,7 @@ __all__ = [
     "launcher_enabled",
     "launcher_for",
     "prewarm",
+    "run_module",
 ]
 
 #: set to 0 (or false/no/off) to run every dbt invocation as a plain subprocess
@@ -58,6 +60,8 @@ _REQUEST_LIMIT: Final = 128 * 1024
 _OFF: Final = frozenset({"0", "false", "no", "off"})
 _ON: Final = frozenset({"", "1", "true", "yes", "on"})
 _CREATE_LOCK = threading.Lock()
+#: an adapter type the server may import as ``dbt.adapters.TYPE``
+_ADAPTER_TYPE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def launcher_enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -127,8 +131,10 @@ class Launched:
 class DbtLauncher:
     """The run's prewarmed dbt: ``launch`` returns a child, or None (run dbt plainly)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, adapter_type: str | None = None) -> None:
         self.workdir = workdir
+        #: the dbt adapter the server imports and warms before its first fork
+        self.adapter_type = adapter_type
         self.starts = 0
         self.log_path = workdir / "dbt-launcher.log"
         self._env: dict[str, str] = {}
@@ -161,7 +167,12 @@ class DbtLauncher:
             self.workdir.mkdir(parents=True, exist_ok=True)
             with self.log_path.open("ab") as log:
                 self._proc = subprocess.Popen(  # noqa: S603 - our own script, fixed argv
-                    [sys.executable, str(_SERVER), str(theirs.fileno())],
+                    [
+                        sys.executable,
+                        str(_SERVER),
+                        str(theirs.fileno()),
+                        *([self.adapter_type] if self.adapter_type else []),
+                    ],
                     pass_fds=(theirs.fileno(),),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
@@ -178,15 +189,21 @@ class DbtLauncher:
         self._control = ours
         return True
 
-    def launch(self, argv: list[str], *, cwd: Path, env: Mapping[str, str]) -> Launched | None:
-        """Fork ``argv`` (``["dbt", ...args]``) in the server, or None when it cannot."""
+    def launch(
+        self, argv: list[str], *, cwd: Path, env: Mapping[str, str], module: str | None = None
+    ) -> Launched | None:
+        """Fork ``argv`` (``["dbt", ...args]``) in the server, or None when it cannot;
+        with ``module``, the child runs that module as ``__main__`` instead of dbt."""
         if any(
             env.get(k) != self._env.get(k)
             for k in {*env, *self._env}
             if k.startswith("DBT_") or k.startswith("PYTHON")
         ):
             return None  # dbt may read these at import time: the server read other values
-        payload = json.dumps({"argv": argv, "cwd": str(cwd), "env": dict(env)}).encode() + b"\n"
+        request: dict[str, object] = {"argv": argv, "cwd": str(cwd), "env": dict(env)}
+        if module is not None:
+            request["module"] = module
+        payload = json.dumps(request).encode() + b"\n"
         if len(payload) > _REQUEST_LIMIT:
             return None
         with self._lock:
@@ -268,11 +285,58 @@ def launcher_for(ctx: CheckContext) -> DbtLauncher | None:
         if isinstance(launcher, DbtLauncher):
             return launcher
         # beside the read-only watch: its log may be written while a health check runs
-        launcher = DbtLauncher(beside_dir(ctx) / "dbt-launcher")
+        launcher = DbtLauncher(beside_dir(ctx) / "dbt-launcher", _adapter_type(ctx))
         ctx.extra[_EXTRA_KEY] = launcher
         ctx.resources.callback(launcher.close)
         launcher.start()
         return launcher
+
+
+def run_module(ctx: CheckContext, module: str, args: list[str], *, timeout_s: float) -> int | None:
+    """``python -m MODULE ARGS`` in a child of the run's launcher (dbt imported, and the
+    run's adapter): its exit code, or None when there is no launcher or the child did not
+    finish within ``timeout_s`` (then it is killed); its output is dropped."""
+    try:
+        launcher = launcher_for(ctx)
+    except ValueError:  # a bad switch: the dbt checks say so
+        return None
+    if launcher is None:
+        return None
+    # sys.argv as ``python -m`` makes it (runpy puts the module's file first)
+    child = launcher.launch(
+        [module, *args], cwd=ctx.workdir, env={**os.environ, **BASE_ENV}, module=module
+    )
+    if child is None:
+        return None
+    drain = threading.Thread(target=child.stdout.read, daemon=True, name="floe-module-output")
+    drain.start()
+    code = child.wait(timeout_s)
+    if code is None:
+        child.kill()
+    drain.join(timeout=1.0)
+    with contextlib.suppress(OSError):
+        child.stdout.close()
+    return code
+
+
+def _adapter_type(ctx: CheckContext) -> str | None:
+    """The profile's ``type``, for the server to warm: known already, or asked of a plugin
+    in its host (where a call is bounded by the host's deadline); None when it cannot tell."""
+    from floe_compute_kit.conformance.checks._support import (  # noqa: PLC0415
+        PROFILE_TYPE_KEY,
+        profile_type,
+    )
+
+    known = ctx.extra.get(PROFILE_TYPE_KEY)
+    if isinstance(known, str):
+        return known if _ADAPTER_TYPE.fullmatch(known) else None
+    if getattr(ctx.plugin, "floe_host", None) is None:
+        return None
+    try:
+        kind = profile_type(ctx)
+    except Exception:  # the profile checks report it; dbt runs unwarmed
+        return None
+    return kind if _ADAPTER_TYPE.fullmatch(kind) else None
 
 
 def prewarm(ctx: CheckContext, level: Level) -> None:

@@ -1,10 +1,12 @@
 """The prewarmed dbt process: imports dbt once, then forks one child per dbt invocation.
 
-Run as a script (``python _dbt_server.py FD``), never imported by the kit: it must stay
-single-threaded so that ``os.fork`` is safe, and it imports nothing of the kit. ``FD`` is
+Run as a script (``python _dbt_server.py FD [ADAPTER_TYPE]``), never imported by the kit:
+it must stay single-threaded so that ``os.fork`` is safe, and it imports nothing of the
+kit (only a child asked to run one of the kit's modules does). ``FD`` is
 a Unix stream socket the kit holds the other end of. Each request arrives on it as one
 byte carrying two file descriptors (``socket.send_fds``): a socket of its own, on which
-the kit has already written the request (one JSON line: argv, env, cwd), and the write
+the kit has already written the request (one JSON line: argv, env, cwd, and ``module``
+when the child is to run one of the kit's modules instead of dbt), and the write
 end of the pipe dbt's stdout and stderr go to. The server answers on that socket with
 ``{"pid": N}`` once the child runs and ``{"exit": code}`` when it has been reaped.
 
@@ -18,22 +20,34 @@ atexit hooks run (``logging.shutdown`` among them) and every open file is flushe
 the teardown of the modules is skipped, which took about 0.4 s of every dbt run (dbt's
 manifest and the adapter's modules are freed object by object). When the kit closes its
 end the server kills the process group of every child still running and exits.
+
+Before the first fork the server does, once, what every dbt run would otherwise do for
+itself (``_warm``): it imports the run's adapter (``python _dbt_server.py FD TYPE``),
+builds dbt's contract schemas, and parses the macros of dbt's internal packages into
+dbt's own parse caches (those dbt's functional tests turn on for many invocations in one
+process, keyed by the source text). It then freezes its heap (``gc.freeze``), so a
+child's collections and its exit leave the server's objects alone.
 """
 
 from __future__ import annotations
 
+import _io
 import atexit
 import contextlib
 import gc
-import io
+import importlib
 import json
 import os
+import re
+import runpy
 import select
 import signal
 import socket
 import sys
 import threading
 import time
+import traceback
+from pathlib import Path
 from typing import Any, NoReturn
 
 #: modules every dbt invocation the kit makes imports (dbt.cli.main is the bulk)
@@ -56,15 +70,69 @@ _SCHEMAS = (
         ("ModelNode", "SeedNode", "GenericTestNode", "SingularTestNode", "SnapshotNode"),
     ),
     ("dbt.contracts.graph.unparsed", ("UnparsedModelUpdate",)),
+    ("dbt.contracts.project", ("ProfileConfig",)),
+    ("dbt.artifacts.resources", ("ModelConfig", "SeedConfig", "TestConfig", "SnapshotConfig")),
+    ("dbt.artifacts.resources.v1.components", ("Contract",)),
+    ("dbt.task.test", ("TestResultData",)),
 )
+#: the blocks dbt's macro parser takes from a macro file
+_MACRO_BLOCKS = frozenset({"macro", "materialization", "test", "data_test"})
+#: an adapter type as a module name (``dbt.adapters.TYPE``)
+_ADAPTER_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+#: the open files of the server itself, flushed by each child as it leaves (the heap
+#: scan there sees only the child's own objects, the server's being frozen)
+_SERVER_FILES: list[Any] = []
 _REQUEST_LIMIT = 4 * 1024 * 1024
+
+
+def _warm(adapter_type: str | None) -> None:
+    """What every child would do first, done once; any step that fails is left to them."""
+    packages = [_package_path("dbt.include.global_project")]
+    if adapter_type is not None and _ADAPTER_TYPE.fullmatch(adapter_type):
+        packages += _adapter_packages(adapter_type, set())
+    _warm_schemas()
+    _warm_macros([p for p in packages if p is not None])
+    _freeze()
+
+
+def _freeze() -> None:
+    """Move the server's objects out of the collector's reach (children share them
+    copy-on-write), keeping its open files for the children to flush as they leave."""
+    gc.collect()
+    _SERVER_FILES.extend(o for o in gc.get_objects() if isinstance(o, _io._IOBase))
+    gc.freeze()
+
+
+def _package_path(module_name: str) -> Path | None:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception:  # a missing package is the child's to meet
+        return None
+    path = getattr(module, "PACKAGE_PATH", None)
+    return Path(path) if isinstance(path, str) else None
+
+
+def _adapter_packages(adapter_type: str, seen: set[str]) -> list[Path]:
+    """Import dbt's adapter for ``adapter_type`` (and those it builds on); their macro
+    packages."""
+    seen.add(adapter_type)
+    try:
+        plugin = importlib.import_module(f"dbt.adapters.{adapter_type}").Plugin
+        credentials = plugin.credentials
+    except Exception:  # not installed, or broken: the child says so
+        return []
+    with contextlib.suppress(Exception):
+        credentials.json_schema()
+    found = [Path(plugin.include_path)] if isinstance(plugin.include_path, str) else []
+    for dependency in getattr(plugin, "dependencies", None) or ():
+        if isinstance(dependency, str) and dependency not in seen:
+            found += _adapter_packages(dependency, seen)
+    return found
 
 
 def _warm_schemas() -> None:
     """Build the JSON schemas of :data:`_SCHEMAS` with dbt's own (cached) method; a class
     a dbt version lacks, or one that will not build, is left for the child to build."""
-    import importlib  # noqa: PLC0415 - only the server needs it
-
     for module_name, names in _SCHEMAS:
         try:
             module = importlib.import_module(module_name)
@@ -75,6 +143,36 @@ def _warm_schemas() -> None:
             if callable(method):
                 with contextlib.suppress(Exception):
                     method()
+
+
+def _warm_macros(packages: list[Path]) -> None:
+    """Parse every macro of ``packages`` the way dbt's macro parser and its dependency
+    pass do, with dbt's parse caches on: each child finds them parsed."""
+    try:
+        from dbt.clients import jinja_static  # noqa: PLC0415 - only the server needs them
+        from dbt_common import tests as dbt_caches  # noqa: PLC0415
+        from dbt_common.clients import jinja  # noqa: PLC0415
+
+        dbt_caches.enable_test_caching()
+    except Exception:  # another dbt: the children parse for themselves
+        return
+    for package in packages:
+        for path in sorted((package / "macros").rglob("*.sql")):
+            try:
+                blocks = jinja.extract_toplevel_blocks(
+                    path.read_text(encoding="utf-8"),
+                    allowed_blocks=set(_MACRO_BLOCKS),
+                    collect_raw_data=False,
+                )
+            except Exception:  # noqa: S112 - the child reports a broken macro file
+                continue
+            for block in blocks:
+                source = getattr(block, "full_block", None)
+                if isinstance(source, str):
+                    with contextlib.suppress(Exception):
+                        jinja.parse(source)
+                    with contextlib.suppress(Exception):  # caches the parse, then resolves
+                        jinja_static.statically_extract_macro_calls(source, {}, None)
 
 
 def _entry_point() -> Any:
@@ -120,11 +218,18 @@ def _child(request: dict[str, Any], out_fd: int, entry: Any, drop: list[socket.s
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     os.chdir(str(request["cwd"]))
     sys.argv = [str(a) for a in request["argv"]]
+    module = request.get("module")
     try:
-        entry()
+        if module is None:
+            entry()
+        else:  # one of the kit's modules that needs dbt imported (``python -m MODULE``)
+            runpy.run_module(str(module), run_name="__main__", alter_sys=True)
         code = 0
     except SystemExit as exc:
         code = _exit_code(exc.code)
+    except BaseException:  # reported as the interpreter would; never the server's loop
+        traceback.print_exc()
+        code = 1
     _leave(code)
 
 
@@ -144,8 +249,10 @@ def _leave(code: int) -> NoReturn:
     if shutdown is not None:  # joins non-daemon threads, as the interpreter's exit does
         shutdown()
     atexit._run_exitfuncs()
-    for obj in gc.get_objects():
-        if isinstance(obj, io.IOBase):
+    # io's C base, not the ABC io.IOBase: an ABC's isinstance over every object of a
+    # dbt run took 0.3 s (the server's own objects are frozen, out of the scan)
+    for obj in [*_SERVER_FILES, *gc.get_objects()]:
+        if isinstance(obj, _io._IOBase):
             with contextlib.suppress(Exception):
                 if not obj.closed and obj.writable():
                     obj.flush()
@@ -226,8 +333,8 @@ def main() -> None:
     started = time.monotonic()
     for name in _PRELOAD:
         __import__(name)
-    _warm_schemas()
     entry = _entry_point()
+    _warm(sys.argv[2] if len(sys.argv) > 2 else None)
     print(f"floe dbt launcher: dbt imported in {time.monotonic() - started:.2f} s", file=sys.stderr)
     _serve(control, entry)
 

@@ -8,8 +8,10 @@ and reported with secrets masked, together with the seed that reproduces it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ from floe_compute_kit.conformance._check import CheckContext, CheckFailed
 from floe_compute_kit.conformance._invoke import PluginRaised, call, plugin_traceback, read
 
 __all__ = [
+    "PROFILE_TYPE_KEY",
     "baseline_config",
     "example_configs",
     "for_all",
@@ -32,13 +35,28 @@ __all__ = [
 
 _EXAMPLES = "support.examples"
 _BASELINE = "support.baseline"
-_PROFILE_TYPE = "support.profile_type"
+#: ``ctx.extra`` key of the profile type :func:`profile_type` found (the dbt launcher reads it)
+PROFILE_TYPE_KEY = "support.profile_type"
 #: the key of the generated-config sample that for_all screens
 _CONFIGS = "configs"
 #: Generated samples by (what, model, seed, n): drawing is deterministic for these, so
 #: suite runs in one process (the zoo, the benches) draw each sample once. Copies go out,
 #: so a plugin that mutates its input cannot spoil a later run.
 _MEMO: dict[tuple[str, type[Any], int, int], list[Any]] = {}
+#: held while Hypothesis runs: checks in lanes draw from threads, one at a time
+_DRAWING = threading.RLock()
+
+
+@contextlib.contextmanager
+def _drawing(ctx: CheckContext) -> Iterator[None]:
+    """:data:`_DRAWING`, waited for no longer than a check may run: a check abandoned
+    while it held it (a plugin hanging in a shrink) must not stall every later draw."""
+    held = _DRAWING.acquire(timeout=max(1.0, ctx.check_timeout_s))
+    try:
+        yield
+    finally:
+        if held:
+            _DRAWING.release()
 
 
 def mask(config: Any) -> dict[str, Any]:
@@ -158,6 +176,11 @@ def sample(ctx: CheckContext, key: str, strategy: Callable[[], Any], n: int) -> 
     Generating a config costs far more than checking one, so the property checks
     screen the same sample; hypothesis runs again (and shrinks) only on a failure.
     """
+    with _drawing(ctx):
+        return _sample(ctx, key, strategy, n)
+
+
+def _sample(ctx: CheckContext, key: str, strategy: Callable[[], Any], n: int) -> list[Any]:
     samples: dict[str, list[Any]] = ctx.extra.setdefault("support.samples", {})
     memo_key = (key, ctx.config_model, ctx.seed, n) if ctx.config_strategy is None else None
     if key not in samples and memo_key in _MEMO:
@@ -280,7 +303,8 @@ def for_all_values(
         prop(value)
 
     try:
-        run()
+        with _drawing(ctx):
+            run()
     except BaseException as raw:
         exc = _first_failure(raw)
         if isinstance(exc, CheckFailed | PluginRaised) and seen:
@@ -367,7 +391,7 @@ def _io_cause(error: BaseException) -> bool:
 
 def profile_type(ctx: CheckContext) -> str:
     """The ``type`` of the profile generated for the baseline config."""
-    if _PROFILE_TYPE not in ctx.extra:
+    if PROFILE_TYPE_KEY not in ctx.extra:
         profile = call(ctx.plugin, "generate_dbt_profile", baseline_config(ctx))
         kind = profile.get("type") if isinstance(profile, dict) else None
         if not isinstance(kind, str) or not kind:
@@ -375,8 +399,8 @@ def profile_type(ctx: CheckContext) -> str:
                 "cannot tell the plugin's engine: generate_dbt_profile(baseline config) "
                 f"returned no string 'type' (got {kind!r})"
             )
-        ctx.extra[_PROFILE_TYPE] = kind
-    value: str = ctx.extra[_PROFILE_TYPE]
+        ctx.extra[PROFILE_TYPE_KEY] = kind
+    value: str = ctx.extra[PROFILE_TYPE_KEY]
     return value
 
 

@@ -9,8 +9,10 @@ from typing import Any, Final
 
 from pydantic import SecretStr, ValidationError
 
+from floe_compute_kit.conformance._adapter_judge import credentials_for, declared_keys, rejection
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._invoke import call
+from floe_compute_kit.conformance._lanes import always_beside, beside_dir, quiet_hold
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import (
     for_all,
@@ -28,6 +30,11 @@ ENV_VAR_RE: Final = re.compile(
 #: Secrets shorter than this could appear in a profile by coincidence ("1" in "threads: 1").
 MIN_SECRET_LEN: Final = 6
 _ADAPTERS: dict[str, Any] = {}
+#: the module that judges profiles in a child of the dbt launcher
+JUDGE: Final = "floe_compute_kit.conformance._adapter_judge"
+DBT_SCHEMA: Final = "profile.dbt_schema"
+#: how long that child may take (it imports nothing the launcher has not)
+JUDGE_TIMEOUT_S: Final = 60.0
 
 
 _PROFILES: Final = "profile.memo"
@@ -337,65 +344,109 @@ def render_env_vars(value: Any) -> Any:
 def adapter_credentials(kind: str) -> Any:
     """The installed dbt adapter's Credentials class for profile ``type`` ``kind``."""
     if kind not in _ADAPTERS:
-        import importlib  # noqa: PLC0415
-
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
-            raise CheckFailed(f"profile type {kind!r} cannot name a dbt adapter module")
         try:
-            module = importlib.import_module(f"dbt.adapters.{kind}")
-        except ImportError as exc:
-            raise CheckFailed(
-                f"no installed dbt adapter handles profile type {kind!r} "
-                f"(import dbt.adapters.{kind} failed: {exc}); install dbt-{kind}"
-            ) from None
-        adapter_plugin = getattr(module, "Plugin", None)
-        credentials = getattr(adapter_plugin, "credentials", None)
-        if credentials is None:
-            raise CheckFailed(f"dbt.adapters.{kind} has no Plugin.credentials")
-        _ADAPTERS[kind] = credentials
+            _ADAPTERS[kind] = credentials_for(kind)
+        except LookupError as exc:
+            raise CheckFailed(str(exc)) from None
     return _ADAPTERS[kind]
 
 
-def declared_keys(credentials: Any) -> set[str]:
-    """Profile keys the adapter or dbt-core reads; any other key is silently ignored."""
-    import dataclasses  # noqa: PLC0415
+def _unknown_keys(kind: str, profile: dict[str, Any], declared: set[str]) -> str | None:
+    unknown = sorted(set(profile) - declared)
+    if not unknown:
+        return None
+    return (
+        f"the profile uses keys that dbt-{kind} does not declare and silently ignores: "
+        f"{unknown}; declared keys: {sorted(declared)}"
+    )
 
-    keys = {f.name for f in dataclasses.fields(credentials)}
-    keys |= set(getattr(credentials, "_ALIASES", {}) or {})
-    keys |= {"type", "threads"}  # read by dbt-core itself
-    return keys
+
+def _credentials_data(profile: dict[str, Any]) -> Any:
+    return render_env_vars({k: v for k, v in profile.items() if k not in ("type", "threads")})
+
+
+def _judged_beside(ctx: CheckContext, seen: list[tuple[Any, str, dict[str, Any]]]) -> Any:
+    """Each drawn profile's failure (None: accepted), judged by a child of the run's dbt
+    launcher; None when it cannot be judged there (the check then judges here)."""
+    from floe_compute_kit.conformance._dbt_launcher import run_module  # noqa: PLC0415
+
+    failures: list[str | None] = []
+    folder = beside_dir(ctx) / "adapter-judge"
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in sorted({kind for _, kind, _ in seen}):
+        mine = [profile for _, k, profile in seen if k == kind]
+        source, target = folder / f"{kind}.in.json", folder / f"{kind}.out.json"
+        try:
+            source.write_text(
+                json.dumps({"kind": kind, "profiles": [_credentials_data(p) for p in mine]}),
+                encoding="utf-8",
+            )
+        except (TypeError, ValueError, OSError):  # not JSON: judged here
+            return None
+        try:
+            code = run_module(ctx, JUDGE, [str(source), str(target)], timeout_s=JUDGE_TIMEOUT_S)
+            verdict = json.loads(target.read_text(encoding="utf-8")) if code == 0 else None
+        except (OSError, ValueError):
+            verdict = None
+        finally:
+            source.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+        if not isinstance(verdict, dict) or "fatal" in verdict:
+            return None  # judged here, where the message is made the same way
+        rejections = verdict.get("rejections")
+        if not isinstance(rejections, list) or len(rejections) != len(mine):
+            return None
+        declared = set(verdict.get("declared") or ())
+        failures += [
+            _unknown_keys(kind, profile, declared) or (str(why) if why else None)
+            for profile, why in zip(mine, rejections, strict=True)
+        ]
+    return failures
 
 
 @check(
-    "profile.dbt_schema",
+    DBT_SCHEMA,
     method=METHOD,
     requirements=("KIT-001",),
     wording="The installed dbt adapter for the profile's `type` MUST accept the profile, and "
     "the profile MUST use only keys that the adapter or dbt-core declares.",
     level=Level.EXTENDED,
+    lane="dbt-adapter",
+    beside_when=always_beside,
 )
 def accepted_by_adapter(ctx: CheckContext) -> None:
+    # The drawn profiles are judged beside the kit first (dbt is imported there); the
+    # kit imports the adapter itself only to report a failure (and shrink it), or when
+    # there is no launcher. The check runs beside the others from the run's start: it
+    # holds the run's quiet around its calls of the plugin, not while the judge runs.
+    seen: list[tuple[Any, str, dict[str, Any]]] = []
+
+    def collect(config: Any) -> None:
+        profile = profile_of(ctx, config)
+        kind = profile.get("type")
+        if isinstance(kind, str):  # else profile.type reports it
+            seen.append((config, kind, profile))
+
     def prop(config: Any) -> None:
         profile = profile_of(ctx, config)
         kind = profile.get("type")
         if not isinstance(kind, str):
             return  # profile.type reports it
         credentials = adapter_credentials(kind)
-        unknown = sorted(set(profile) - declared_keys(credentials))
+        unknown = _unknown_keys(kind, profile, declared_keys(credentials))
         if unknown:
-            raise CheckFailed(
-                f"the profile uses keys that dbt-{kind} does not declare and silently ignores: "
-                f"{unknown}; declared keys: {sorted(declared_keys(credentials))}"
-            )
-        data = render_env_vars({k: v for k, v in profile.items() if k not in ("type", "threads")})
-        try:
-            data = credentials.translate_aliases(data)
-            credentials.validate(data)
-            credentials.from_dict(data)
-        except Exception as exc:
-            raise CheckFailed(
-                f"dbt-{kind}'s {credentials.__name__} rejects the profile: "
-                f"{type(exc).__name__}: {str(exc)[:500]}"
-            ) from None
+            raise CheckFailed(unknown)
+        why = rejection(kind, credentials, _credentials_data(profile))
+        if why:
+            raise CheckFailed(why)
 
-    for_all(ctx, prop)
+    with quiet_hold(ctx, DBT_SCHEMA):
+        for_all(ctx, collect)
+    failures = _judged_beside(ctx, seen)
+    if failures is not None and not any(failures):
+        return
+    with quiet_hold(ctx, DBT_SCHEMA):
+        for_all(ctx, prop)
+    for (config, _, _), failure in zip(seen, failures or (), strict=False):
+        if failure:  # judged beside, yet accepted here: a profile that changes between calls
+            raise CheckFailed(failure, example=mask(config))

@@ -545,8 +545,11 @@ def _remote_error(raised: dict[str, Any]) -> BaseException:
 
 
 def _kit_start_up() -> None:
-    """Import what every suite run needs next (the catalogue, hypothesis, the strategies),
-    so it overlaps the host's start instead of following it."""
+    """Import what every suite run needs next (the catalogue, hypothesis, the strategies,
+    the SQL tokenizer of the catalog checks), so it overlaps the host's start instead of
+    following it."""
+    import sqlglot  # noqa: F401, PLC0415
+
     from floe_compute_kit.conformance import strategies  # noqa: F401, PLC0415
     from floe_compute_kit.conformance.checks import load_catalogue  # noqa: PLC0415
 
