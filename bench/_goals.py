@@ -6,9 +6,10 @@ Benches run as ``python bench/<name>.py`` from an installed package: this folder
 
 from __future__ import annotations
 
+import time
 from typing import Final
 
-__all__ = ["baseline", "figure", "verdict"]
+__all__ = ["baseline", "figure", "machine_speed", "verdict"]
 
 _LABEL: Final = 56
 _verdicts: list[bool] = []
@@ -29,6 +30,19 @@ def figure(label: str, value: float, unit: str, goal: float, *, at_least: bool =
 def baseline(label: str, value: float, unit: str, why: str) -> None:
     """Print a figure that has no goal of its own: what it is the baseline of."""
     print(f"{label:<{_LABEL}} {value:10.3f} {unit:<3} (baseline: {why})")
+
+
+def machine_speed() -> None:
+    """Print how long this machine takes for a fixed pure-Python loop (best of 3), so that
+    figures from two sessions can be compared: the 2-core machines vary by 2x and more."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    baseline("machine: 5M additions in a Python loop", best, "s", "this machine's speed")
 
 
 def verdict() -> int:

@@ -22,7 +22,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from _goals import baseline, figure, verdict
+from _goals import baseline, figure, machine_speed, verdict
 
 GOALS_S = {"core": 2.0, "integration": 10.0}
 SLOW_HEALTH_GOAL_S = 30.0
@@ -88,6 +88,7 @@ def main() -> int:
     parser.add_argument("--skip-slow", action="store_true", help="skip the 1 s health plugin")
     parser.add_argument("--only-slow", action="store_true", help="run the 1 s health plugin only")
     args = parser.parse_args()
+    machine_speed()
     for level in () if args.only_slow else ("core", "extended", "integration"):
         _show(
             f"{args.plugin} {level}",
@@ -99,6 +100,7 @@ def main() -> int:
             Path(tmp, "floe_bench_slow_health.py").write_text(textwrap.dedent(_SLOW_HEALTH))
             data = _run(SLOW_HEALTH_SPEC, "extended", args.max_examples, pythonpath=tmp)
         _show("1 s health plugin extended", data, SLOW_HEALTH_GOAL_S)
+    machine_speed()  # again: a machine slowed by its neighbours mid-run shows here
     print(f"max_examples={args.max_examples}; machine load affects these figures (see uptime)")
     return verdict()
 
