@@ -95,3 +95,31 @@ def test_profiles_are_judged_beside_the_kit_and_read_the_same_as_judged_here() -
     assert "DuckDBCredentials rejects the profile" in str(beside["message"])
     assert beside["message"] == here["message"]  # the report is made here, shrunk alike
     assert here["adapter_here"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.requirement("KIT-260")
+def test_verdicts_of_profiles_of_several_types_come_back_in_the_order_drawn(
+    tmp_path: Path,
+) -> None:
+    from floe_compute_kit.conformance._check import CheckContext
+    from floe_compute_kit.conformance.checks.profile import _judged_beside
+
+    ctx = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=tmp_path)
+    postgres = {"host": "127.0.0.1", "user": "u", "password": "p", "port": 5432}
+    postgres |= {"dbname": "d", "schema": "s"}
+    seen = [
+        ("first", "postgres", {"type": "postgres", "host": "127.0.0.1"}),  # dbname missing
+        ("second", "duckdb", {"type": "duckdb", **_GOOD}),
+        ("third", "postgres", {"type": "postgres", **postgres}),
+        ("fourth", "duckdb", {"type": "duckdb", **_BAD}),
+    ]
+    try:
+        failures = _judged_beside(ctx, seen)
+    finally:
+        ctx.close()
+    assert failures is not None
+    assert [f is None for f in failures] == [False, True, True, False]
+    assert "PostgresCredentials" in failures[0]
+    assert "DuckDBCredentials" in failures[3]
+    assert not list((tmp_path / "beside" / "adapter-judge").iterdir())  # nothing left

@@ -43,14 +43,14 @@ _CONFIGS = "configs"
 #: suite runs in one process (the zoo, the benches) draw each sample once. Copies go out,
 #: so a plugin that mutates its input cannot spoil a later run.
 _MEMO: dict[tuple[str, type[Any], int, int], list[Any]] = {}
-#: held while Hypothesis runs: checks in lanes draw from threads, one at a time
+#: held while a sample is drawn: checks in lanes that want the same sample draw it once
 _DRAWING = threading.RLock()
 
 
 @contextlib.contextmanager
 def _drawing(ctx: CheckContext) -> Iterator[None]:
     """:data:`_DRAWING`, waited for no longer than a check may run: a check abandoned
-    while it held it (a plugin hanging in a shrink) must not stall every later draw."""
+    while it drew (a config model that hangs) must not stall every later draw."""
     held = _DRAWING.acquire(timeout=max(1.0, ctx.check_timeout_s))
     try:
         yield
@@ -303,8 +303,7 @@ def for_all_values(
         prop(value)
 
     try:
-        with _drawing(ctx):
-            run()
+        run()  # not under _DRAWING: a shrink calls the plugin, for as long as it takes
     except BaseException as raw:
         exc = _first_failure(raw)
         if isinstance(exc, CheckFailed | PluginRaised) and seen:

@@ -370,15 +370,17 @@ def _judged_beside(ctx: CheckContext, seen: list[tuple[Any, str, dict[str, Any]]
     launcher; None when it cannot be judged there (the check then judges here)."""
     from floe_compute_kit.conformance._dbt_launcher import run_module  # noqa: PLC0415
 
-    failures: list[str | None] = []
+    failures: list[str | None] = [None] * len(seen)
     folder = beside_dir(ctx) / "adapter-judge"
     folder.mkdir(parents=True, exist_ok=True)
-    for kind in sorted({kind for _, kind, _ in seen}):
-        mine = [profile for _, k, profile in seen if k == kind]
-        source, target = folder / f"{kind}.in.json", folder / f"{kind}.out.json"
+    # the files are numbered: a profile's type is the plugin's text, never a file name
+    for number, kind in enumerate(sorted({kind for _, kind, _ in seen})):
+        mine = [index for index, (_, k, _) in enumerate(seen) if k == kind]
+        profiles = [seen[index][2] for index in mine]
+        source, target = folder / f"{number}.in.json", folder / f"{number}.out.json"
         try:
             source.write_text(
-                json.dumps({"kind": kind, "profiles": [_credentials_data(p) for p in mine]}),
+                json.dumps({"kind": kind, "profiles": [_credentials_data(p) for p in profiles]}),
                 encoding="utf-8",
             )
         except (TypeError, ValueError, OSError):  # not JSON: judged here
@@ -397,10 +399,8 @@ def _judged_beside(ctx: CheckContext, seen: list[tuple[Any, str, dict[str, Any]]
         if not isinstance(rejections, list) or len(rejections) != len(mine):
             return None
         declared = set(verdict.get("declared") or ())
-        failures += [
-            _unknown_keys(kind, profile, declared) or (str(why) if why else None)
-            for profile, why in zip(mine, rejections, strict=True)
-        ]
+        for index, profile, why in zip(mine, profiles, rejections, strict=True):
+            failures[index] = _unknown_keys(kind, profile, declared) or (str(why) if why else None)
     return failures
 
 
