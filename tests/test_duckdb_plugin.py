@@ -367,7 +367,11 @@ def test_a_file_changed_after_a_clean_load_is_loaded_again_and_caught(tmp_path: 
     config = DuckDBConfig(extensions=["avro"], extension_directory=str(tmp_path / "ext"))
     assert PLUGIN.validate_connection(config).status is ConnectionStatus.HEALTHY
     assert PLUGIN.validate_connection(config).status is ConnectionStatus.HEALTHY
-    installed.write_bytes(b"replaced by something that is not an extension")
+    # replaced as an upgrade replaces it: a new file renamed over the old one (writing into
+    # the file in place would truncate the library this process has mapped: SIGBUS)
+    fresh = installed.with_suffix(".new")
+    fresh.write_bytes(b"replaced by something that is not an extension")
+    os.replace(fresh, installed)
     result = PLUGIN.validate_connection(config)
     assert result.status is ConnectionStatus.DEGRADED
     assert "'avro' cannot be loaded" in result.warnings[0]
