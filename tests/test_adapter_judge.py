@@ -123,3 +123,15 @@ def test_verdicts_of_profiles_of_several_types_come_back_in_the_order_drawn(
     assert "PostgresCredentials" in failures[0]
     assert "DuckDBCredentials" in failures[3]
     assert not list((tmp_path / "beside" / "adapter-judge").iterdir())  # nothing left
+
+
+@pytest.mark.requirement("KIT-001")
+def test_a_profile_json_would_change_is_judged_here(tmp_path: Path) -> None:
+    from floe_compute_kit.conformance._check import CheckContext
+    from floe_compute_kit.conformance.checks.profile import _judged_beside
+
+    ctx = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=tmp_path)
+    try:  # a tuple arrives as a list, and the adapter may take one but not the other
+        assert _judged_beside(ctx, [("only", "duckdb", {"path": (":memory:",)})]) is None
+    finally:
+        ctx.close()

@@ -209,6 +209,38 @@ def test_a_deadline_kills_the_whole_process_group(tmp_path: Path, project: Path)
         launcher.close()
 
 
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in {"Z", "X"}:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.requirement("KIT-262")
+def test_a_child_that_cannot_start_ends_and_the_server_serves_on(
+    ctx: CheckContext, project: Path, tmp_path: Path
+) -> None:
+    # Its cwd is gone: the child exits 1 instead of running the server's loop beside it.
+    launcher = launcher_for(ctx)
+    assert launcher is not None
+    child = launcher.launch(
+        ["dbt", "--version"], cwd=tmp_path / "gone", env={**os.environ, **BASE_ENV}
+    )
+    assert child is not None
+    assert child.stdout.read()  # the traceback, where dbt's output would be
+    assert child.wait(60) == 1
+    assert launcher.pid is not None
+    assert _children_of(launcher.pid) == []
+    after = _run(ctx, project, "floe_probe")
+    assert after[0] == 0
+    assert launcher.starts == 1
+
+
 @pytest.mark.requirement("KIT-262")
 def test_a_killed_launcher_is_replaced_and_the_run_falls_back(
     ctx: CheckContext, project: Path

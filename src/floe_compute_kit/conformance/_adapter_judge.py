@@ -18,9 +18,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
-__all__ = ["credentials_for", "declared_keys", "judge", "main"]
+__all__ = ["ADAPTER_TYPE", "credentials_for", "declared_keys", "judge", "main"]
 
-_ADAPTER_TYPE: Final = re.compile(r"[a-z][a-z0-9_]*")
+#: a profile type that can name a dbt adapter module (``dbt.adapters.TYPE``)
+ADAPTER_TYPE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 #: how much of the adapter's complaint a verdict keeps
 _MESSAGE_LIMIT: Final = 500
 
@@ -28,7 +29,7 @@ _MESSAGE_LIMIT: Final = 500
 def credentials_for(kind: str) -> Any:
     """The installed adapter's Credentials class for profile type ``kind``; LookupError
     (saying what to install) when there is none."""
-    if not _ADAPTER_TYPE.fullmatch(kind):
+    if not ADAPTER_TYPE.fullmatch(kind):
         raise LookupError(f"profile type {kind!r} cannot name a dbt adapter module")
     try:
         module = importlib.import_module(f"dbt.adapters.{kind}")

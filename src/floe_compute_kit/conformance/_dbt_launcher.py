@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -28,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Final
 
+from floe_compute_kit.conformance._adapter_judge import ADAPTER_TYPE
 from floe_compute_kit.conformance._check import CheckContext
 from floe_compute_kit.conformance._lanes import beside_dir
 from floe_compute_kit.conformance._results import Level
@@ -60,8 +60,6 @@ _REQUEST_LIMIT: Final = 128 * 1024
 _OFF: Final = frozenset({"0", "false", "no", "off"})
 _ON: Final = frozenset({"", "1", "true", "yes", "on"})
 _CREATE_LOCK = threading.Lock()
-#: an adapter type the server may import as ``dbt.adapters.TYPE``
-_ADAPTER_TYPE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def launcher_enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -329,14 +327,14 @@ def _adapter_type(ctx: CheckContext) -> str | None:
 
     known = ctx.extra.get(PROFILE_TYPE_KEY)
     if isinstance(known, str):
-        return known if _ADAPTER_TYPE.fullmatch(known) else None
+        return known if ADAPTER_TYPE.fullmatch(known) else None
     if getattr(ctx.plugin, "floe_host", None) is None:
         return None
     try:
         kind = profile_type(ctx)
     except Exception:  # the profile checks report it; dbt runs unwarmed
         return None
-    return kind if _ADAPTER_TYPE.fullmatch(kind) else None
+    return kind if ADAPTER_TYPE.fullmatch(kind) else None
 
 
 def prewarm(ctx: CheckContext, level: Level) -> None:

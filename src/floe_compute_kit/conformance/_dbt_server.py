@@ -77,7 +77,8 @@ _SCHEMAS = (
 )
 #: the blocks dbt's macro parser takes from a macro file
 _MACRO_BLOCKS = frozenset({"macro", "materialization", "test", "data_test"})
-#: an adapter type as a module name (``dbt.adapters.TYPE``)
+#: an adapter type as a module name (``dbt.adapters.TYPE``); the same pattern as
+#: ``_adapter_judge.ADAPTER_TYPE``, which this script may not import
 _ADAPTER_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 #: the open files of the server itself, flushed by each child as it leaves (the heap
 #: scan there sees only the child's own objects, the server's being frozen)
@@ -201,7 +202,30 @@ def _read_request(conn: socket.socket) -> dict[str, Any]:
 
 
 def _child(request: dict[str, Any], out_fd: int, entry: Any, drop: list[socket.socket]) -> NoReturn:
-    """In the forked child: become a fresh dbt process, run it, exit with its code."""
+    """In the forked child: become a fresh dbt process, run it, exit with its code. It never
+    returns: a failure anywhere (a cwd that is gone) ends the child, not the server's loop."""
+    try:
+        _become(request, out_fd, drop)
+        module = request.get("module")
+        if module is None:
+            entry()
+        else:  # one of the kit's modules that needs dbt imported (``python -m MODULE``)
+            runpy.run_module(str(module), run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException:  # reported as the interpreter would
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+        code = 1
+    try:
+        _leave(code)
+    finally:
+        os._exit(1)  # only when leaving itself failed
+
+
+def _become(request: dict[str, Any], out_fd: int, drop: list[socket.socket]) -> None:
+    """The child's session, descriptors, signals, env, cwd and argv, as a fresh dbt's."""
     os.setsid()
     for sock in drop:  # the server's sockets (closed through their objects: no stale fd)
         sock.close()
@@ -218,19 +242,6 @@ def _child(request: dict[str, Any], out_fd: int, entry: Any, drop: list[socket.s
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     os.chdir(str(request["cwd"]))
     sys.argv = [str(a) for a in request["argv"]]
-    module = request.get("module")
-    try:
-        if module is None:
-            entry()
-        else:  # one of the kit's modules that needs dbt imported (``python -m MODULE``)
-            runpy.run_module(str(module), run_name="__main__", alter_sys=True)
-        code = 0
-    except SystemExit as exc:
-        code = _exit_code(exc.code)
-    except BaseException:  # reported as the interpreter would; never the server's loop
-        traceback.print_exc()
-        code = 1
-    _leave(code)
 
 
 def _exit_code(value: object) -> int:

@@ -58,11 +58,14 @@ BESIDE: Final = "beside"
 #: within its budget; a check holds for at most the run's check timeout)
 WINDOW_WAIT_S: Final = 60.0
 
-#: Modules that set warning filters when imported, imported before the lanes start:
+#: Modules imported before the lanes start, where importing one in a lane races another:
+#: requests sets a warning filter when imported (silencing urllib3's SOCKS warning), and
 #: ``warnings.catch_warnings`` (Hypothesis uses it) is not thread-safe, so a filter set
-#: while another thread is inside such a block is lost when that block ends (requests
-#: silences urllib3's SOCKS warning this way; pyiceberg imports it in the Iceberg lane).
-_IMPORT_FIRST = ("requests",)
+#: while another thread is inside such a block is lost when that block ends; numpy
+#: (pyarrow's, in the Iceberg lane) is looked up in ``sys.modules`` by Hypothesis when it
+#: resolves a type, which met it half imported ("partially initialized module 'numpy' has
+#: no attribute 'ndarray'" in config.rejects_invalid, once in a full test run).
+_IMPORT_FIRST = ("requests", "numpy")
 
 
 class Quiet:

@@ -378,11 +378,12 @@ def _judged_beside(ctx: CheckContext, seen: list[tuple[Any, str, dict[str, Any]]
         mine = [index for index, (_, k, _) in enumerate(seen) if k == kind]
         profiles = [seen[index][2] for index in mine]
         source, target = folder / f"{number}.in.json", folder / f"{number}.out.json"
+        datas = [_credentials_data(p) for p in profiles]
         try:
-            source.write_text(
-                json.dumps({"kind": kind, "profiles": [_credentials_data(p) for p in profiles]}),
-                encoding="utf-8",
-            )
+            text = json.dumps({"kind": kind, "profiles": datas})
+            if json.loads(text)["profiles"] != datas:  # a tuple, a non-str key: judged here
+                return None
+            source.write_text(text, encoding="utf-8")
         except (TypeError, ValueError, OSError):  # not JSON: judged here
             return None
         try:
