@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -79,6 +81,55 @@ def test_without_a_uri_docker_is_tried_then_a_local_process_serves(tmp_path: Pat
         uri = endpoint.uri
     assert not _answers(uri), "the catalog must stop when the with-block ends"
     assert list(tmp_path.iterdir()) == [], "the catalog's files must be removed"
+
+
+@pytest.mark.parametrize("variable", ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "TC_HOST"])
+def test_docker_is_asked_when_a_variable_may_point_at_an_engine(
+    variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(iceberg, "_DOCKER_SOCKET", tmp_path / "no.sock")
+    assert not iceberg._docker_may_answer({}, tmp_path)
+    assert iceberg._docker_may_answer({variable: "unix:///elsewhere.sock"}, tmp_path)
+
+
+@pytest.mark.parametrize("name", [".docker", ".testcontainers.properties"])
+def test_docker_is_asked_when_client_settings_exist(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(iceberg, "_DOCKER_SOCKET", tmp_path / "no.sock")
+    (tmp_path / name).mkdir()
+    assert iceberg._docker_may_answer({}, tmp_path)
+
+
+def test_docker_is_asked_when_the_default_socket_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    socket_path = tmp_path / "docker.sock"
+    monkeypatch.setattr(iceberg, "_DOCKER_SOCKET", socket_path)
+    assert not iceberg._docker_may_answer({}, tmp_path)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(socket_path))
+        assert iceberg._docker_may_answer({}, tmp_path)
+
+
+def test_without_any_sign_of_docker_the_catalog_starts_without_importing_it(
+    tmp_path: Path,
+) -> None:
+    """docker-py and testcontainers cost ~0.4 s of CPU to import and ask; not asked here."""
+    if iceberg._docker_may_answer():
+        pytest.fail("this test needs a machine without Docker (the CI machine has none)")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from floe_compute_kit.conformance.iceberg import iceberg_rest_catalog\n"
+        "with iceberg_rest_catalog(workdir=Path(sys.argv[1])) as endpoint:\n"
+        "    assert endpoint.source == 'local', endpoint.source\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'docker', 'testcontainers'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_the_local_source_serves_on_loopback_with_credentials(

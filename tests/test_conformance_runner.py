@@ -120,6 +120,33 @@ def test_load_failure_is_one_failing_check_with_load_error() -> None:
     assert suite.results[0].traceback is not None
 
 
+def _launcher_servers() -> list[int]:
+    """This process's children that are the dbt launcher's server."""
+    import os
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"_dbt_server.py" in cmdline and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.requirement("KIT-261")
+def test_a_load_failure_at_a_dbt_level_leaves_no_launcher_running(tmp_path: Path) -> None:
+    """The launcher starts before the plugin loads (extended and up); a plugin that
+    cannot load ends the run, and the launcher with it."""
+    before = _launcher_servers()
+    suite = run_suite("floe_no_such_module:Plugin", level=Level.EXTENDED, workdir=tmp_path)
+    assert [r.check_id for r in suite.results] == ["plugin.loads"]
+    assert _launcher_servers() == before
+    assert (tmp_path / "beside" / "dbt-launcher").is_dir(), "it had been started"
+
+
 @pytest.mark.requirement("KIT-021")
 def test_level_selects_checks_in_catalogue_order_and_on_result_sees_each(tmp_path: Path) -> None:
     seen: list[CheckResult] = []

@@ -46,6 +46,16 @@ def test_planted_live_defects_are_refused_on_their_check(case: LiveCase) -> None
         assert words.lower() in result.message.lower(), result.message
 
 
+@pytest.mark.requirement("US7-AS2", "FR-020")
+def test_a_slow_query_outlasting_its_ask_is_judged_by_the_longer_overrides_cut() -> None:
+    """Like Spark's: the longer override's model is cut at its own 4 s, which passes."""
+    suite = run_suite(
+        "zoo.live:DuckDBSlowQueryOutlastsItsAsk", level=Level.INTEGRATION, check_ids=[TIMEOUT_ID]
+    )
+    [result] = suite.results
+    assert result.outcome is Outcome.PASSED, result.message
+
+
 @pytest.mark.requirement("KIT-201")
 def test_a_plugin_not_claiming_dbt_build_is_still_built() -> None:
     suite = run_suite(

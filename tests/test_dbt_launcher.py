@@ -460,3 +460,83 @@ def test_the_server_parses_the_internal_macros_once_for_every_child() -> None:
         assert not plain["adapter"]
         assert internal <= set(plain["parsed"])
         assert not adapter - internal <= set(plain["parsed"])
+
+
+def _launcher_log(launcher: DbtLauncher) -> str:
+    return launcher.log_path.read_text(encoding="utf-8") if launcher.log_path.exists() else ""
+
+
+@pytest.mark.requirement("KIT-260")
+def test_a_server_started_before_the_plugin_loads_warms_the_adapter_it_is_told(
+    tmp_path: Path, project: Path
+) -> None:
+    """start_early: dbt is imported while the plugin loads; the type told afterwards is
+    the one warmed, and the run's dbt goes through that same server."""
+    from floe_compute_kit.conformance._dbt_launcher import prewarm, start_early
+    from floe_compute_kit.conformance._results import Level
+
+    assert start_early(tmp_path / "core", Level.CORE) is None  # core runs no dbt
+    early = start_early(tmp_path, Level.EXTENDED)
+    assert early is not None
+    assert early.alive()
+    context = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=tmp_path)
+    context.extra[PROFILE_TYPE_KEY] = "duckdb"
+    try:
+        prewarm(context, Level.EXTENDED, early)
+        assert launcher_for(context) is early
+        assert early.adapter_type == "duckdb"
+        code, output, _ = _run(context, project, "floe_probe")
+        assert code == 0, output
+        assert "warmed for duckdb" in _launcher_log(early)
+        assert early.starts == 1
+    finally:
+        context.close()
+    assert early.pid is None or _gone(early.pid)
+
+
+@pytest.mark.requirement("KIT-260")
+def test_a_server_never_told_its_adapter_warms_dbt_alone_and_serves(
+    tmp_path: Path, project: Path
+) -> None:
+    launcher = DbtLauncher(tmp_path / "launcher", type_later=True)
+    assert launcher.start()
+    try:
+        child = launcher.launch(
+            [dbt_command()[0], *_args(project, "floe_probe")],
+            cwd=project,
+            env={**os.environ, **BASE_ENV},
+        )
+        assert child is not None, "the request itself tells the server to go on"
+        assert "FLOE_PROBE" in child.stdout.read()
+        assert child.wait(60) == 0
+        assert "warmed for no adapter" in _launcher_log(launcher)
+    finally:
+        launcher.close()
+
+
+@pytest.mark.requirement("KIT-261")
+def test_a_server_waiting_for_its_adapter_ends_when_the_kit_goes(tmp_path: Path) -> None:
+    launcher = DbtLauncher(tmp_path / "launcher", type_later=True)
+    assert launcher.start()
+    server = launcher._proc
+    assert server is not None
+    try:
+        assert launcher._control is not None
+        launcher._control.close()  # never told: the server sees the socket close
+        assert server.wait(timeout=120) == 0, "it ends by itself, not killed"
+    finally:
+        launcher.close()
+    assert "Traceback" not in _launcher_log(launcher)
+
+
+@pytest.mark.requirement("KIT-260")
+def test_a_told_type_that_is_not_an_adapter_module_is_not_sent(tmp_path: Path) -> None:
+    launcher = DbtLauncher(tmp_path / "launcher", type_later=True)
+    assert launcher.start()
+    try:
+        launcher.tell_adapter_type("duckdb\nr")  # a newline would end the line early
+        assert launcher.adapter_type is None
+        launcher.tell_adapter_type("duckdb")  # told once: later answers change nothing
+        assert launcher.adapter_type is None
+    finally:
+        launcher.close()

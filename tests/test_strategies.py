@@ -271,6 +271,35 @@ def test_mutations_break_exactly_the_named_field() -> None:
     assert any(re.fullmatch(r"inners\.\d+\.\w+", m.field) for m in found), "no nested item"
 
 
+def test_mutations_of_given_bases_break_one_field_of_one_of_them() -> None:
+    drawn = draw_many(config_dicts(Rich), n=20)
+    bases = [Rich.model_validate(data).model_dump() for data in drawn]
+    refused = {"plugin": "NOT A NAME"}  # the model refuses it: never a base
+    found = draw_many(invalid_config_mutations(Rich, bases=[*bases, refused]), n=120)
+    for mutation in found:
+        with pytest.raises(ValidationError):
+            Rich.model_validate(mutation.data)
+        top = mutation.field.split(".", maxsplit=1)[0]
+        same_elsewhere = [
+            b
+            for b in bases
+            if {k: v for k, v in b.items() if k != top}
+            == {k: v for k, v in mutation.data.items() if k != top}
+        ]
+        assert same_elsewhere, f"{mutation.description}: not one of the bases with one key broken"
+    assert len({m.description.split(":")[0] for m in found}) > 5, "the sites still vary"
+    again = [Rich.model_validate(data).model_dump() for data in drawn]
+    assert bases == again, "the bases are left as they were"
+
+
+def test_mutations_without_usable_bases_draw_configs_of_their_own() -> None:
+    found = draw_many(invalid_config_mutations(Rich, bases=[{"plugin": "NOT A NAME"}]), n=60)
+    assert found
+    for mutation in found:
+        with pytest.raises(ValidationError):
+            Rich.model_validate(mutation.data)
+
+
 def test_missing_required_field_is_a_mutation() -> None:
     found = _check_mutations(ComputeConfig, n=150)
     assert any(m.field == "plugin" and "plugin" not in m.data for m in found)

@@ -63,6 +63,25 @@ class PostgresUnknownEngine(PostgresComputePlugin):
         return {**super().generate_dbt_profile(config), "type": "floe_nosuchdb"}
 
 
+class DuckDBSlowQueryEndsEarly(DuckDBComputePlugin):
+    """Its slow-query hook returns a query that ends at once when asked for a few seconds:
+    the model under the longer override succeeds before the profile's timeout, which
+    proves nothing about the override."""
+
+    def conformance_slow_query(self, seconds: float) -> str:
+        if seconds < 10:
+            return "select 1 as slept"
+        return f"select coalesce(sleep_ms({round(seconds * 1000)}), 1) as slept"
+
+
+class DuckDBSlowQueryOutlastsItsAsk(DuckDBComputePlugin):
+    """Not broken: its slow query runs a minute whatever it is asked for (as Spark's runs
+    for hours), so the longer override's model is cut at its own 4 s, and that passes."""
+
+    def conformance_slow_query(self, seconds: float) -> str:
+        return "select coalesce(sleep_ms(60000), 1) as slept"
+
+
 _Z = "zoo.live:"
 CASES = [
     LiveCase(
@@ -77,5 +96,10 @@ CASES = [
     ),
     LiveCase(
         _Z + "DuckDBNoBuildClaim", "integration.dbt_build", ("`dbt build` failed", "nonexistent")
+    ),
+    LiveCase(
+        _Z + "DuckDBSlowQueryEndsEarly",
+        "integration.query_timeout",
+        ("per-model override (longer)", "proves nothing", "conformance_slow_query"),
     ),
 ]

@@ -29,7 +29,7 @@ from typing import IO, Final
 
 from floe_compute_kit.conformance._adapter_judge import ADAPTER_TYPE
 from floe_compute_kit.conformance._check import CheckContext
-from floe_compute_kit.conformance._lanes import beside_dir
+from floe_compute_kit.conformance._lanes import BESIDE, beside_dir
 from floe_compute_kit.conformance._results import Level
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "launcher_for",
     "prewarm",
     "run_module",
+    "start_early",
 ]
 
 #: set to 0 (or false/no/off) to run every dbt invocation as a plain subprocess
@@ -56,6 +57,8 @@ _EXTRA_KEY: Final = "floe.dbt_launcher"
 #: how long a request may wait for its pid (the server may still be importing dbt)
 _LAUNCH_WAIT_S: Final = 30.0
 _MAX_STARTS: Final = 3
+#: the server's argument for "the adapter type follows on the control socket"
+TYPE_LATER: Final = "-"
 _REQUEST_LIMIT: Final = 128 * 1024
 _OFF: Final = frozenset({"0", "false", "no", "off"})
 _ON: Final = frozenset({"", "1", "true", "yes", "on"})
@@ -129,10 +132,14 @@ class Launched:
 class DbtLauncher:
     """The run's prewarmed dbt: ``launch`` returns a child, or None (run dbt plainly)."""
 
-    def __init__(self, workdir: Path, adapter_type: str | None = None) -> None:
+    def __init__(
+        self, workdir: Path, adapter_type: str | None = None, *, type_later: bool = False
+    ) -> None:
         self.workdir = workdir
         #: the dbt adapter the server imports and warms before its first fork
         self.adapter_type = adapter_type
+        #: started before the type is known: the server imports dbt, then waits for it
+        self._type_later = type_later
         self.starts = 0
         self.log_path = workdir / "dbt-launcher.log"
         self._env: dict[str, str] = {}
@@ -169,7 +176,13 @@ class DbtLauncher:
                         sys.executable,
                         str(_SERVER),
                         str(theirs.fileno()),
-                        *([self.adapter_type] if self.adapter_type else []),
+                        *(
+                            [TYPE_LATER]
+                            if self._type_later
+                            else [self.adapter_type]
+                            if self.adapter_type
+                            else []
+                        ),
                     ],
                     pass_fds=(theirs.fileno(),),
                     stdin=subprocess.DEVNULL,
@@ -186,6 +199,23 @@ class DbtLauncher:
             theirs.close()
         self._control = ours
         return True
+
+    def tell_adapter_type(self, adapter_type: str | None) -> None:
+        """The adapter to warm, for a server started before it was known (``type_later``):
+        it has been importing dbt meanwhile. None: warm dbt's own macros only."""
+        with self._lock:
+            if self._type_later:
+                valid = adapter_type is not None and ADAPTER_TYPE.fullmatch(adapter_type)
+                self.adapter_type = adapter_type if valid else None
+                self._send_type_locked()
+
+    def _send_type_locked(self) -> None:
+        # Before any request on the control socket: the server reads this line byte by
+        # byte, never into a request (whose byte carries the descriptors).
+        self._type_later = False
+        if self._control is not None:
+            with contextlib.suppress(OSError):
+                self._control.sendall((self.adapter_type or "").encode("ascii") + b"\n")
 
     def launch(
         self, argv: list[str], *, cwd: Path, env: Mapping[str, str], module: str | None = None
@@ -208,6 +238,8 @@ class DbtLauncher:
             if not self.alive() or self._control is None:
                 self._start_locked()  # for the next invocation; this one runs plainly
                 return None
+            if self._type_later:  # never told: the server warms without an adapter
+                self._send_type_locked()
             mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             read_fd, write_fd = os.pipe()
             try:
@@ -337,9 +369,30 @@ def _adapter_type(ctx: CheckContext) -> str | None:
     return kind if ADAPTER_TYPE.fullmatch(kind) else None
 
 
-def prewarm(ctx: CheckContext, level: Level) -> None:
+def start_early(workdir: Path, level: Level) -> DbtLauncher | None:
+    """The run's launcher, started before the plugin is even loaded when ``level`` runs
+    dbt (extended and up): dbt's imports, seconds of CPU, begin at once; the adapter to
+    warm is told once the plugin's profile type is known (:func:`prewarm`)."""
+    try:
+        if not Level(level).includes(Level.EXTENDED) or not launcher_enabled():
+            return None
+    except ValueError:  # a bad switch: each dbt check says so
+        return None
+    launcher = DbtLauncher(workdir / BESIDE / "dbt-launcher", type_later=True)
+    launcher.start()
+    return launcher
+
+
+def prewarm(ctx: CheckContext, level: Level, early: DbtLauncher | None = None) -> None:
     """Start the launcher now when ``level`` runs dbt (extended and up), so its imports
-    overlap with the checks before the first dbt invocation."""
+    overlap with the checks before the first dbt invocation; or make ``early`` (from
+    :func:`start_early`) the run's launcher and tell it the adapter to warm."""
+    if early is not None:
+        with _CREATE_LOCK:
+            ctx.extra[_EXTRA_KEY] = early
+            ctx.resources.callback(early.close)
+        early.tell_adapter_type(_adapter_type(ctx))
+        return
     if Level(level).includes(Level.EXTENDED):
         with contextlib.suppress(ValueError):  # a bad switch: each dbt check says so
             launcher_for(ctx)

@@ -1,6 +1,6 @@
 """The prewarmed dbt process: imports dbt once, then forks one child per dbt invocation.
 
-Run as a script (``python _dbt_server.py FD [ADAPTER_TYPE]``), never imported by the kit:
+Run as a script (``python _dbt_server.py FD [ADAPTER_TYPE | -]``), never imported by the kit:
 it must stay single-threaded so that ``os.fork`` is safe, and it imports nothing of the
 kit (only a child asked to run one of the kit's modules does). ``FD`` is
 a Unix stream socket the kit holds the other end of. Each request arrives on it as one
@@ -84,6 +84,24 @@ _ADAPTER_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 #: scan there sees only the child's own objects, the server's being frozen)
 _SERVER_FILES: list[Any] = []
 _REQUEST_LIMIT = 4 * 1024 * 1024
+#: the argument saying the adapter type comes as the control socket's first line
+_TYPE_LATER = "-"
+
+
+def _told_type(control: socket.socket) -> str | None:
+    """The first line on the control socket: the adapter type ("" for none). Read a byte
+    at a time, so no request (whose byte carries descriptors) is read with it; the kit
+    gone before saying it ends the server."""
+    data = b""
+    while not data.endswith(b"\n"):
+        byte = control.recv(1)
+        if not byte:
+            sys.exit(0)
+        data += byte
+        if len(data) > 80:
+            return None
+    text = data[:-1].decode("ascii", "replace")
+    return text or None
 
 
 def _warm(adapter_type: str | None) -> None:
@@ -345,8 +363,15 @@ def main() -> None:
     for name in _PRELOAD:
         __import__(name)
     entry = _entry_point()
-    _warm(sys.argv[2] if len(sys.argv) > 2 else None)
-    print(f"floe dbt launcher: dbt imported in {time.monotonic() - started:.2f} s", file=sys.stderr)
+    adapter_type = sys.argv[2] if len(sys.argv) > 2 else None
+    if adapter_type == _TYPE_LATER:
+        adapter_type = _told_type(control)
+    _warm(adapter_type)
+    print(
+        f"floe dbt launcher: dbt imported and warmed for {adapter_type or 'no adapter'} in "
+        f"{time.monotonic() - started:.2f} s",
+        file=sys.stderr,
+    )
     _serve(control, entry)
 
 

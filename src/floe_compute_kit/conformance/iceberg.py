@@ -28,19 +28,21 @@ import time
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from floe_compute_kit._extras import ICEBERG_NEEDS, require_extra
-from floe_compute_kit.conformance._iceberg_fixtures import floe_iceberg_catalog
+from floe_compute_kit._lazy import lazy_getattr as _lazy_getattr
 from floe_compute_kit.conformance._logs import keep_log, log_reference
 from floe_compute_kit.errors import ComputeConfigurationError, ComputeConnectionError, log_error
 from floe_compute_kit.models import CatalogConfig
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+
+    from floe_compute_kit.conformance._iceberg_fixtures import floe_iceberg_catalog
 
 __all__ = [
     "ENV_CREDENTIAL",
@@ -55,6 +57,11 @@ __all__ = [
 ]
 
 Source = Literal["option", "testcontainers", "local"]
+
+# The fixture's module imports pytest (~0.15 s): a suite run outside pytest never asks.
+__getattr__ = _lazy_getattr(
+    __name__, {"floe_iceberg_catalog": "floe_compute_kit.conformance._iceberg_fixtures"}, globals()
+)
 
 #: The image started when a Docker engine answers (``FLOE_ICEBERG_IMAGE`` overrides it).
 REST_FIXTURE_IMAGE = "apache/iceberg-rest-fixture:1.8.1"
@@ -246,6 +253,31 @@ def _wait_answering(uri: str, warehouse: str, token: str | None, deadline: float
     )
 
 
+#: where docker-py and testcontainers look for an engine besides the default socket
+_DOCKER_HINT_VARS = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "TC_HOST")
+_DOCKER_SOCKET = Path("/var/run/docker.sock")
+
+
+def _docker_may_answer(environ: Mapping[str, str] | None = None, home: Path | None = None) -> bool:
+    """False only when nothing could point docker-py or testcontainers at an engine: no
+    variable naming one, no testcontainers or docker client settings, no default socket.
+
+    Importing them and asking costs about 0.4 s of CPU, where most machines have no Docker.
+    """
+    env = os.environ if environ is None else environ
+    if any(env.get(name) for name in _DOCKER_HINT_VARS):
+        return True
+    try:
+        home = Path.home() if home is None else home
+    except (KeyError, RuntimeError):  # no home directory: nothing there to read
+        home = None
+    if home is not None and any(
+        (home / name).exists() for name in (".testcontainers.properties", ".docker")
+    ):
+        return True
+    return _DOCKER_SOCKET.exists()
+
+
 @contextlib.contextmanager
 def _testcontainers() -> Iterator[IcebergCatalogEndpoint | None]:
     """The apache/iceberg-rest-fixture container, or None at once when Docker is absent.
@@ -253,6 +285,9 @@ def _testcontainers() -> Iterator[IcebergCatalogEndpoint | None]:
     The warehouse is a host directory mounted at the same path in the container, so the
     table files the container's catalog and the host's engine write are the same files.
     """
+    if not _docker_may_answer():
+        yield None
+        return
     try:
         from docker.errors import DockerException  # noqa: PLC0415 - lazy: the pytest plugin imports this module in every run
         from testcontainers.core.container import DockerContainer  # noqa: PLC0415 - lazy: the pytest plugin imports this module in every run

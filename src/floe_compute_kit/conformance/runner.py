@@ -181,7 +181,26 @@ def _runs_beside(registered: RegisteredCheck, ctx: CheckContext, quiet: Quiet) -
         return False
 
 
-def _load_failed(spec: str, failure: LoadFailure, level: Level, seed: int) -> SuiteResult:
+def _load(
+    plugin: str | type | object, mode: str, root: Path, host_settings: Any
+) -> LoadedPlugin | LoadFailure:
+    if mode == "host":
+        from floe_compute_kit.conformance.host import load_in_host  # noqa: PLC0415
+
+        hosted: LoadedPlugin | LoadFailure = load_in_host(str(plugin), root, host_settings)
+        return hosted
+    return load_target(plugin)
+
+
+def _load_failed(
+    failure: LoadFailure,
+    level: Level,
+    seed: int,
+    *,
+    mode: str,
+    on_result: Callable[[CheckResult], None] | None,
+    started: float,
+) -> SuiteResult:
     message = failure.message
     result = CheckResult(
         LOADS_CHECK_ID,
@@ -190,8 +209,8 @@ def _load_failed(spec: str, failure: LoadFailure, level: Level, seed: int) -> Su
         traceback=failure.traceback,
         details={"missing": list(failure.missing)} if failure.missing else {},
     )
-    return SuiteResult(
-        plugin_spec=spec,
+    suite = SuiteResult(
+        plugin_spec=failure.spec,
         plugin_name=None,
         plugin_version=None,
         floe_api_version=None,
@@ -200,6 +219,11 @@ def _load_failed(spec: str, failure: LoadFailure, level: Level, seed: int) -> Su
         results=[result],
         load_error=message,
     )
+    suite.isolation = mode
+    if on_result is not None:
+        on_result(result)
+    suite.duration_s = time.perf_counter() - started
+    return suite
 
 
 def _isolation(plugin: object, isolation: str) -> str:
@@ -246,33 +270,34 @@ def run_suite(
     mode = _isolation(plugin, isolation)
     own_dir = workdir is None
     root = Path(tempfile.mkdtemp(prefix="floe-conformance-")) if workdir is None else workdir
-    if mode == "host":
-        from floe_compute_kit.conformance.host import load_in_host  # noqa: PLC0415
-
-        loaded = load_in_host(str(plugin), root, host_settings or _host_settings(budget_s))
-    else:
-        loaded = load_target(plugin)
-    if isinstance(loaded, LoadFailure):
-        suite = _load_failed(loaded.spec, loaded, level, seed)
-        suite.isolation = mode
-        if on_result is not None:
-            on_result(suite.results[0])
-        if own_dir:
-            shutil.rmtree(root, ignore_errors=True)
-        suite.duration_s = time.perf_counter() - started
-        return suite
-    ctx = make_context(
-        loaded,
-        workdir=root,
-        seed=seed,
-        max_examples=max_examples,
-        budget_s=budget_s,
-        iceberg_uri=iceberg_uri,
-        config_strategy=config_strategy,
-        unreachable_config=unreachable_config,
-        target=target,
-    )
-    _dbt_launcher.prewarm(ctx, level)  # dbtfork: dbt's imports overlap the first checks
+    early = _dbt_launcher.start_early(root, level)  # dbt's imports overlap the plugin's load
+    adopted = False
+    try:
+        loaded = _load(plugin, mode, root, host_settings or _host_settings(budget_s))
+        if isinstance(loaded, LoadFailure):
+            if early is not None:
+                early.close()  # before its folder goes
+            if own_dir:
+                shutil.rmtree(root, ignore_errors=True)
+            return _load_failed(
+                loaded, level, seed, mode=mode, on_result=on_result, started=started
+            )
+        ctx = make_context(
+            loaded,
+            workdir=root,
+            seed=seed,
+            max_examples=max_examples,
+            budget_s=budget_s,
+            iceberg_uri=iceberg_uri,
+            config_strategy=config_strategy,
+            unreachable_config=unreachable_config,
+            target=target,
+        )
+        _dbt_launcher.prewarm(ctx, level, early)  # the run's launcher from here on
+        adopted = True
+    finally:
+        if early is not None and not adopted:  # no run to close it with
+            early.close()
     host = getattr(loaded.instance, "floe_host", None)
     if host is not None:
         ctx.resources.callback(host.close)

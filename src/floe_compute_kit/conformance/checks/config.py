@@ -8,7 +8,13 @@ from pydantic import BaseModel, ValidationError
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, check
 from floe_compute_kit.conformance._invoke import call
-from floe_compute_kit.conformance.checks._support import baseline_config, coerce, mask, screen
+from floe_compute_kit.conformance.checks._support import (
+    baseline_config,
+    coerce,
+    generated_configs,
+    mask,
+    screen,
+)
 
 #: The fields every config model has, with the types the contract gives them.
 CONTRACT_FIELDS = {"plugin": str, "timeout_seconds": int, "threads": int}
@@ -94,7 +100,29 @@ def config_rejects_invalid(ctx: CheckContext) -> None:
     for field, values in CONTRACT_BOUNDS.items():
         for value in values:
             prop(Mutation(data={**base, field: value}, field=field, description=f"{field}={value}"))
-    screen(ctx, "mutations", lambda: invalid_config_mutations(model), prop)
+    screen(ctx, "mutations", lambda: invalid_config_mutations(model, bases=_bases(ctx)), prop)
+
+
+def _bases(ctx: CheckContext) -> list[dict[str, Any]]:
+    """The run's shared sample of valid configs, as input dicts the model takes back: the
+    mutations break those instead of drawing valid configs of their own."""
+    out: list[dict[str, Any]] = []
+    for config in generated_configs(ctx, ctx.max_examples):
+        if not isinstance(config, BaseModel):
+            continue
+        for data in (config.model_dump(by_alias=True), config.model_dump()):
+            if _accepts(ctx.config_model, data):
+                out.append(data)
+                break
+    return out
+
+
+def _accepts(model: type[BaseModel], data: dict[str, Any]) -> bool:
+    try:
+        model.model_validate(data)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _names_field(field: str, locations: set[str], messages: str) -> bool:

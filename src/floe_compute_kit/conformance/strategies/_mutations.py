@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, get_args, get_origin
 
@@ -72,9 +72,15 @@ class _Site:
     extra_key: bool = False  # ``value`` draws the name of a key the model does not know
 
 
-def invalid_config_mutations(model: type[BaseModel]) -> SearchStrategy[Mutation]:
+def invalid_config_mutations(
+    model: type[BaseModel], *, bases: Sequence[dict[str, Any]] | None = None
+) -> SearchStrategy[Mutation]:
     """Valid dicts with one field broken: out of range, wrong type, pattern mismatch,
     too short or long, bad literal or enum value, unknown key, missing required field.
+
+    ``bases``: valid input dicts to break (those the model accepts), instead of drawing a
+    whole valid config for every mutation; drawing one costs far more than breaking it,
+    so a caller holding a sample of valid configs hands their dumps in.
 
     Each mutation is checked to be rejected by ``model``, so a drawn mutation is never
     a false alarm; whether the error *names* ``field`` is left to the caller (that is
@@ -95,7 +101,12 @@ def invalid_config_mutations(model: type[BaseModel]) -> SearchStrategy[Mutation]
     >>> test_rejected_naming_the_field()
     """
     sites = list(_sites(model))
-    valid = config_dicts(model).filter(lambda data: _validates(model, data))
+    usable = [copy.deepcopy(b) for b in bases or () if _validates(model, b)]
+    valid = (
+        st.sampled_from(usable)
+        if usable
+        else config_dicts(model).filter(lambda data: _validates(model, data))
+    )
     if not sites:
         return st.nothing()
     return st.one_of([_apply(model, valid, site) for site in sites]).filter(
