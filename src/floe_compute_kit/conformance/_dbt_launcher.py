@@ -58,7 +58,7 @@ _EXTRA_KEY: Final = "floe.dbt_launcher"
 _LAUNCH_WAIT_S: Final = 30.0
 _MAX_STARTS: Final = 3
 #: the server's argument for "the adapter type follows on the control socket"
-TYPE_LATER: Final = "-"
+_TYPE_LATER: Final = "-"
 _REQUEST_LIMIT: Final = 128 * 1024
 _OFF: Final = frozenset({"0", "false", "no", "off"})
 _ON: Final = frozenset({"", "1", "true", "yes", "on"})
@@ -177,7 +177,7 @@ class DbtLauncher:
                         str(_SERVER),
                         str(theirs.fileno()),
                         *(
-                            [TYPE_LATER]
+                            [_TYPE_LATER]
                             if self._type_later
                             else [self.adapter_type]
                             if self.adapter_type
