@@ -540,3 +540,46 @@ def test_a_told_type_that_is_not_an_adapter_module_is_not_sent(tmp_path: Path) -
         assert launcher.adapter_type is None
     finally:
         launcher.close()
+
+
+@pytest.mark.requirement("KIT-260")
+def test_an_urgent_request_is_forked_before_the_warm_ends_holding_no_other_pipe(
+    tmp_path: Path,
+) -> None:
+    """The timeout models' run does not wait for the server's warm; a request that came
+    before it and waits for the warm gets all of its output when its own dbt ends, not
+    when the urgent one does (the urgent child closed the held request's pipe)."""
+    import time
+
+    quick, slow = _project(tmp_path / "quick"), _project(tmp_path / "slow")
+    env = {**os.environ, **BASE_ENV}
+    launcher = DbtLauncher(tmp_path / "launcher", type_later=True)
+    assert launcher.start()
+    children: dict[str, Any] = {}
+
+    def launch(name: str, project: Path, macro: str, urgent: bool) -> None:
+        children[name] = launcher.launch(
+            [dbt_command()[0], *_args(project, macro)], cwd=project, env=env, urgent=urgent
+        )
+
+    try:
+        launcher.tell_adapter_type("duckdb")
+        held = threading.Thread(target=launch, args=("held", quick, "floe_probe", False))
+        held.start()
+        time.sleep(0.5)  # its request first; the server is still importing dbt
+        launch("urgent", slow, "floe_hang", True)
+        held.join(timeout=120)
+        held_child, urgent_child = children["held"], children["urgent"]
+        assert held_child is not None
+        assert urgent_child is not None
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.append(held_child.stdout.read()))
+        reader.start()
+        reader.join(timeout=60)
+        assert not reader.is_alive(), "the held request's output never ended"
+        assert "FLOE_PROBE" in output[0]
+        assert held_child.wait(60) == 0
+        assert urgent_child.poll() is None, "the urgent one still runs its slow query"
+        assert "1 urgent request(s) forked before" in _launcher_log(launcher)
+    finally:
+        launcher.close()

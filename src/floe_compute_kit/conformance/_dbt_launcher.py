@@ -218,10 +218,18 @@ class DbtLauncher:
                 self._control.sendall((self.adapter_type or "").encode("ascii") + b"\n")
 
     def launch(
-        self, argv: list[str], *, cwd: Path, env: Mapping[str, str], module: str | None = None
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        module: str | None = None,
+        urgent: bool = False,
     ) -> Launched | None:
         """Fork ``argv`` (``["dbt", ...args]``) in the server, or None when it cannot;
-        with ``module``, the child runs that module as ``__main__`` instead of dbt."""
+        with ``module``, the child runs that module as ``__main__`` instead of dbt;
+        ``urgent``: forked as soon as dbt is imported, without waiting for the server's
+        warm (its child does that work for itself), for the run's longest chain."""
         if any(
             env.get(k) != self._env.get(k)
             for k in {*env, *self._env}
@@ -231,6 +239,8 @@ class DbtLauncher:
         request: dict[str, object] = {"argv": argv, "cwd": str(cwd), "env": dict(env)}
         if module is not None:
             request["module"] = module
+        if urgent:
+            request["urgent"] = True
         payload = json.dumps(request).encode() + b"\n"
         if len(payload) > _REQUEST_LIMIT:
             return None

@@ -26,7 +26,10 @@ itself (``_warm``): it imports the run's adapter (``python _dbt_server.py FD TYP
 builds dbt's contract schemas, and parses the macros of dbt's internal packages into
 dbt's own parse caches (those dbt's functional tests turn on for many invocations in one
 process, keyed by the source text). It then freezes its heap (``gc.freeze``), so a
-child's collections and its exit leave the server's objects alone.
+child's collections and its exit leave the server's objects alone. Requests that come
+while it warms wait for the warm, except an urgent one (``"urgent": true``: the timeout
+models' run, an integration run's longest chain), forked at once: its child does the
+rest of that work for itself, after freezing what the server had so far.
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ _ADAPTER_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 #: scan there sees only the child's own objects, the server's being frozen)
 _SERVER_FILES: list[Any] = []
 _REQUEST_LIMIT = 4 * 1024 * 1024
+#: how many urgent requests were forked before the warm ended
+_URGENT = [0]
 #: the argument saying the adapter type comes as the control socket's first line
 _TYPE_LATER = "-"
 
@@ -103,20 +108,23 @@ def _told_type(control: socket.socket) -> str | None:
     return text or None
 
 
-def _warm(adapter_type: str | None) -> None:
-    """What every child would do first, done once; any step that fails is left to them."""
+def _warm(adapter_type: str | None, between: Any = lambda: None) -> None:
+    """What every child would do first, done once; any step that fails is left to them.
+    ``between()`` runs after each step (the server takes urgent requests there)."""
     packages = [_package_path("dbt.include.global_project")]
     if adapter_type is not None and _ADAPTER_TYPE.fullmatch(adapter_type):
         packages += _adapter_packages(adapter_type, set())
-    _warm_schemas()
-    _warm_macros([p for p in packages if p is not None])
+    between()
+    _warm_schemas(between)
+    _warm_macros([p for p in packages if p is not None], between)
     _freeze()
 
 
-def _freeze() -> None:
+def _freeze(*, collect: bool = True) -> None:
     """Move the server's objects out of the collector's reach (children share them
     copy-on-write), keeping its open files for the children to flush as they leave."""
-    gc.collect()
+    if collect:
+        gc.collect()
     _SERVER_FILES.extend(o for o in gc.get_objects() if isinstance(o, _io._IOBase))
     gc.freeze()
 
@@ -148,7 +156,7 @@ def _adapter_packages(adapter_type: str, seen: set[str]) -> list[Path]:
     return found
 
 
-def _warm_schemas() -> None:
+def _warm_schemas(between: Any = lambda: None) -> None:
     """Build the JSON schemas of :data:`_SCHEMAS` with dbt's own (cached) method; a class
     a dbt version lacks, or one that will not build, is left for the child to build."""
     for module_name, names in _SCHEMAS:
@@ -161,9 +169,10 @@ def _warm_schemas() -> None:
             if callable(method):
                 with contextlib.suppress(Exception):
                     method()
+            between()
 
 
-def _warm_macros(packages: list[Path]) -> None:
+def _warm_macros(packages: list[Path], between: Any = lambda: None) -> None:
     """Parse every macro of ``packages`` the way dbt's macro parser and its dependency
     pass do, with dbt's parse caches on: each child finds them parsed."""
     try:
@@ -191,6 +200,7 @@ def _warm_macros(packages: list[Path]) -> None:
                         jinja.parse(source)
                     with contextlib.suppress(Exception):  # caches the parse, then resolves
                         jinja_static.statically_extract_macro_calls(source, {}, None)
+            between()
 
 
 def _entry_point() -> Any:
@@ -218,10 +228,23 @@ def _read_request(conn: socket.socket) -> dict[str, Any]:
     return request
 
 
-def _child(request: dict[str, Any], out_fd: int, entry: Any, drop: list[socket.socket]) -> NoReturn:
+def _child(
+    request: dict[str, Any],
+    out_fd: int,
+    entry: Any,
+    drop: list[socket.socket],
+    drop_fds: list[int],
+    *,
+    early: bool = False,
+) -> NoReturn:
     """In the forked child: become a fresh dbt process, run it, exit with its code. It never
-    returns: a failure anywhere (a cwd that is gone) ends the child, not the server's loop."""
+    returns: a failure anywhere (a cwd that is gone) ends the child, not the server's loop.
+    ``early``: forked before the server's warm ended (see :func:`_accept`)."""
     try:
+        if early:  # the server's heap so far, out of this child's collector's reach
+            _freeze(collect=False)
+        for fd in drop_fds:  # the output pipes of requests the server holds
+            os.close(fd)
         _become(request, out_fd, drop)
         module = request.get("module")
         if module is None:
@@ -295,8 +318,19 @@ def _send(conn: socket.socket, message: dict[str, Any]) -> None:
         conn.sendall(json.dumps(message).encode("utf-8") + b"\n")
 
 
-def _accept(control: socket.socket, entry: Any, children: dict[int, socket.socket]) -> bool:
-    """Take one request off ``control`` and fork its child; False once the kit is gone."""
+#: a request taken while the server warms, forked once it is warm: (request, conn, pipe)
+_Held = tuple[dict[str, Any], socket.socket, int]
+
+
+def _accept(
+    control: socket.socket,
+    entry: Any,
+    children: dict[int, socket.socket],
+    held: list[_Held] | None = None,
+) -> bool:
+    """Take one request off ``control`` and fork its child; False once the kit is gone.
+    While the server warms (``held`` given) only an urgent request is forked at once (its
+    child warms for itself); the others wait in ``held`` for the warm to end."""
     try:
         _, fds, _, _ = socket.recv_fds(control, 1, 2)
     except OSError:
@@ -309,21 +343,58 @@ def _accept(control: socket.socket, entry: Any, children: dict[int, socket.socke
         request = _read_request(conn)
         if out_fd < 0:
             raise ValueError("no output pipe came with the request")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _refuse(conn, out_fd, exc)
+        return True
+    if held is not None and request.get("urgent") is not True:
+        held.append((request, conn, out_fd))
+    else:
+        _spawn(control, entry, children, (request, conn, out_fd), held or [], warm=held is None)
+    return True
+
+
+def _refuse(conn: socket.socket, out_fd: int, exc: BaseException) -> None:
+    _send(conn, {"error": f"{type(exc).__name__}: {exc}"})
+    conn.close()
+    if out_fd >= 0:
+        os.close(out_fd)
+
+
+def _spawn(
+    control: socket.socket,
+    entry: Any,
+    children: dict[int, socket.socket],
+    job: _Held,
+    held: list[_Held],
+    *,
+    warm: bool,
+) -> None:
+    """Fork ``job``'s child; it closes what belongs to the server and to ``held`` requests
+    (a pipe of theirs kept open would hold back the end of their output)."""
+    request, conn, out_fd = job
+    try:
         if threading.active_count() > 1:  # a fork would copy another thread's locks
             raise OSError("the launcher is no longer single-threaded; run dbt plainly")
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _child(request, out_fd, entry, [control, conn, *children.values()])
+            _child(
+                request,
+                out_fd,
+                entry,
+                [control, conn, *children.values(), *(c for _, c, _ in held)],
+                [fd for _, _, fd in held],
+                early=not warm,
+            )
+        if not warm:
+            _URGENT[0] += 1
         children[pid] = conn
         _send(conn, {"pid": pid})
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _send(conn, {"error": f"{type(exc).__name__}: {exc}"})
         conn.close()
-    if out_fd >= 0:  # the parent's copy; the child has its own (never gets here)
-        os.close(out_fd)
-    return True
+    os.close(out_fd)  # the parent's copy; the child has its own (never gets here)
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
@@ -341,8 +412,30 @@ def _reap(children: dict[int, socket.socket]) -> None:
             done.close()
 
 
-def _serve(control: socket.socket, entry: Any) -> None:
-    children: dict[int, socket.socket] = {}
+def _warm_serving(
+    adapter_type: str | None,
+    control: socket.socket,
+    entry: Any,
+    children: dict[int, socket.socket],
+) -> bool:
+    """:func:`_warm`, taking requests meanwhile: an urgent one is forked at once, the rest
+    once the warm ends; False when the kit went away."""
+    held: list[_Held] = []
+    gone = [False]
+
+    def between() -> None:
+        while not gone[0] and select.select([control], [], [], 0)[0]:
+            gone[0] = not _accept(control, entry, children, held)
+        _reap(children)
+
+    _warm(adapter_type, between)
+    while held:
+        job = held.pop(0)
+        _spawn(control, entry, children, job, held, warm=True)
+    return not gone[0]
+
+
+def _serve(control: socket.socket, entry: Any, children: dict[int, socket.socket]) -> None:
     while True:
         ready, _, _ = select.select([control], [], [], 0.05)
         if ready and not _accept(control, entry, children):
@@ -365,13 +458,18 @@ def main() -> None:
     adapter_type = sys.argv[2] if len(sys.argv) > 2 else None
     if adapter_type == _TYPE_LATER:
         adapter_type = _told_type(control)
-    _warm(adapter_type)
+    children: dict[int, socket.socket] = {}
+    if not _warm_serving(adapter_type, control, entry, children):
+        for pid in children:  # the kit went away while the server warmed
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+        return
     print(
         f"floe dbt launcher: dbt imported and warmed for {adapter_type or 'no adapter'} in "
-        f"{time.monotonic() - started:.2f} s",
+        f"{time.monotonic() - started:.2f} s ({_URGENT[0]} urgent request(s) forked before)",
         file=sys.stderr,
     )
-    _serve(control, entry)
+    _serve(control, entry, children)
 
 
 if __name__ == "__main__":

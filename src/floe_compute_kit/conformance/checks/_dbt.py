@@ -339,9 +339,11 @@ def dbt_process(
     env: Mapping[str, str],
     deadline_s: float,
     watchdog: Callable[[], StopWhen] | None = None,
+    urgent: bool = False,
 ) -> tuple[int | None, str, str | None]:
     """``dbt <args>`` with ``env`` added to the environment: its exit code (None when the
-    kit stopped it), its output, and why it was stopped.
+    kit stopped it), its output, and why it was stopped. ``urgent``: the run's longest
+    chain, forked without waiting for the launcher's warm (``DbtLauncher.launch``).
 
     Through the run's prewarmed launcher when there is one (``_dbt_launcher``), else a
     plain subprocess; should the launcher go away mid-run, dbt runs again plainly (a
@@ -353,7 +355,7 @@ def dbt_process(
     child = None
     if launcher is not None:
         argv0 = command[0] if len(command) == 1 else "dbt"
-        child = launcher.launch([argv0, *args], cwd=cwd, env=full_env)
+        child = launcher.launch([argv0, *args], cwd=cwd, env=full_env, urgent=urgent)
     started = time.monotonic()
     if child is not None:
         code, output, stopped = _follow(
@@ -382,12 +384,13 @@ def run_dbt(
     deadline_s: float | None = None,
     watchdog: Callable[[], StopWhen] | None = None,
     under: Path | None = None,
+    urgent: bool = False,
 ) -> DbtRun:
     """``dbt <args>`` on a project under ``folder`` of ``under`` (the work directory by
     default): the bundled project, or one made of ``models`` (name -> SQL, materialized
     as tables), with the plugin's profile. ``watchdog()`` makes the ``stop_when(lines so
     far, seconds since start)`` that may stop dbt early with a reason (a fresh one per
-    attempt)."""
+    attempt); ``urgent`` as for :func:`dbt_process`."""
     root = (ctx.workdir if under is None else under) / folder
     project = root / "project"
     _write_project(project, models, "floe_conformance_" + folder.replace("-", "_"))
@@ -416,7 +419,13 @@ def run_dbt(
     if deadline_s is None:  # short of the check's own limit, so dbt's output is kept
         deadline_s = max(ctx.check_timeout_s, DBT_CHECK_TIMEOUT_S) - 15.0
     code, output, stopped = dbt_process(
-        ctx, command, cwd=project, env=exported, deadline_s=deadline_s, watchdog=watchdog
+        ctx,
+        command,
+        cwd=project,
+        env=exported,
+        deadline_s=deadline_s,
+        watchdog=watchdog,
+        urgent=urgent,
     )
     run = DbtRun(project, code, str(redacted(output, config)), stopped=stopped)
     run.log_note = _keep_dbt_log(project, config, log_name, failed=code != 0)

@@ -284,6 +284,8 @@ def query_timeout(ctx: CheckContext) -> None:
         deadline_s=180.0,
         watchdog=lambda: _watchdog(timeouts),
         under=beside_dir(ctx) if own is not None else None,
+        # the run's longest chain: dbt's start, the parse, then seconds of waiting
+        urgent=True,
     )
     details: dict[str, Any] = {
         "profile_timeout_s": PROFILE_TIMEOUT_S,
