@@ -583,3 +583,35 @@ def test_an_urgent_request_is_forked_before_the_warm_ends_holding_no_other_pipe(
         assert "1 urgent request(s) forked before" in _launcher_log(launcher)
     finally:
         launcher.close()
+
+
+@pytest.mark.requirement("KIT-261")
+def test_a_server_warming_forks_no_held_request_once_the_kit_is_gone(tmp_path: Path) -> None:
+    import time
+
+    project = _project(tmp_path / "p")
+    launcher = DbtLauncher(tmp_path / "launcher", type_later=True)
+    assert launcher.start()
+    server = launcher._proc
+    assert server is not None
+    got: list[Any] = []
+    try:
+        launcher.tell_adapter_type("duckdb")
+        waiting = threading.Thread(
+            target=lambda: got.append(
+                launcher.launch(
+                    [dbt_command()[0], *_args(project, "floe_probe")],
+                    cwd=project,
+                    env={**os.environ, **BASE_ENV},
+                )
+            )
+        )
+        waiting.start()
+        time.sleep(0.5)  # the request is sent; the server is still importing dbt
+        assert launcher._control is not None
+        launcher._control.close()  # the kit goes while the request waits for the warm
+        assert server.wait(timeout=120) == 0
+        waiting.join(timeout=60)
+        assert got == [None], "no child was forked for it"
+    finally:
+        launcher.close()

@@ -322,6 +322,10 @@ def _send(conn: socket.socket, message: dict[str, Any]) -> None:
 _Held = tuple[dict[str, Any], socket.socket, int]
 
 
+class _KitGone(Exception):  # noqa: N818 - an event, not an error
+    """The kit closed its end while the server warmed."""
+
+
 def _accept(
     control: socket.socket,
     entry: Any,
@@ -421,18 +425,24 @@ def _warm_serving(
     """:func:`_warm`, taking requests meanwhile: an urgent one is forked at once, the rest
     once the warm ends; False when the kit went away."""
     held: list[_Held] = []
-    gone = [False]
 
     def between() -> None:
-        while not gone[0] and select.select([control], [], [], 0)[0]:
-            gone[0] = not _accept(control, entry, children, held)
+        while select.select([control], [], [], 0)[0]:
+            if not _accept(control, entry, children, held):
+                raise _KitGone
         _reap(children)
 
-    _warm(adapter_type, between)
+    try:
+        _warm(adapter_type, between)
+    except _KitGone:  # no one to run the held requests for
+        for _, conn, out_fd in held:
+            conn.close()
+            os.close(out_fd)
+        return False
     while held:
         job = held.pop(0)
         _spawn(control, entry, children, job, held, warm=True)
-    return not gone[0]
+    return True
 
 
 def _serve(control: socket.socket, entry: Any, children: dict[int, socket.socket]) -> None:
