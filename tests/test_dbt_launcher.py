@@ -530,7 +530,9 @@ def test_a_server_waiting_for_its_adapter_ends_when_the_kit_goes(tmp_path: Path)
 
 
 @pytest.mark.requirement("KIT-260")
-def test_a_told_type_that_is_not_an_adapter_module_is_not_sent(tmp_path: Path) -> None:
+def test_a_told_type_that_is_not_an_adapter_module_is_not_sent(
+    tmp_path: Path, project: Path
+) -> None:
     launcher = DbtLauncher(tmp_path / "launcher", type_later=True)
     assert launcher.start()
     try:
@@ -538,6 +540,15 @@ def test_a_told_type_that_is_not_an_adapter_module_is_not_sent(tmp_path: Path) -
         assert launcher.adapter_type is None
         launcher.tell_adapter_type("duckdb")  # told once: later answers change nothing
         assert launcher.adapter_type is None
+        child = launcher.launch(
+            [dbt_command()[0], *_args(project, "floe_probe")],
+            cwd=project,
+            env={**os.environ, **BASE_ENV},
+        )
+        assert child is not None, "the server read one line, and then the request"
+        assert "FLOE_PROBE" in child.stdout.read()
+        assert child.wait(60) == 0
+        assert "warmed for no adapter" in _launcher_log(launcher)
     finally:
         launcher.close()
 

@@ -396,8 +396,8 @@ def _spawn(
         children[pid] = conn
         _send(conn, {"pid": pid})
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        _send(conn, {"error": f"{type(exc).__name__}: {exc}"})
-        conn.close()
+        _refuse(conn, out_fd, exc)
+        return
     os.close(out_fd)  # the parent's copy; the child has its own (never gets here)
 
 
