@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from floe_compute_kit.conformance._certificate import normalized
+from floe_compute_kit.conformance.checks.integration import DBT_BUILD_ID
+from floe_compute_kit.conformance.checks.timeout import TIMEOUT_ID
 from floe_compute_kit.conformance.report import read_certificate
 
 
@@ -51,3 +53,32 @@ def stale_diff(committed: Path, fresh: Mapping[str, Any]) -> str | None:
         n=2,
     )
     return "\n".join(list(diff)[:80])
+
+
+def assert_certified_at_integration(
+    done: subprocess.CompletedProcess[str], cert: Mapping[str, Any]
+) -> None:
+    """Exit 0, certified at integration with the build and the timeout checks passed, and
+    every capability not claimed named with the checks it leaves unsupported."""
+    # a str, not a tuple: pytest cuts the repr of a non-str message at 240 characters
+    failed = "\n".join(
+        f"{c['id']} ({c['outcome']}, {c['duration_s']} s): {c['message']} {c['details']}"
+        for c in cert["checks"]
+        if c["outcome"] not in ("passed", "unsupported")
+    )
+    assert done.returncode == 0, f"{failed}\nstderr: {done.stderr[-2000:]}"
+    assert cert["certified"] is True
+    assert cert["level_achieved"] == "integration"
+    by_id = {c["id"]: c for c in cert["checks"]}
+    assert by_id[DBT_BUILD_ID]["outcome"] == "passed"
+    assert by_id[TIMEOUT_ID]["outcome"] == "passed"
+    unclaimed = {u["capability"]: u["checks"] for u in cert["plugin"]["unclaimed_capabilities"]}
+    claimed = set(cert["plugin"]["capabilities"])
+    assert set(unclaimed) & claimed == set()
+    assert "dbt_build" not in unclaimed
+    assert "query_timeout" not in unclaimed
+    if "per_model_timeout" not in claimed:
+        assert TIMEOUT_ID in unclaimed["per_model_timeout"]
+    if "catalog_attachment" not in claimed:
+        assert unclaimed["catalog_attachment"]
+        assert all(by_id[c]["outcome"] == "unsupported" for c in unclaimed["catalog_attachment"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -23,6 +23,40 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+#: nodeid prefixes run as one xdist scope, on one worker (the tests that start a JVM): two
+#: JVMs at once on two cores is not a user's machine, and the Spark certification's check
+#: timeouts are a user's
+SAME_WORKER = {
+    "spark": (
+        "tests/test_spark_dbt.py::",
+        "tests/test_spark_dbt_obs.py::",
+        "tests/test_conformance_zoo_live.py::test_reference_plugins_certify_at_integration[spark]",
+        "tests/test_example_multi_compute.py::",
+    ),
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` (a module or class whole on one worker, its fixtures made once),
+    with the :data:`SAME_WORKER` groups as scopes of their own.
+
+    Not xdist's loadgroup: it tags node ids, which pytest 9.2 no longer lets a plugin
+    change, so it spreads every test on its own (pytest-dev/pytest-xdist#1386).
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndGroups(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            for group, prefixes in SAME_WORKER.items():
+                if nodeid.startswith(prefixes):
+                    return group
+            return str(super()._split_scope(nodeid))
+
+    return ModulesAndGroups(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,9 +2,9 @@
 
 Each planted live defect of tests/zoo/live.py is refused at integration on the build
 or timeout check, with a message naming it; a networked plugin without a live target
-fails naming the hook; ``--floe-target`` wins; and the three reference plugins still
-certify at integration with no FLOE_POSTGRES_* variables set (the kit starts the
-server itself).
+fails naming the hook; ``--floe-target`` wins; and the PostgreSQL and Spark reference
+plugins still certify at integration with no FLOE_POSTGRES_* variables set (the kit starts
+the server itself; DuckDB's certification is tests/test_committed_certificate.py's).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from _committed import run_report
+from _committed import assert_certified_at_integration, run_report
 from floe_compute_kit.conformance._results import Level, Outcome
 from floe_compute_kit.conformance.checks.integration import DBT_BUILD_ID
 from floe_compute_kit.conformance.checks.timeout import TIMEOUT_ID
@@ -102,34 +102,11 @@ def test_the_users_target_file_wins_and_a_bad_one_is_named(tmp_path: Path) -> No
 
 
 @pytest.mark.requirement("KIT-201", "FR-020", "SC-006", "US7-AS1", "US7-AS2")
-@pytest.mark.parametrize(
-    "plugin",
-    # Spark beside another Spark test (two JVMs on two cores) is not a user's machine
-    ["duckdb", "postgres", pytest.param("spark", marks=pytest.mark.xdist_group("spark"))],
-)
+# DuckDB's run is tests/test_committed_certificate.py's, which compares it with the committed
+# certificate too (the same run twice proves nothing more)
+@pytest.mark.parametrize("plugin", ["postgres", "spark"])
 def test_reference_plugins_certify_at_integration(plugin: str, tmp_path: Path) -> None:
     env = {"SPARK_LOCAL_IP": "127.0.0.1"}
     assert not any(os.environ.get(f"FLOE_POSTGRES_{n}") for n in _PG_ENV)
     done, cert = run_report(plugin, tmp_path / "out", env=env)
-    # a str, not a tuple: pytest cuts the repr of a non-str message at 240 characters
-    failed = "\n".join(
-        f"{c['id']} ({c['outcome']}, {c['duration_s']} s): {c['message']} {c['details']}"
-        for c in cert["checks"]
-        if c["outcome"] not in ("passed", "unsupported")
-    )
-    assert done.returncode == 0, f"{failed}\nstderr: {done.stderr[-2000:]}"
-    assert cert["certified"] is True
-    assert cert["level_achieved"] == "integration"
-    by_id = {c["id"]: c for c in cert["checks"]}
-    assert by_id[DBT_BUILD_ID]["outcome"] == "passed"
-    assert by_id[TIMEOUT_ID]["outcome"] == "passed"
-    unclaimed = {u["capability"]: u["checks"] for u in cert["plugin"]["unclaimed_capabilities"]}
-    claimed = set(cert["plugin"]["capabilities"])
-    assert set(unclaimed) & claimed == set()
-    assert "dbt_build" not in unclaimed
-    assert "query_timeout" not in unclaimed
-    if "per_model_timeout" not in claimed:
-        assert TIMEOUT_ID in unclaimed["per_model_timeout"]
-    if "catalog_attachment" not in claimed:
-        assert unclaimed["catalog_attachment"]
-        assert all(by_id[c]["outcome"] == "unsupported" for c in unclaimed["catalog_attachment"])
+    assert_certified_at_integration(done, cert)

@@ -190,16 +190,21 @@ def test_a_deadline_kills_the_whole_process_group(tmp_path: Path, project: Path)
             env={**os.environ, **BASE_ENV},
         )
         assert child is not None
+        assert child.stdout is not None
         hanging = threading.Event()
 
-        def stop_when(lines: list[str], _elapsed: float) -> str | None:
-            if any("FLOE_HANGING" in line for line in lines):
-                hanging.set()
-            return None
+        def read_to_the_mark() -> None:
+            for line in iter(child.stdout.readline, ""):
+                if "FLOE_HANGING" in line:
+                    hanging.set()
+                    return
 
-        # the deadline is generous for dbt to reach the query; the query never ends
-        code, _, stopped = _follow(child, deadline_s=25.0, stop_when=stop_when)
+        # the deadline is followed once dbt is in the query, which never ends
+        reader = threading.Thread(target=read_to_the_mark, daemon=True)
+        reader.start()
+        reader.join(timeout=120)
         assert hanging.is_set(), "dbt never reached the slow query"
+        code, _, stopped = _follow(child, deadline_s=1.0, stop_when=None)
         assert code is None
         assert stopped is not None
         assert "did not finish within" in stopped

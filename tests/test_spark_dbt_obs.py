@@ -2,8 +2,8 @@
 own timeout (US7-AS2), the timeout line (US7-AS3) and query metrics (FR-024) read with
 the OpenTelemetry SDK's in-memory reader while dbt runs.
 
-One build for the module (a JVM and a Hive metastore cost seconds to start), in the
-``spark`` xdist group beside the other Spark tests.
+One build for the module (a JVM and a Hive metastore cost seconds to start); the test
+command keeps a module on one xdist worker.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from _obs_helpers import metered_build, pool_peaks, query_metrics, timeout_lines
 from _spark_helpers import LOOPBACK_ENV
 from floe_compute_spark import SparkComputePlugin, SparkConfig
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = [pytest.mark.slow]
 
 PROFILE_TIMEOUT = 600
 SLOW = "select count(*) as n from range(0, 1000000000000) a where hash(a.id) = 0"
@@ -42,7 +42,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for name, value in LOOPBACK_ENV.items():
             patch.setenv(name, value)
         try:
-            yield metered_build(work, project)
+            yield {**metered_build(work, project), "work": work, "project": project}
         finally:
             from pyspark.sql import SparkSession
 
@@ -94,3 +94,15 @@ def test_the_pool_is_dbts_session_connections(build: dict[str, Any]) -> None:
     in_use, size = pool_peaks(build)
     assert 1 <= in_use <= 2  # threads=2
     assert 1 <= size <= 3  # threads plus dbt's main connection
+
+
+@pytest.mark.requirement("KIT-009")
+def test_the_warehouse_and_metastore_are_under_home(build: dict[str, Any]) -> None:
+    """A session's warehouse and Derby metastore go under the config's home, nothing into
+    the project folder or the folder dbt ran from (a user's repository)."""
+    home = build["work"] / "home"
+    assert (home / "warehouse").is_dir()
+    assert (home / "metastore_db").is_dir()
+    for folder in (build["project"], Path.cwd()):
+        assert not (folder / "metastore_db").exists()
+        assert not (folder / "spark-warehouse").exists()
