@@ -38,6 +38,7 @@ SAME_WORKER = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: pytest without xdist must not refuse it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadscope`` (a module or class whole on one worker, its fixtures made once),
     with the :data:`SAME_WORKER` groups as scopes of their own.
