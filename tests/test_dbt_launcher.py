@@ -23,6 +23,7 @@ from floe_compute_kit.conformance._dbt_launcher import (
     BASE_ENV,
     ENV_SWITCH,
     DbtLauncher,
+    Launched,
     launcher_enabled,
     launcher_for,
 )
@@ -70,6 +71,13 @@ def _project(root: Path) -> Path:
 def _args(project: Path, macro: str) -> list[str]:
     # no --project-dir: dbt finds the project in its cwd, which proves the cwd
     return ["run-operation", macro, "--profiles-dir", str(project)]
+
+
+def _launch(launcher: DbtLauncher, project: Path, macro: str) -> Launched | None:
+    """``dbt run-operation MACRO`` asked of ``launcher`` as the kit asks it (its child, or None)."""
+    return launcher.launch(
+        [dbt_command()[0], *_args(project, macro)], cwd=project, env={**os.environ, **BASE_ENV}
+    )
 
 
 def _run(
@@ -184,11 +192,7 @@ def test_a_deadline_kills_the_whole_process_group(tmp_path: Path, project: Path)
     launcher = DbtLauncher(tmp_path / "launcher")
     assert launcher.start()
     try:
-        child = launcher.launch(
-            [dbt_command()[0], *_args(project, "floe_hang")],
-            cwd=project,
-            env={**os.environ, **BASE_ENV},
-        )
+        child = _launch(launcher, project, "floe_hang")
         assert child is not None
         assert child.stdout is not None
         hanging = threading.Event()
@@ -294,11 +298,7 @@ def test_nothing_is_left_running_after_the_run(ctx: CheckContext, project: Path)
     assert launcher is not None
     assert launcher.pid is not None
     server = launcher.pid
-    child = launcher.launch(
-        [dbt_command()[0], *_args(project, "floe_hang")],
-        cwd=project,
-        env={**os.environ, **BASE_ENV},
-    )
+    child = _launch(launcher, project, "floe_hang")
     assert child is not None
     ctx.close()  # mid-query: the run ends
     assert _gone(server)
@@ -506,11 +506,7 @@ def test_a_server_never_told_its_adapter_warms_dbt_alone_and_serves(
     launcher = DbtLauncher(tmp_path / "launcher", type_later=True)
     assert launcher.start()
     try:
-        child = launcher.launch(
-            [dbt_command()[0], *_args(project, "floe_probe")],
-            cwd=project,
-            env={**os.environ, **BASE_ENV},
-        )
+        child = _launch(launcher, project, "floe_probe")
         assert child is not None, "the request itself tells the server to go on"
         assert "FLOE_PROBE" in child.stdout.read()
         assert child.wait(60) == 0
@@ -545,11 +541,7 @@ def test_a_told_type_that_is_not_an_adapter_module_is_not_sent(
         assert launcher.adapter_type is None
         launcher.tell_adapter_type("duckdb")  # told once: later answers change nothing
         assert launcher.adapter_type is None
-        child = launcher.launch(
-            [dbt_command()[0], *_args(project, "floe_probe")],
-            cwd=project,
-            env={**os.environ, **BASE_ENV},
-        )
+        child = _launch(launcher, project, "floe_probe")
         assert child is not None, "the server read one line, and then the request"
         assert "FLOE_PROBE" in child.stdout.read()
         assert child.wait(60) == 0
@@ -614,13 +606,7 @@ def test_a_server_warming_forks_no_held_request_once_the_kit_is_gone(tmp_path: P
     try:
         launcher.tell_adapter_type("duckdb")
         waiting = threading.Thread(
-            target=lambda: got.append(
-                launcher.launch(
-                    [dbt_command()[0], *_args(project, "floe_probe")],
-                    cwd=project,
-                    env={**os.environ, **BASE_ENV},
-                )
-            )
+            target=lambda: got.append(_launch(launcher, project, "floe_probe"))
         )
         waiting.start()
         time.sleep(0.5)  # the request is sent; the server is still importing dbt
