@@ -438,17 +438,19 @@ def test_the_server_parses_the_internal_macros_once_for_every_child() -> None:
     from dbt.adapters.duckdb import Plugin
     from dbt.include.global_project import PACKAGE_PATH
     from dbt_common.clients.jinja import BlockTag, extract_toplevel_blocks
+    from dbt_common.clients.system import load_file_contents
 
     def blocks(package: str) -> set[str]:
         found = set()
-        for path in (Path(package) / "macros").rglob("*.sql"):
-            for block in extract_toplevel_blocks(
-                path.read_text(encoding="utf-8"),
-                allowed_blocks={"macro", "materialization", "test", "data_test"},
-                collect_raw_data=False,
-            ):
-                if isinstance(block, BlockTag):
-                    found.add(block.full_block)
+        for folder in ("macros", "tests/generic"):
+            for path in (Path(package) / folder).rglob("*.sql"):
+                for block in extract_toplevel_blocks(
+                    load_file_contents(str(path)),  # as dbt reads it (stripped)
+                    allowed_blocks={"macro", "materialization", "test", "data_test"},
+                    collect_raw_data=False,
+                ):
+                    if isinstance(block, BlockTag):
+                        found.add(block.full_block)
         return found
 
     internal, adapter = blocks(PACKAGE_PATH), blocks(Plugin.include_path)
@@ -465,6 +467,68 @@ def test_the_server_parses_the_internal_macros_once_for_every_child() -> None:
         assert not plain["adapter"]
         assert internal <= set(plain["parsed"])
         assert not adapter - internal <= set(plain["parsed"])
+
+
+_PARSE_WARMED = """
+import json, sys
+from floe_compute_kit.conformance import _dbt_server as server
+from dbt_common.clients import jinja
+server._warm("duckdb")
+seen = {"parsed": 0, "extracted": 0, "parse_misses": [], "extract_misses": 0}
+parse, extract = jinja.parse, jinja.extract_toplevel_blocks
+def counted_parse(string):
+    seen["parsed"] += 1
+    if str(string) not in jinja._TESTING_PARSE_CACHE:
+        seen["parse_misses"].append(str(string)[:80])
+    return parse(string)
+def counted_extract(text, allowed_blocks=None, collect_raw_data=True, **kwargs):
+    seen["extracted"] += 1
+    key = jinja._get_blocks_hash(text, allowed_blocks, collect_raw_data)
+    seen["extract_misses"] += key not in jinja._TESTING_BLOCKS_CACHE
+    return extract(text, allowed_blocks, collect_raw_data, **kwargs)
+jinja.parse, jinja.extract_toplevel_blocks = counted_parse, counted_extract
+from dbt.cli.main import dbtRunner
+done = dbtRunner().invoke(sys.argv[1:])
+print(json.dumps({**seen, "success": done.success}))
+"""
+
+
+@pytest.mark.requirement("KIT-260")
+def test_a_dbt_parse_after_the_warm_finds_every_internal_macro_parsed(tmp_path: Path) -> None:
+    """What a child's parse looks up, it finds: dbt reads a macro file stripped and its
+    generic tests from ``tests/generic``, so a warm that read the files otherwise would
+    miss the last block of each file and every file's block extraction."""
+    import json
+    import subprocess
+    import sys
+
+    project = _project(tmp_path)
+    (project / "macros" / "probe.sql").unlink()  # only dbt's own macros to parse
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PARSE_WARMED,
+            "parse",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=project,
+        env={**os.environ, **BASE_ENV},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["success"], done.stdout[-3000:]
+    assert seen["parsed"] > 300
+    assert seen["extracted"] > 100
+    assert seen["parse_misses"] == []
+    assert seen["extract_misses"] == 0
 
 
 def _launcher_log(launcher: DbtLauncher) -> str:

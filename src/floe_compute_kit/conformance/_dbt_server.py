@@ -79,6 +79,9 @@ _SCHEMAS = (
 )
 #: the blocks dbt's macro parser takes from a macro file
 _MACRO_BLOCKS = frozenset({"macro", "materialization", "test", "data_test"})
+#: a package's folders of macros, and the blocks dbt takes from their files (its generic
+#: tests parser reads ``tests/generic``)
+_MACRO_FOLDERS = (("macros", _MACRO_BLOCKS), ("tests/generic", frozenset({"test", "data_test"})))
 #: an adapter type as a module name (``dbt.adapters.TYPE``); the same pattern as
 #: ``_adapter_judge.ADAPTER_TYPE``, which this script may not import
 _ADAPTER_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -183,24 +186,30 @@ def _warm_macros(packages: list[Path], between: Any = lambda: None) -> None:
         dbt_caches.enable_test_caching()
     except Exception:  # another dbt: the children parse for themselves
         return
-    for package in packages:
-        for path in sorted((package / "macros").rglob("*.sql")):
-            try:
-                blocks = jinja.extract_toplevel_blocks(
-                    path.read_text(encoding="utf-8"),
-                    allowed_blocks=set(_MACRO_BLOCKS),
-                    collect_raw_data=False,
-                )
-            except Exception:  # noqa: S112 - the child reports a broken macro file
-                continue
-            for block in blocks:
-                source = getattr(block, "full_block", None)
-                if isinstance(source, str):
-                    with contextlib.suppress(Exception):
-                        jinja.parse(source)
-                    with contextlib.suppress(Exception):  # caches the parse, then resolves
-                        jinja_static.statically_extract_macro_calls(source, {}, None)
-            between()
+    files = [
+        (path, allowed)
+        for package in packages
+        for folder, allowed in _MACRO_FOLDERS
+        for path in sorted((package / folder).rglob("*.sql"))
+    ]
+    for path, allowed in files:
+        try:
+            blocks = jinja.extract_toplevel_blocks(
+                # stripped as dbt reads it: a file's last block ends where its text does
+                path.read_text(encoding="utf-8").strip(),
+                allowed_blocks=set(allowed),
+                collect_raw_data=False,
+            )
+        except Exception:  # noqa: S112 - the child reports a broken macro file
+            continue
+        for block in blocks:
+            source = getattr(block, "full_block", None)
+            if isinstance(source, str):
+                with contextlib.suppress(Exception):
+                    jinja.parse(source)
+                with contextlib.suppress(Exception):  # caches the parse, then resolves
+                    jinja_static.statically_extract_macro_calls(source, {}, None)
+        between()
 
 
 def _entry_point() -> Any:
