@@ -129,18 +129,29 @@ def ctx(tmp_path: Path) -> CheckContext:
     context.close()
 
 
+@pytest.fixture(scope="module")
+def shared_ctx(tmp_path_factory: pytest.TempPathFactory) -> CheckContext:
+    """One run's context for the tests that only ask its launcher to run dbt (none kills
+    or replaces it): a server's start is seconds of CPU, paid once for them."""
+    workdir = tmp_path_factory.mktemp("shared-run")
+    context = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=workdir)
+    context.extra[PROFILE_TYPE_KEY] = "duckdb"
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return _project(tmp_path / "dbt")
 
 
 @pytest.mark.requirement("KIT-260")
-def test_exit_codes_and_output_match_a_fresh_dbt(ctx: CheckContext, project: Path) -> None:
-    launcher = launcher_for(ctx)
+def test_exit_codes_and_output_match_a_fresh_dbt(shared_ctx: CheckContext, project: Path) -> None:
+    launcher = launcher_for(shared_ctx)
     assert launcher is not None
     assert launcher.alive()
     for macro, code in (("floe_probe", 0), ("floe_fail", 1), ("floe_no_such_macro", 2)):
-        through = _run(ctx, project, macro)
+        through = _run(shared_ctx, project, macro)
         fresh = _run(None, project, macro)
         assert through[0] == fresh[0] == code, (macro, through[1], fresh[1])
         assert ("floe planted failure" in through[1]) == (macro == "floe_fail")
@@ -149,9 +160,9 @@ def test_exit_codes_and_output_match_a_fresh_dbt(ctx: CheckContext, project: Pat
 
 
 @pytest.mark.requirement("KIT-260")
-def test_env_is_exactly_what_each_run_asked_for(ctx: CheckContext, project: Path) -> None:
-    first = _run(ctx, project, "floe_probe", env={"FLOE_LAUNCHER_PROBE": "first-run"})
-    second = _run(ctx, project, "floe_probe")
+def test_env_is_exactly_what_each_run_asked_for(shared_ctx: CheckContext, project: Path) -> None:
+    first = _run(shared_ctx, project, "floe_probe", env={"FLOE_LAUNCHER_PROBE": "first-run"})
+    second = _run(shared_ctx, project, "floe_probe")
     assert (first[0], second[0]) == (0, 0)
     assert "FLOE_PROBE first-run" in first[1], first[1]
     assert "FLOE_PROBE unset" in second[1], second[1]
@@ -159,18 +170,20 @@ def test_env_is_exactly_what_each_run_asked_for(ctx: CheckContext, project: Path
 
 
 @pytest.mark.requirement("KIT-260")
-def test_the_cwd_is_the_one_asked_for(ctx: CheckContext, project: Path, tmp_path: Path) -> None:
+def test_the_cwd_is_the_one_asked_for(
+    shared_ctx: CheckContext, project: Path, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    ok = _run(ctx, project, "floe_probe")
-    lost = _run(ctx, project, "floe_probe", cwd=elsewhere)
+    ok = _run(shared_ctx, project, "floe_probe")
+    lost = _run(shared_ctx, project, "floe_probe", cwd=elsewhere)
     assert ok[0] == 0
     assert lost[0] != 0
     assert "dbt_project.yml" in lost[1], lost[1]
 
 
 @pytest.mark.requirement("KIT-260", "KIT-261")
-def test_output_lines_arrive_while_dbt_runs(ctx: CheckContext, project: Path) -> None:
+def test_output_lines_arrive_while_dbt_runs(shared_ctx: CheckContext, project: Path) -> None:
     """stop_when sees the line printed before a query that never ends, and stops it."""
     seen: list[list[str]] = []
 
@@ -180,7 +193,7 @@ def test_output_lines_arrive_while_dbt_runs(ctx: CheckContext, project: Path) ->
             return "the mark was seen"
         return None
 
-    code, output, stopped = _run(ctx, project, "floe_hang", watchdog=lambda: stop_when)
+    code, output, stopped = _run(shared_ctx, project, "floe_hang", watchdog=lambda: stop_when)
     assert stopped == "the mark was seen"
     assert code is None
     assert seen
@@ -188,34 +201,31 @@ def test_output_lines_arrive_while_dbt_runs(ctx: CheckContext, project: Path) ->
 
 
 @pytest.mark.requirement("KIT-261")
-def test_a_deadline_kills_the_whole_process_group(tmp_path: Path, project: Path) -> None:
-    launcher = DbtLauncher(tmp_path / "launcher")
-    assert launcher.start()
-    try:
-        child = _launch(launcher, project, "floe_hang")
-        assert child is not None
-        assert child.stdout is not None
-        hanging = threading.Event()
+def test_a_deadline_kills_the_whole_process_group(shared_ctx: CheckContext, project: Path) -> None:
+    launcher = launcher_for(shared_ctx)
+    assert launcher is not None
+    child = _launch(launcher, project, "floe_hang")
+    assert child is not None
+    assert child.stdout is not None
+    hanging = threading.Event()
 
-        def read_to_the_mark() -> None:
-            for line in iter(child.stdout.readline, ""):
-                if "FLOE_HANGING" in line:
-                    hanging.set()
-                    return
+    def read_to_the_mark() -> None:
+        for line in iter(child.stdout.readline, ""):
+            if "FLOE_HANGING" in line:
+                hanging.set()
+                return
 
-        # the deadline is followed once dbt is in the query, which never ends
-        reader = threading.Thread(target=read_to_the_mark, daemon=True)
-        reader.start()
-        reader.join(timeout=120)
-        assert hanging.is_set(), "dbt never reached the slow query"
-        code, _, stopped = _follow(child, deadline_s=1.0, stop_when=None)
-        assert code is None
-        assert stopped is not None
-        assert "did not finish within" in stopped
-        assert _group_gone(child.pid)
-        assert child.returncode == -signal.SIGKILL  # the launcher reaped it and said so
-    finally:
-        launcher.close()
+    # the deadline is followed once dbt is in the query, which never ends
+    reader = threading.Thread(target=read_to_the_mark, daemon=True)
+    reader.start()
+    reader.join(timeout=120)
+    assert hanging.is_set(), "dbt never reached the slow query"
+    code, _, stopped = _follow(child, deadline_s=1.0, stop_when=None)
+    assert code is None
+    assert stopped is not None
+    assert "did not finish within" in stopped
+    assert _group_gone(child.pid)
+    assert child.returncode == -signal.SIGKILL  # the launcher reaped it and said so
 
 
 def _children_of(pid: int) -> list[int]:
@@ -232,10 +242,10 @@ def _children_of(pid: int) -> list[int]:
 
 @pytest.mark.requirement("KIT-262")
 def test_a_child_that_cannot_start_ends_and_the_server_serves_on(
-    ctx: CheckContext, project: Path, tmp_path: Path
+    shared_ctx: CheckContext, project: Path, tmp_path: Path
 ) -> None:
     # Its cwd is gone: the child exits 1 instead of running the server's loop beside it.
-    launcher = launcher_for(ctx)
+    launcher = launcher_for(shared_ctx)
     assert launcher is not None
     child = launcher.launch(
         ["dbt", "--version"], cwd=tmp_path / "gone", env={**os.environ, **BASE_ENV}
@@ -245,7 +255,7 @@ def test_a_child_that_cannot_start_ends_and_the_server_serves_on(
     assert child.wait(60) == 1
     assert launcher.pid is not None
     assert _children_of(launcher.pid) == []
-    after = _run(ctx, project, "floe_probe")
+    after = _run(shared_ctx, project, "floe_probe")
     assert after[0] == 0
     assert launcher.starts == 1
 
@@ -417,12 +427,20 @@ def _warmed(adapter_type: str) -> dict[str, Any]:
     return found
 
 
+@pytest.fixture(scope="module")
+def warmed_duckdb() -> dict[str, Any]:
+    """What a server warmed for dbt-duckdb holds (one warm, seconds of CPU, for two tests)."""
+    return _warmed("duckdb")
+
+
 @pytest.mark.requirement("KIT-260")
-def test_the_server_builds_dbts_schemas_once_for_every_child() -> None:
+def test_the_server_builds_dbts_schemas_once_for_every_child(
+    warmed_duckdb: dict[str, Any],
+) -> None:
     """Every class the server warms exists in the installed dbt (a renamed one would be
     skipped silently, and each child would build its schema again), each one's schema is
     then in dbt's own cache, and the server is still single-threaded (it forks)."""
-    found = _warmed("duckdb")
+    found = warmed_duckdb
     assert found["missing"] == []
     assert found["before"] == 0
     assert found["after"] >= found["named"] + 1  # nested classes, and DuckDBCredentials
@@ -430,7 +448,9 @@ def test_the_server_builds_dbts_schemas_once_for_every_child() -> None:
 
 
 @pytest.mark.requirement("KIT-260")
-def test_the_server_parses_the_internal_macros_once_for_every_child() -> None:
+def test_the_server_parses_the_internal_macros_once_for_every_child(
+    warmed_duckdb: dict[str, Any],
+) -> None:
     """Every macro block of dbt's global project and of the adapter's package is in dbt's
     parse caches, as dbt's macro parser and its dependency pass look them up (by their
     source), the adapter is imported, and the heap is frozen; an adapter type that is no
@@ -454,7 +474,7 @@ def test_the_server_parses_the_internal_macros_once_for_every_child() -> None:
         return found
 
     internal, adapter = blocks(PACKAGE_PATH), blocks(Plugin.include_path)
-    warmed = _warmed("duckdb")
+    warmed = warmed_duckdb
     assert len(internal) > 300
     assert adapter
     assert internal | adapter <= set(warmed["parsed"])
