@@ -121,10 +121,15 @@ def _group_gone(pgid: int) -> bool:
     return not members
 
 
+def _run_context(workdir: Path) -> CheckContext:
+    context = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=workdir)
+    context.extra[PROFILE_TYPE_KEY] = "duckdb"  # the server warms dbt-duckdb, as in a run
+    return context
+
+
 @pytest.fixture
 def ctx(tmp_path: Path) -> CheckContext:
-    context = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=tmp_path)
-    context.extra[PROFILE_TYPE_KEY] = "duckdb"  # the server warms dbt-duckdb, as in a run
+    context = _run_context(tmp_path)
     yield context
     context.close()
 
@@ -133,9 +138,7 @@ def ctx(tmp_path: Path) -> CheckContext:
 def shared_ctx(tmp_path_factory: pytest.TempPathFactory) -> CheckContext:
     """One run's context for the tests that only ask its launcher to run dbt (none kills
     or replaces it): a server's start is seconds of CPU, paid once for them."""
-    workdir = tmp_path_factory.mktemp("shared-run")
-    context = CheckContext(plugin=None, plugin_spec="probe", config_model=dict, workdir=workdir)
-    context.extra[PROFILE_TYPE_KEY] = "duckdb"
+    context = _run_context(tmp_path_factory.mktemp("shared-run"))
     yield context
     context.close()
 
