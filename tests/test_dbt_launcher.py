@@ -414,20 +414,28 @@ print(json.dumps({
 """
 
 
-def _warmed(adapter_type: str) -> dict[str, Any]:
+def _script(script: str, *args: str, cwd: Path | None = None) -> dict[str, Any]:
+    """``python -c SCRIPT ARGS`` in the env the kit gives dbt: the JSON of its last line."""
     import json
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", _WARM, adapter_type],
+        [sys.executable, "-c", script, *args],
+        check=False,
         capture_output=True,
         text=True,
-        timeout=120,
-        check=True,
+        timeout=180,
+        cwd=cwd,
+        env={**os.environ, **BASE_ENV},
     )
+    assert done.returncode == 0, done.stderr[-3000:]
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
+
+
+def _warmed(adapter_type: str) -> dict[str, Any]:
+    return _script(_WARM, adapter_type)
 
 
 @pytest.fixture(scope="module")
@@ -521,33 +529,11 @@ def test_a_dbt_parse_after_the_warm_finds_every_internal_macro_parsed(tmp_path: 
     """What a child's parse looks up, it finds: dbt reads a macro file stripped and its
     generic tests from ``tests/generic``, so a warm that read the files otherwise would
     miss the last block of each file and every file's block extraction."""
-    import json
-    import subprocess
-    import sys
-
     project = _project(tmp_path)
     (project / "macros" / "probe.sql").unlink()  # only dbt's own macros to parse
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _PARSE_WARMED,
-            "parse",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=project,
-        env={**os.environ, **BASE_ENV},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["success"], done.stdout[-3000:]
+    args = ["parse", "--project-dir", str(project), "--profiles-dir", str(project)]
+    seen = _script(_PARSE_WARMED, *args, cwd=project)
+    assert seen["success"]
     assert seen["parsed"] > 300
     assert seen["extracted"] > 100
     assert seen["parse_misses"] == []
