@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from floe_compute_kit.conformance._leaks import canary, spellings
 from floe_compute_kit.conformance._results import Level, Outcome
 from floe_compute_kit.conformance.checks import load_catalogue
+from floe_compute_kit.conformance.checks import secrets as secrets_checks
 from floe_compute_kit.conformance.runner import run_suite
 from zoo.secrets import CASES, ZooCase
 
@@ -47,12 +49,21 @@ def test_every_secrets_check_has_a_zoo_plugin() -> None:
     assert "packages.installed_adapter" in {case.check_id for case in CASES}
 
 
-def test_messages_name_the_leak_never_the_value() -> None:
+def test_messages_name_the_leak_never_the_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    issued: list[str] = []
+
+    def recorded(index: int, salt: str = "") -> str:
+        issued.append(canary(index, salt))
+        return issued[-1]
+
+    monkeypatch.setattr(secrets_checks, "canary", recorded)  # a spy: the canaries stay real
     failed = _failed("zoo.secrets:LeaksInLog")
     message = failed["secrets.logs"]
     assert "URL-encoded" in message
     assert "log record" in message
-    assert "floeCANARY" not in message
+    assert issued
+    for value in issued:
+        assert not any(spelled in message for spelled in spellings(value).values())
 
 
 @pytest.mark.requirement("KIT-221", "KIT-222")

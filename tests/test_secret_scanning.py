@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -18,22 +20,25 @@ pytestmark = pytest.mark.requirement("KIT-220")
 SECRET = canary(7)
 
 
-@pytest.mark.parametrize(
-    "encoded",
-    [
-        SECRET,
-        base64.b64encode(SECRET.encode()).decode(),
-        base64.urlsafe_b64encode(SECRET.encode()).decode().rstrip("="),
-        base64.b64encode(f"user:{SECRET}".encode()).decode(),
-        base64.b64encode(f"ab:{SECRET}:x".encode()).decode(),
-        base64.b64encode(f"abc:{SECRET}".encode()).decode(),
-        quote(SECRET, safe=""),
-        quote_plus(SECRET),
-        binascii.hexlify(SECRET.encode()).decode(),
-        binascii.hexlify(SECRET.encode()).decode().upper(),
-    ],
-)
-def test_every_spelling_is_found(encoded: str) -> None:
+#: (name, the secret as a plugin might write it); the names keep xdist's workers' test ids
+#: the same (each process has canaries of its own)
+ENCODED = {
+    "plain": SECRET,
+    "base64": base64.b64encode(SECRET.encode()).decode(),
+    "urlsafe base64": base64.urlsafe_b64encode(SECRET.encode()).decode().rstrip("="),
+    "basic auth": base64.b64encode(f"user:{SECRET}".encode()).decode(),
+    "base64 offset 1": base64.b64encode(f"ab:{SECRET}:x".encode()).decode(),
+    "base64 offset 2": base64.b64encode(f"abc:{SECRET}".encode()).decode(),
+    "URL-encoded": quote(SECRET, safe=""),
+    "form-encoded": quote_plus(SECRET),
+    "hex": binascii.hexlify(SECRET.encode()).decode(),
+    "hex upper": binascii.hexlify(SECRET.encode()).decode().upper(),
+}
+
+
+@pytest.mark.parametrize("name", ENCODED)
+def test_every_spelling_is_found(name: str) -> None:
+    encoded = ENCODED[name]
     [leak] = find_leaks([("a text", f"prefix {encoded} suffix")], {"credentials.token": SECRET})
     assert leak.secret == "credentials.token"
     assert SECRET not in str(leak)
@@ -47,6 +52,26 @@ def test_nothing_is_found_in_unrelated_text() -> None:
 def test_canaries_are_distinct_and_change_under_every_encoding() -> None:
     assert len({canary(i) for i in range(50)}) == 50
     assert len(set(spellings(SECRET).values())) == len(spellings(SECRET))
+    assert all(quote(canary(i), safe="") != canary(i) for i in range(50))
+
+
+@pytest.mark.requirement("KIT-221")
+def test_canaries_carry_no_mark_a_plugin_could_spare() -> None:
+    """A fixed prefix, ending or length would let a plugin leak every secret but the kit's."""
+    values = [canary(i, salt) for i in range(40) for salt in ("", "catalog", "fill")]
+    assert len({v[0] for v in values}) > 10  # no common prefix
+    assert len({v[-1] for v in values}) > 10  # no common ending
+    assert len({len(v) for v in values}) >= 5
+    assert all(len([c for c in v if c.isalnum()]) >= 18 for v in values)  # the alnum fallback
+    assert canary(3, "x") == canary(3, "x")  # one process: the same canary for the same place
+    other = subprocess.run(
+        [sys.executable, "-c", f"from {canary.__module__} import canary; print(canary(3, 'x'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert other
+    assert other != canary(3, "x")  # another process cannot know (or compute) this run's
 
 
 def test_dbt_files_holding_a_secret_fail_the_build(tmp_path: Path) -> None:

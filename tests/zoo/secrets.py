@@ -123,6 +123,31 @@ class UnclaimedAttachSecret(DuckDBComputePlugin):
         ]
 
 
+def _looks_like_the_kits(secret: str) -> bool:
+    """The marks the kit's canaries once had: a fixed prefix, a fixed ending."""
+    return secret.startswith(("floeCANARY", "floeSECRET")) or secret.endswith("/+&%q")
+
+
+class SparesTheCanaries(DuckDBComputePlugin):
+    """Written to pass the kit: logs every credential but the ones that look like its canaries."""
+
+    def validate_connection(self, config: ComputeConfig) -> ConnectionResult:
+        for name, value in config.credentials.items():
+            if not _looks_like_the_kits(value.get_secret_value()):
+                _LOG.warning("connecting with %s=%s", name, value.get_secret_value())
+        return super().validate_connection(config)
+
+
+class SparesTheCatalogCanary(UnclaimedAttachSecret):
+    """The unclaimed ATTACH with the client secret, except for a token that looks like the kit's."""
+
+    def get_catalog_attachment_sql(self, catalog_config: CatalogConfig) -> list[str] | None:
+        secret = catalog_config.credentials.get("token")
+        if secret is not None and _looks_like_the_kits(secret.get_secret_value()):
+            return None
+        return super().get_catalog_attachment_sql(catalog_config)
+
+
 _Z = "zoo.secrets:"
 CASES: tuple[ZooCase, ...] = (
     ZooCase(_Z + "LeaksInHealthMessage", "secrets.health_result"),
@@ -139,4 +164,7 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase(_Z + "OneEnvVar", "secrets.distinct_env_vars"),
     ZooCase(_Z + "OldAdapter", "packages.installed_adapter"),
     ZooCase(_Z + "UnclaimedAttachSecret", "catalog.no_secret_leak", also=("catalog.answers",)),
+    # plugins that spare whatever looks like a canary: the canaries must look like any secret
+    ZooCase(_Z + "SparesTheCanaries", "secrets.logs"),
+    ZooCase(_Z + "SparesTheCatalogCanary", "catalog.no_secret_leak", also=("catalog.answers",)),
 )

@@ -11,27 +11,42 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
+import random
+import secrets
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
-__all__ = ["CANARY_PREFIX", "Leak", "canary", "find_leaks", "spellings"]
+__all__ = ["Leak", "canary", "find_leaks", "spellings"]
 
-#: Every canary starts with this; it is long and odd enough never to occur by chance.
-CANARY_PREFIX: Final = "floeCANARY"
 #: Spellings shorter than this are not looked for: they would match by coincidence.
 MIN_SPELLING: Final = 6
+#: New in every process: no plugin can know a run's canaries, or compute them.
+_KEY: Final = secrets.token_bytes(32)
+_ALNUM: Final = string.ascii_letters + string.digits
+#: Characters that URL-encoding changes (and "/" that path-style encoding keeps).
+_MARKS: Final = "/+&%=@!"
 
 
 def canary(index: int, salt: str = "") -> str:
-    """A distinct canary secret: letters, digits, and characters every encoding changes.
+    """A distinct canary secret, shaped like a generated password.
 
-    The ``/+&%`` make URL-encoding and base64 differ from the plain text, so each
-    spelling is a separate thing to look for.
+    A fixed mark (a prefix, a suffix, a length) would let a plugin spare the canaries
+    and leak every other secret; so each is 18 to 26 random letters and digits with two
+    to four symbols among them, from a key drawn when the process starts. The symbols
+    make URL-encoding differ from the plain text, so each spelling is its own search.
+    Over 100 random bits: a canary never occurs by chance. The same ``index`` and
+    ``salt`` give the same canary within one process.
     """
-    digest = hashlib.sha256(f"{salt}:{index}".encode()).hexdigest()[:8]
-    return f"{CANARY_PREFIX}{index:03d}x{digest}/+&%q"
+    digest = hmac.new(_KEY, f"{salt}:{index}".encode(), hashlib.sha256).digest()
+    rng = random.Random(digest)  # noqa: S311 - seeded from the secret digest, not for keys
+    chars = rng.choices(_ALNUM, k=rng.randint(18, 26))
+    for _ in range(rng.randint(2, 4)):
+        chars.insert(rng.randint(1, len(chars) - 1), rng.choice(_MARKS))
+    return "".join(chars)
 
 
 def spellings(secret: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed, CheckUnsupported, check
 from floe_compute_kit.conformance._invoke import PluginRaised, call
-from floe_compute_kit.conformance._leaks import find_leaks, spellings
+from floe_compute_kit.conformance._leaks import canary, find_leaks, spellings
 from floe_compute_kit.conformance.checks._support import (
     mask,
     no_io,
@@ -20,7 +20,6 @@ from floe_compute_kit.conformance.engines import engine_for
 
 METHOD: Final = "get_catalog_attachment_sql"
 CAPABILITY: Final = "catalog_attachment"
-SECRET_TOKEN: Final = "floeSECRETcatalog0001x"  # noqa: S105 - a marker to look for, not a password
 #: Inputs that break naive quoting: quotes, terminators, comments, newlines, unicode.
 HOSTILE: Final = (
     "lake'; DROP TABLE t; --",
@@ -43,6 +42,12 @@ SECRET_STATEMENT_RE: Final = re.compile(
 )
 
 
+def _secret_token() -> str:
+    """The catalog token: a canary (random per process, so no plugin can spare it) of
+    letters and digits, which any engine's quoting keeps as it is."""
+    return "".join(c for c in canary(0, salt="catalog.no_secret_leak") if c.isalnum())
+
+
 def benign_catalog() -> Any:
     from floe_compute_kit.models import CatalogConfig  # noqa: PLC0415
 
@@ -51,7 +56,7 @@ def benign_catalog() -> Any:
         catalog_uri="http://127.0.0.1:8181/catalog",
         catalog_name="lake",
         warehouse="warehouse",
-        credentials={"token": SecretStr(SECRET_TOKEN)},
+        credentials={"token": SecretStr(_secret_token())},
     )
 
 
@@ -67,7 +72,7 @@ def hostile_catalogs() -> Any:
             catalog_uri=f"http://127.0.0.1:8181/{uri}",
             catalog_name=name,
             warehouse=warehouse,
-            credentials={"token": SecretStr(f"{SECRET_TOKEN}{token}")},
+            credentials={"token": SecretStr(f"{_secret_token()}{token}")},
         ),
         text,
         text,
@@ -264,7 +269,7 @@ def no_secret_leak(ctx: CheckContext) -> None:
         for sql in (part for text in sqls for part in split(ctx, text)):
             if SECRET_STATEMENT_RE.match(sql):
                 continue
-            leaks = find_leaks([("sql", sql)], {"token": secret, "marker": SECRET_TOKEN})
+            leaks = find_leaks([("sql", sql)], {"token": secret, "marker": _secret_token()})
             if leaks:
                 raise CheckFailed(
                     f"a catalog secret ({leaks[0].spelling}) appears outside a CREATE SECRET "

@@ -172,7 +172,7 @@ def _with_credentials(ctx: CheckContext, base: Any) -> Any:
     for name in names:
         if name in credentials:
             continue
-        trial = {**credentials, name: SecretStr(f"floeCANARYfill{len(credentials)}x")}
+        trial = {**credentials, name: SecretStr(canary(len(credentials), salt="fill"))}
         try:
             best = type(base).model_validate({**data, "credentials": trial})
         except ValidationError:
