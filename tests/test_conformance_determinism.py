@@ -96,3 +96,57 @@ def test_a_check_abandoned_as_hung_leaves_hypothesis_as_it_was(tmp_path: Path) -
         assert providers._get_local_constants is original
     finally:
         release.set()
+
+
+_SHARED_RANDOM = """
+import gc, json, threading
+from hypothesis import given, seed, settings, strategies as st
+from floe_compute_kit.conformance._determinism import shared_thread_random
+
+full = []
+def count(phase, info):
+    if phase == "start" and info["generation"] == 2:
+        full.append(1)
+gc.callbacks.append(count)
+gc.disable()  # only the collections someone asks for are counted
+
+def draw(share, out):
+    if share:
+        shared_thread_random()
+    @seed(99)
+    @settings(max_examples=20, database=None, deadline=None)
+    @given(st.text())
+    def collect(value):
+        out.append(value)
+    collect()
+
+def in_threads(share):
+    full.clear()
+    drawn = []
+    for _ in range(3):
+        out = []
+        worker = threading.Thread(target=draw, args=(share, out))
+        worker.start()
+        worker.join()
+        drawn.append(out)
+    return len(full), drawn
+
+own, own_draws = in_threads(False)
+shared, shared_draws = in_threads(True)
+print(json.dumps({"own": own, "shared": shared, "same": own_draws == shared_draws}))
+"""
+
+
+def test_drawing_threads_share_one_registered_random() -> None:
+    """Hypothesis registers a Random per new drawing thread, each with a full gc.collect();
+    the kit's threads share one, registered once, and draw what their seed says."""
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SHARED_RANDOM], capture_output=True, text=True, check=True
+    )
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["own"] == 3, seen  # one full collection per new thread
+    assert seen["shared"] == 1, seen  # once, for the shared Random
+    assert seen["same"] is True

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["seed_only_draws"]
+__all__ = ["seed_only_draws", "shared_thread_random"]
 
 
 class _Switch:
@@ -31,6 +31,8 @@ class _Switch:
 
 
 _SWITCH = _Switch()
+#: The one Random Hypothesis manages for the kit's drawing threads (see below).
+_SHARED: list[Any] = []
 
 
 @contextmanager
@@ -58,3 +60,31 @@ def seed_only_draws() -> Iterator[None]:
             if _SWITCH.depth == 0 and _SWITCH.saved is not None:
                 providers._get_local_constants, providers.CONSTANTS_CACHE = _SWITCH.saved
                 _SWITCH.saved = None
+
+
+def shared_thread_random() -> None:
+    """Give this thread Hypothesis's per-thread Random from one registered once.
+
+    Each check runs in a thread of its own, and Hypothesis makes and registers a Random
+    for every new thread that draws; registering runs a full ``gc.collect()`` with every
+    other thread stopped: 0.1-0.25 s each in a kit whose heap holds pydantic, sqlglot
+    and pyarrow. The kit draws one sample at a time (under the drawing lock), so one
+    Random, registered while the kit waits for the plugin host, serves every check.
+    """
+    try:
+        from hypothesis import core, register_random  # noqa: PLC0415 - lazy, heavy
+
+        local = core.threadlocal
+    except (ImportError, AttributeError):  # pragma: no cover - a future Hypothesis
+        return
+    with _SWITCH.lock:
+        if not _SHARED:
+            import random  # noqa: PLC0415
+
+            _SHARED.append(random.Random())  # noqa: S311 - Hypothesis seeds it; no secret
+            register_random(_SHARED[0])  # held here first: Hypothesis keeps only a weakref
+    try:
+        if local._hypothesis_global_random is None:
+            local._hypothesis_global_random = _SHARED[0]
+    except AttributeError:  # pragma: no cover - a future Hypothesis
+        pass

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from floe_compute_kit.conformance._check import CheckContext, CheckFailed
+from floe_compute_kit.conformance._determinism import shared_thread_random
 from floe_compute_kit.conformance._invoke import PluginRaised, call, plugin_traceback, read
 
 __all__ = [
@@ -177,6 +178,7 @@ def sample(ctx: CheckContext, key: str, strategy: Callable[[], Any], n: int) -> 
     screen the same sample; hypothesis runs again (and shrinks) only on a failure.
     """
     with _drawing(ctx):
+        shared_thread_random()
         return _sample(ctx, key, strategy, n)
 
 

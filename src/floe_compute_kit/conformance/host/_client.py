@@ -551,9 +551,11 @@ def _kit_start_up() -> None:
     import sqlglot  # noqa: F401, PLC0415
 
     from floe_compute_kit.conformance import strategies  # noqa: F401, PLC0415
+    from floe_compute_kit.conformance._determinism import shared_thread_random  # noqa: PLC0415
     from floe_compute_kit.conformance.checks import load_catalogue  # noqa: PLC0415
 
     load_catalogue()
+    shared_thread_random()  # its one gc.collect() while the heap is small and the kit waits
 
 
 def load_in_host(spec: str, workdir: Path, settings: HostSettings | None = None) -> Any:
