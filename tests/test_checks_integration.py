@@ -163,6 +163,9 @@ def test_the_timeout_models_run_no_more_at_once_than_the_profile_allows(
     assert result.outcome is Outcome.PASSED, result.message
     overlaps = _overlaps(work / "timeout" / "project")
     assert (overlaps == 0) if threads == 1 else (overlaps > 0), overlaps
+    # DuckDB's pre-hook ran before each of the three slow models: they wait without a core
+    log = (work / "timeout" / "project" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert log.count("SET threads = 1") == 3
 
 
 def _check_span(project: Path) -> tuple[int, int]:

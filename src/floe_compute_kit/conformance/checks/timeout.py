@@ -40,6 +40,7 @@ limit.)
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -66,6 +67,7 @@ from floe_compute_kit.conformance.checks._dbt import (
     tail,
 )
 from floe_compute_kit.conformance.checks._support import mask
+from floe_compute_kit.conformance.engines import engine_for
 
 __all__ = ["PROFILE_TIMEOUT_S", "SLACK_S", "TIMEOUT_ID"]
 
@@ -107,15 +109,20 @@ def _with_timeout(ctx: CheckContext, config: Any, seconds: int) -> Any:
     )
 
 
-def _models(slow: str, longer: str | None) -> dict[str, str]:
+def _models(slow: str, longer: str | None, pre_hook: str | None = None) -> dict[str, str]:
     """The timeout models; ``longer`` (a plugin claiming ``per_model_timeout``) is the
-    query for the model under the longer override."""
+    query for the model under the longer override; ``pre_hook`` runs before each slow one
+    (the engine's :attr:`~floe_compute_kit.conformance.engines.Engine.slow_model_pre_hook`)."""
     # A view: the fast statement proves the profile runs ordinary work under the timeout,
     # without a table job whose start-up (Spark's) is not what is judged here.
-    models = {_FAST: "{{ config(materialized='view') }}\nselect 1 as answer", _SLOW: slow}
+    hook = "" if pre_hook is None else f"{{{{ config(pre_hook={json.dumps(pre_hook)}) }}}}\n"
+    models = {
+        _FAST: "{{ config(materialized='view') }}\nselect 1 as answer",
+        _SLOW: f"{hook}{slow}",
+    }
     if longer is not None:
-        models[_CUT] = f"{{{{ config(floe_timeout_seconds={_CUT_S}) }}}}\n{slow}"
-        models[_LONGER] = f"{{{{ config(floe_timeout_seconds={_LONGER_S}) }}}}\n{longer}"
+        models[_CUT] = f"{{{{ config(floe_timeout_seconds={_CUT_S}) }}}}\n{hook}{slow}"
+        models[_LONGER] = f"{{{{ config(floe_timeout_seconds={_LONGER_S}) }}}}\n{hook}{longer}"
     return models
 
 
@@ -271,7 +278,7 @@ def query_timeout(ctx: CheckContext) -> None:
     timeouts: dict[str, float] = {_SLOW: PROFILE_TIMEOUT_S}
     if per_model:
         timeouts.update({_CUT: _CUT_S, _LONGER: _LONGER_S})
-    models = _models(slow, longer)
+    models = _models(slow, longer, engine_for(kind).slow_model_pre_hook)
     run = run_dbt(
         ctx,
         config,

@@ -39,6 +39,9 @@ class Engine:
     runs_catalog_sql: bool = False
     #: True when a target is a file on this machine (no server to reach)
     file_based: bool = False
+    #: run (a dbt pre-hook) before each of the timeout check's slow models, so that the
+    #: engine waits on them without keeping a core busy; None: nothing to run
+    slow_model_pre_hook: str | None = None
 
     def statement_kinds(self, sql: str) -> list[str]:
         """The kind of each statement in ``sql``, by the engine's own parser.
