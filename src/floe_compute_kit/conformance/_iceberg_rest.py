@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 from pyiceberg import exceptions as exc
 from pyiceberg.catalog.rest import CreateTableRequest
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.io import PY_IO_IMPL
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC
 from pyiceberg.table import CommitTableRequest, Table
 from pyiceberg.table.sorting import UNSORTED_SORT_ORDER
@@ -137,6 +138,10 @@ class CatalogServer:
             prefix,
             uri=f"sqlite:///{warehouse_dir / 'catalog.sqlite'}",
             warehouse=(warehouse_dir / "warehouse").resolve().as_uri(),
+            # The server only reads and writes metadata files: pyiceberg's fsspec FileIO
+            # does that without importing pyarrow (the default FileIO for file:// paths),
+            # which cost 0.8 s of CPU inside the first create-table request.
+            **{PY_IO_IMPL: "pyiceberg.io.fsspec.FsspecFileIO"},
         )
         self._lock = threading.Lock()
 
