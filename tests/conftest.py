@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from floe_compute_kit.conformance.services import PostgresServer
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+#: Every JVM the tests start (Spark sessions under dbt, Spark Connect servers, the Spark
+#: certification) lives for seconds: the quick JIT alone and one GC thread halve its CPU
+#: (a dbt build of the bundled project: 68 s of the JVM's CPU, 38 s so), which on two
+#: cores shared with the other worker is most of a Spark test's time. spark-submit adds
+#: SPARK_SUBMIT_OPTS to the JVM's options; a user's own setting is kept.
+os.environ.setdefault("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 pytest_plugins = ["pytester"]
 
