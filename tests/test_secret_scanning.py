@@ -44,6 +44,19 @@ def test_every_spelling_is_found(name: str) -> None:
     assert SECRET not in str(leak)
 
 
+@pytest.mark.parametrize("length", [18, 19, 20])  # every remainder of a 3-byte group
+def test_base64_finds_a_secret_at_any_offset_whatever_follows(length: int) -> None:
+    """Inside a longer value, base64 shares the secret's first and last groups with its
+    neighbours: each alignment and each kind of neighbour is found."""
+    secret = "".join(c for c in canary(length) + canary(length, "more") if c.isalnum())[:length]
+    assert len(secret) == length
+    for before in ("", "a", "ab", "abc", "user:"):
+        for after in ("", ":", ":x", ":xy", "@db.local:5432"):
+            encoded = base64.b64encode(f"{before}{secret}{after}".encode()).decode()
+            leaks = find_leaks([("a header", encoded)], {"credentials.password": secret})
+            assert [leak.secret for leak in leaks] == ["credentials.password"], (before, after)
+
+
 def test_nothing_is_found_in_unrelated_text() -> None:
     other = canary(8)
     assert find_leaks([("a text", " ".join(spellings(other).values()))], {"t": SECRET}) == []

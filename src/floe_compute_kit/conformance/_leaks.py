@@ -66,11 +66,16 @@ def spellings(secret: str) -> dict[str, str]:
         "hex": binascii.hexlify(raw).decode("ascii"),
         "hex (upper case)": binascii.hexlify(raw).decode("ascii").upper(),
     }
-    # base64 of a secret embedded in a longer text ("user:secret") shifts with its offset;
-    # the stable core of each of the three alignments is found wherever the secret sits.
-    for shift in (1, 2):
-        core = base64.b64encode(b"\0" * shift + raw).decode("ascii")[4:-4]
-        out[f"base64 (inside a longer value, offset {shift})"] = core
+    # base64 of a secret embedded in a longer text ("user:secret") shifts with its offset,
+    # and a 3-byte group the secret shares with the bytes around it encodes them too: the
+    # groups that hold the secret's bytes alone are found at each of the three alignments,
+    # wherever the secret sits and whatever follows it.
+    for shift in (0, 1, 2):
+        whole = (shift + len(raw)) // 3  # the groups complete where the secret ends
+        encoded = base64.b64encode(b"\0" * shift + raw).decode("ascii")
+        out[f"base64 (inside a longer value, offset {shift})"] = encoded[
+            (4 if shift else 0) : 4 * whole
+        ]
     kept: dict[str, str] = {}
     for name, text in out.items():
         if len(text) >= MIN_SPELLING and text not in kept.values():
