@@ -52,8 +52,8 @@ def test_every_secrets_check_has_a_zoo_plugin() -> None:
 def test_messages_name_the_leak_never_the_value(monkeypatch: pytest.MonkeyPatch) -> None:
     issued: list[str] = []
 
-    def recorded(index: int, salt: str = "") -> str:
-        issued.append(canary(index, salt))
+    def recorded(index: int, salt: str = "", *, alnum: bool = False) -> str:
+        issued.append(canary(index, salt, alnum=alnum))
         return issued[-1]
 
     monkeypatch.setattr(secrets_checks, "canary", recorded)  # a spy: the canaries stay real

@@ -31,7 +31,7 @@ _ALNUM: Final = string.ascii_letters + string.digits
 _MARKS: Final = "/+&%=@!"
 
 
-def canary(index: int, salt: str = "") -> str:
+def canary(index: int, salt: str = "", *, alnum: bool = False) -> str:
     """A distinct canary secret, shaped like a generated password.
 
     A fixed mark (a prefix, a suffix, a length) would let a plugin spare the canaries
@@ -39,14 +39,15 @@ def canary(index: int, salt: str = "") -> str:
     to four symbols among them, from a key drawn when the process starts. The symbols
     make URL-encoding differ from the plain text, so each spelling is its own search.
     Over 100 random bits: a canary never occurs by chance. The same ``index`` and
-    ``salt`` give the same canary within one process.
+    ``salt`` give the same canary within one process; ``alnum`` leaves the symbols out
+    (for models and engines that refuse them), keeping at least 18 characters.
     """
     digest = hmac.new(_KEY, f"{salt}:{index}".encode(), hashlib.sha256).digest()
     rng = random.Random(digest)  # noqa: S311 - seeded from the secret digest, not for keys
     chars = rng.choices(_ALNUM, k=rng.randint(18, 26))
     for _ in range(rng.randint(2, 4)):
         chars.insert(rng.randint(1, len(chars) - 1), rng.choice(_MARKS))
-    return "".join(chars)
+    return "".join(c for c in chars if c.isalnum()) if alnum else "".join(chars)
 
 
 def spellings(secret: str) -> dict[str, str]:

@@ -57,9 +57,7 @@ MAX_ARTEFACT_BYTES: Final = 8 * 1024 * 1024
 
 def _swap(value: Any, path: str, found: dict[str, str], alnum: bool) -> Any:
     if isinstance(value, SecretStr):
-        token = canary(len(found), salt=f"{path}:{id(found)}")
-        if alnum:
-            token = "".join(c for c in token if c.isalnum())
+        token = canary(len(found), salt=f"{path}:{id(found)}", alnum=alnum)
         found[path] = token
         return SecretStr(token)
     if isinstance(value, dict):

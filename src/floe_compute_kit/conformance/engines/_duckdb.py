@@ -34,7 +34,7 @@ class DuckDBEngine(Engine):
     file_based = True
     # With more than one thread, DuckDB 1.5.5's client thread often spins while a worker
     # runs the sleeping task: a whole core for the length of each slow model (measured:
-    # the timeout check's dbt run took 6.2-6.9 s of CPU, 3.7-4.0 s with one thread).
+    # the timeout check's dbt run took 6.2-6.9 s of CPU, 3.7-4.4 s with one thread).
     # Runtime only: nothing is written to the target.
     slow_model_pre_hook = "SET threads = 1"
 
