@@ -120,6 +120,25 @@ def test_settings_that_would_download_extensions_are_refused(
 
 
 @pytest.mark.parametrize("table", ["settings", "connection"])
+@pytest.mark.parametrize("key", ["by", "select", "order"])
+def test_setting_keys_that_are_sql_keywords_are_refused(table: str, key: str) -> None:
+    """dbt-duckdb writes `SET key = ...` unquoted: a keyword there does not parse."""
+    error = rejected({table: {key: False}})
+    assert f"{table}.{key}: an SQL keyword" in str(error)
+
+
+def test_the_setting_keywords_are_duckdbs_own() -> None:
+    import duckdb
+
+    from floe_compute_duckdb.config import SETTING_KEYWORDS
+
+    rows = duckdb.connect().execute(
+        "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
+    )
+    assert {str(r[0]).lower() for r in rows.fetchall()} == SETTING_KEYWORDS
+
+
+@pytest.mark.parametrize("table", ["settings", "connection"])
 def test_memory_limit_belongs_in_its_field(table: str) -> None:
     error = rejected({table: {"memory_limit": "1GB"}})
     assert "set the field 'memory_limit'" in str(error)

@@ -90,6 +90,28 @@ _JINJA = re.compile(r"\{[{%#]")
 # lazily in _check_alias_keyword so that importing this module stays cheap.
 _KEYWORDS_CACHE: list[frozenset[str]] = []
 
+#: DuckDB 1.5.5's keywords that are not "unreserved" (``duckdb_keywords()``), kept here so
+#: that validating a config's settings imports no DuckDB; tests compare it with DuckDB's.
+SETTING_KEYWORDS: Final = frozenset(
+    """
+    all analyse analyze and anti any array as asc asof asymmetric at authorization
+    between bigint binary bit boolean both by case cast char character check
+    coalesce collate collation column columns concurrently constraint create cross
+    dec decimal default deferrable desc describe distinct do else end except exists
+    extract false fetch float for foreign freeze from full generated glob group
+    grouping grouping_id having ilike in initially inner inout int integer intersect
+    interval into is isnull join lambda lateral leading left like limit map national
+    natural nchar none not notnull null nullif numeric offset on only or order out
+    outer overlaps overlay pivot pivot_longer pivot_wider placing position
+    positional precision primary qualify real references returning right row select
+    semi setof show similar smallint some struct substring summarize symmetric table
+    tablesample then time timestamp to trailing treat trim true try_cast union
+    unique unpack unpivot using values varchar variadic verbose when where window
+    with xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces
+    xmlparse xmlpi xmlroot xmlserialize xmltable
+    """.split()  # noqa: SIM905 -- 159 keywords read as a paragraph, not as 159 lines
+)
+
 
 def _encodable(value: str) -> bool:
     try:
@@ -349,6 +371,11 @@ class DuckDBConfig(ComputeConfig):
                         f"{table}.{key}: not allowed; floe loads extensions offline from the "
                         "packaged 1.5.5 files and never lets DuckDB download them "
                         f"(not allowed: {', '.join(sorted(_NETWORK_SETTINGS))})"
+                    )
+                if key in SETTING_KEYWORDS:
+                    raise ValueError(
+                        f"{table}.{key}: an SQL keyword, not a DuckDB setting; dbt-duckdb "
+                        f"runs `SET {key} = ...` unquoted, which DuckDB cannot parse"
                     )
         aliases = [a.alias for a in self.attach]
         duplicated = sorted({a for a in aliases if aliases.count(a) > 1})
