@@ -54,6 +54,44 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'0' is not allowed; allowed: a whole number greater than 0" in capsys.readouterr().err
 
 
+@pytest.mark.requirement("KIT-009")
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--budget", "nan", "a number greater than 0 and at most 3600"),
+        ("--budget", "inf", "a number greater than 0 and at most 3600"),
+        ("--budget", "1e400", "a number greater than 0 and at most 3600"),
+        ("--budget", "3601", "a number greater than 0 and at most 3600"),
+        ("--max-examples", "99999999999999999999", "a whole number greater than 0 and at most"),
+        ("--max-examples", "1e3", "a whole number greater than 0 and at most 10000"),
+        ("--iceberg-uri", "not a url", "an http:// or https:// URL with a host"),
+        ("--iceberg-uri", "http://", "an http:// or https:// URL with a host"),
+        ("--iceberg-uri", "http://127.0.0.1:port", "an http:// or https:// URL with a host"),
+        ("--iceberg-uri", "ftp://127.0.0.1/", "an http:// or https:// URL with a host"),
+    ],
+)
+def test_an_option_out_of_bounds_is_a_usage_error_before_the_run(
+    option: str, value: str, allowed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nan and inf budgets once ended in a traceback, and a huge --max-examples ran on."""
+    with pytest.raises(SystemExit) as info:
+        main(["report", "--plugin", "duckdb", option, value])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert f"{option}: {value!r}" in err
+    assert allowed in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.requirement("KIT-009")
+def test_the_bounds_themselves_are_taken() -> None:
+    from floe_compute_kit.conformance._settings import bounded, iceberg_uri
+
+    assert bounded(float, "--budget", 3600)("3600") == 3600.0
+    assert bounded(int, "--max-examples", 10_000)("10000") == 10_000
+    assert iceberg_uri("--iceberg-uri")("http://127.0.0.1:8181/") == "http://127.0.0.1:8181/"
+
+
 @pytest.mark.requirement("KIT-013")
 def test_a_malformed_waivers_file_exits_2_naming_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

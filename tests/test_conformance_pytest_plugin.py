@@ -42,6 +42,21 @@ def test_options_sit_in_one_group(pytester: pytest.Pytester) -> None:
         assert option in section
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [(OPT_BUDGET, "nan"), (OPT_BUDGET, "inf"), (OPT_MAX_EXAMPLES, "0"), (OPT_ICEBERG_URI, "x")],
+)
+def test_an_option_out_of_bounds_is_a_usage_error(
+    pytester: pytest.Pytester, option: str, value: str
+) -> None:
+    result = pytester.runpytest_subprocess(f"{option}={value}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert f"{option}: {value!r} is not" in err
+    assert "allowed:" in err
+    assert "Traceback" not in err
+
+
 def test_without_floe_plugin_it_collects_nothing(pytester: pytest.Pytester) -> None:
     assert pytester.runpytest_subprocess().ret == pytest.ExitCode.NO_TESTS_COLLECTED
     pytester.makepyfile(test_own="def test_own():\n    pass\n")

@@ -101,3 +101,54 @@ def test_a_vendored_suite_runs_without_the_pytest_plugin(pytester: pytest.Pytest
     upstream = [r.spec.id for r in select_checks() if r.spec.id.startswith("upstream.")]
     result.assert_outcomes(passed=len(ids), skipped=len(upstream))
     result.stdout.fnmatch_lines(["*TestDuckDB::test_contract[[]metadata.name[]] PASSED*"])
+
+
+@pytest.mark.parametrize("where", ["a file", "a link"])
+def test_a_dir_that_is_not_a_folder_exits_2_and_writes_nothing(
+    tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "floe_contract"
+    if where == "a file":
+        target.write_text("mine\n")
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        target.symlink_to(tmp_path / "elsewhere")
+    assert main(["vendor", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {target}: ")
+    assert "Traceback" not in err
+    if where == "a file":
+        assert target.read_text() == "mine\n"
+    else:
+        assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_a_fifo_where_a_copy_goes_is_refused_not_read(tmp_path: Path) -> None:
+    """Reading a FIFO blocks until something writes to it: only regular files are hashed."""
+    import os
+
+    dest = tmp_path / "floe_contract"
+    dest.mkdir()
+    os.mkfifo(dest / "suites.py")
+    assert vendor(dest).refused == ["suites.py"]
+
+
+def test_a_folder_where_a_copy_goes_exits_2_even_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "floe_contract"
+    (dest / "fixtures.py").mkdir(parents=True)
+    assert main(["vendor", str(dest)]) == 1  # a local change: kept without --force
+    assert main(["vendor", str(dest), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"{dest / 'fixtures.py'}: exists and is not a regular file" in err
+    assert not (dest / MANIFEST).exists()
+
+
+def test_a_folder_that_cannot_be_made_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    assert main(["vendor", str(blocker / "floe_contract")]) == 2
+    assert "cannot create the folder" in capsys.readouterr().err

@@ -16,7 +16,13 @@ from floe_compute_kit.cli._progress import CheckProgress
 from floe_compute_kit.conformance._logs import logs_kept_in
 from floe_compute_kit.conformance._render import replay_command
 from floe_compute_kit.conformance._results import Level
-from floe_compute_kit.conformance._settings import DEFAULTS
+from floe_compute_kit.conformance._settings import (
+    BUDGET_LIMIT_S,
+    DEFAULTS,
+    MAX_EXAMPLES_LIMIT,
+    bounded,
+    iceberg_uri,
+)
 from floe_compute_kit.conformance._waivers import load_waivers
 from floe_compute_kit.conformance.report import FORMATS, certify, write_certificate
 from floe_compute_kit.errors import WaiverError, log_error
@@ -38,22 +44,6 @@ def _formats(text: str) -> list[str]:
             f"{', '.join(FORMATS)}"
         )
     return chosen
-
-
-def _positive(kind: type[int] | type[float], option: str) -> Any:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = 0
-        if value <= 0:
-            raise argparse.ArgumentTypeError(
-                f"{option}: {text!r} is not allowed; allowed: a "
-                f"{'whole number' if kind is int else 'number'} greater than 0"
-            )
-        return value
-
-    return parse
 
 
 def _target_file(text: str) -> Path:
@@ -95,17 +85,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-examples",
-        type=_positive(int, "--max-examples"),
+        type=bounded(int, "--max-examples", MAX_EXAMPLES_LIMIT),
         default=DEFAULTS.max_examples,
         help="generated configs per property check",
     )
     parser.add_argument(
         "--budget",
-        type=_positive(float, "--budget"),
+        type=bounded(float, "--budget", BUDGET_LIMIT_S),
         default=DEFAULTS.budget_s,
         help="seconds validate_connection may take",
     )
-    parser.add_argument("--iceberg-uri", help="a running Iceberg REST catalog for iceberg checks")
+    parser.add_argument(
+        "--iceberg-uri",
+        type=iceberg_uri("--iceberg-uri"),
+        help="a running Iceberg REST catalog for iceberg checks",
+    )
     parser.add_argument(
         "--target",
         "--floe-target",

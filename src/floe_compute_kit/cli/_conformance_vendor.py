@@ -1,12 +1,14 @@
 """``floe-conformance vendor DIR``: copy the contract suites into your repository.
 
 Exit codes: 0 written or already current; 1 refused because of local changes
-(re-run with --force to replace them).
+(re-run with --force to replace them); 2 a DIR that cannot be written (the message says
+why).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 NAME = "vendor"
@@ -23,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from floe_compute_kit.conformance.vendoring import vendor  # noqa: PLC0415
 
-    result = vendor(args.dir, force=args.force)
+    try:
+        result = vendor(args.dir, force=args.force)
+    except OSError as exc:  # AtomicWriteError names the file and the fix
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if result.refused:
         print(
             f"refused: {', '.join(result.refused)} in {args.dir} have local changes; "

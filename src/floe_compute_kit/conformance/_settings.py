@@ -7,11 +7,22 @@ this in every pytest run.
 
 from __future__ import annotations
 
+import argparse
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["DEFAULTS", "LEVELS", "RunSettings"]
+__all__ = [
+    "BUDGET_LIMIT_S",
+    "DEFAULTS",
+    "LEVELS",
+    "MAX_EXAMPLES_LIMIT",
+    "RunSettings",
+    "bounded",
+    "iceberg_uri",
+]
 
 #: Certification levels, each including the ones before it.
 LEVELS: Final = ("core", "extended", "integration")
@@ -34,3 +45,52 @@ class RunSettings:
 
 
 DEFAULTS: Final = RunSettings()
+
+#: The most generated configs per property check an option takes: a run of 10,000 takes
+#: hours already, and a larger number is a typo that would never end.
+MAX_EXAMPLES_LIMIT: Final = 10_000
+#: The longest budget one validate_connection call may be given (an hour): each check
+#: may run twelve budgets, and an infinite one cannot be waited for.
+BUDGET_LIMIT_S: Final = 3600.0
+
+
+def bounded(kind: type[int] | type[float], option: str, most: float) -> Callable[[str], float]:
+    """An argparse ``type=`` for ``option``: a finite number above 0 and at most ``most``."""
+    noun = "whole number" if kind is int else "number"
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or not math.isfinite(value) or not 0 < value <= most:
+            raise argparse.ArgumentTypeError(
+                f"{option}: {text!r} is not allowed; allowed: a {noun} greater than 0 and "
+                f"at most {most:g}"
+            )
+        return value
+
+    return parse
+
+
+def iceberg_uri(option: str) -> Callable[[str], str]:
+    """An argparse ``type=`` for a running Iceberg REST catalog's URI, checked before the
+    run (the catalog itself is first asked at the integration level)."""
+
+    def parse(text: str) -> str:
+        from urllib.parse import urlsplit  # noqa: PLC0415 - the pytest11 module imports this one
+
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise argparse.ArgumentTypeError(
+                f"{option}: {text!r} is not an Iceberg REST catalog URI; allowed: an "
+                "http:// or https:// URL with a host, such as http://127.0.0.1:8181"
+            )
+        del port  # parsed only to refuse a port that is not a number
+        return text
+
+    return parse

@@ -18,7 +18,14 @@ from typing import Any, Final
 
 import pytest
 
-from floe_compute_kit.conformance._settings import DEFAULTS, LEVELS
+from floe_compute_kit.conformance._settings import (
+    BUDGET_LIMIT_S,
+    DEFAULTS,
+    LEVELS,
+    MAX_EXAMPLES_LIMIT,
+    bounded,
+    iceberg_uri,
+)
 
 __all__ = [
     "GROUP",
@@ -96,7 +103,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         OPT_MAX_EXAMPLES,
         dest=dest(OPT_MAX_EXAMPLES),
-        type=int,
+        type=bounded(int, OPT_MAX_EXAMPLES, MAX_EXAMPLES_LIMIT),
         default=None,
         metavar="N",
         help=f"generated configs per property check (default: {DEFAULT_MAX_EXAMPLES})",
@@ -113,7 +120,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         OPT_BUDGET,
         dest=dest(OPT_BUDGET),
-        type=float,
+        type=bounded(float, OPT_BUDGET, BUDGET_LIMIT_S),
         default=None,
         metavar="SECONDS",
         help=f"time budget of one validate_connection call (default: {DEFAULT_BUDGET_S:g})",
@@ -121,6 +128,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         OPT_ICEBERG_URI,
         dest=dest(OPT_ICEBERG_URI),
+        type=iceberg_uri(OPT_ICEBERG_URI),
         default=None,
         metavar="URI",
         help="a running Iceberg REST catalog for the integration-level catalog checks",

@@ -9,6 +9,9 @@ copy as written. Two things are told apart:
 * drift: the installed kit's file no longer matches the recorded hash (the kit was
   upgraded). Importing the vendored package warns with VendoredSuiteDriftWarning.
 
+Every file is written atomically; a DIR that cannot hold a package (a file, a link, a
+folder that cannot be written) raises AtomicWriteError naming it and the fix.
+
 The checks themselves always come from the installed kit; the copies are the pytest
 glue (fixtures and suite classes), which is what an author may want to pin or adapt.
 """
@@ -21,6 +24,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+from floe_compute_kit._atomic import AtomicWriteError, write_atomic
 
 __all__ = [
     "MANIFEST",
@@ -80,7 +85,7 @@ def _sha256(data: bytes) -> str:
 
 def _manifest(dest: Path) -> dict[str, str]:
     path = dest / MANIFEST
-    if not path.is_file():
+    if not path.is_file() or path.is_symlink():
         return {}
     try:
         files = json.loads(path.read_text(encoding="utf-8")).get("files", {})
@@ -100,12 +105,24 @@ def _local_changes(dest: Path, recorded: dict[str, str]) -> list[str]:
     changed = []
     for name in (*VENDORED_FILES, "__init__.py"):
         path = dest / name
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             continue
         expected = recorded.get(name)
-        if expected is None or _sha256(path.read_bytes()) != expected:
+        # Only a regular file is read: a FIFO there would block, a folder cannot be.
+        regular = path.is_file() and not path.is_symlink()
+        if not regular or expected is None or _sha256(path.read_bytes()) != expected:
             changed.append(name)
     return changed
+
+
+def _usable(dest: Path) -> None:
+    """Refuse a DIR that cannot hold a package, before anything is written."""
+    if dest.exists() and not dest.is_dir():
+        raise AtomicWriteError(
+            dest, "exists and is not a folder", fix="give a folder for the vendored package"
+        )
+    if dest.is_symlink():
+        raise AtomicWriteError(dest, "is a symbolic link", fix="give the folder itself")
 
 
 def vendor(dest: Path, *, force: bool = False) -> VendorResult:
@@ -113,12 +130,18 @@ def vendor(dest: Path, *, force: bool = False) -> VendorResult:
     from floe_compute_kit import __version__  # noqa: PLC0415
 
     result = VendorResult()
+    _usable(dest)
     recorded = _manifest(dest)
     changed = _local_changes(dest, recorded)
     if changed and not force:
         result.refused = changed
         return result
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AtomicWriteError(
+            dest, f"cannot create the folder: {exc.strerror}", fix="choose a writable folder"
+        ) from None
     contents = {name: (_SOURCE_DIR / name).read_bytes() for name in VENDORED_FILES}
     contents["__init__.py"] = _INIT.format(dest=dest.as_posix()).encode("utf-8")
     hashes = {}
@@ -128,10 +151,10 @@ def vendor(dest: Path, *, force: bool = False) -> VendorResult:
         if path.is_file() and path.read_bytes() == data:
             result.unchanged.append(name)
             continue
-        path.write_bytes(data)
+        write_atomic(path, data)
         result.written.append(name)
     manifest = {"kit_version": __version__, "files": hashes}
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_atomic(dest / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return result
 
 
