@@ -44,3 +44,43 @@ def test_init_refuses_a_bad_name_and_an_occupied_directory(
     assert main(["init", "ok", "--dir", str(tmp_path / "y")]) == 2
     assert "is not empty; choose another --dir or pass --force" in capsys.readouterr().err
     assert main(["init", "ok", "--dir", str(tmp_path / "y"), "--force"]) == 0
+
+
+def test_init_writes_only_the_package_files(tmp_path: Path) -> None:
+    """Atomic writes without lock files: nothing hidden is left in the new package."""
+    root = tmp_path / "pkg"
+    assert main(["init", "mydb", "--dir", str(root)]) == 0
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert written == [
+        "README.md",
+        "pyproject.toml",
+        "src/floe_compute_mydb/__init__.py",
+        "src/floe_compute_mydb/config.py",
+        "src/floe_compute_mydb/plugin.py",
+        "src/floe_compute_mydb/py.typed",
+        "tests/test_contract.py",
+    ]
+
+
+def test_a_dir_that_is_a_file_exits_2_and_keeps_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "taken"
+    target.write_text("mine\n")
+    assert main(["init", "mydb", "--dir", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {target}: exists and is not a folder" in err
+    assert target.read_text() == "mine\n"
+
+
+def test_a_file_where_a_folder_goes_exits_2_even_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once a NotADirectoryError traceback; now one line naming the folder."""
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "src").write_text("")
+    assert main(["init", "mydb", "--dir", str(root), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the folder" in err
+    assert "Traceback" not in err

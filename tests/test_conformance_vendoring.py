@@ -152,3 +152,11 @@ def test_a_folder_that_cannot_be_made_exits_2(
     blocker.write_text("")
     assert main(["vendor", str(blocker / "floe_contract")]) == 2
     assert "cannot create the folder" in capsys.readouterr().err
+
+
+def test_vendor_leaves_only_the_package_files(tmp_path: Path) -> None:
+    dest = tmp_path / "floe_contract"
+    vendor(dest)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        [*VENDORED_FILES, "__init__.py", MANIFEST]
+    )

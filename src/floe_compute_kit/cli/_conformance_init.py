@@ -1,6 +1,7 @@
 """``floe-conformance init``: scaffold a plugin package whose tests list what is left to write.
 
-Exit codes: 0 written; 2 a bad NAME or a non-empty target directory without --force.
+Exit codes: 0 written; 2 a bad NAME, a non-empty target directory without --force, or a
+target that cannot be written (the message names it).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     target = args.dir if args.dir is not None else Path(names["dist"])
     try:
         written = scaffold(args.name, target, force=args.force)
-    except FileExistsError as exc:
+    except OSError as exc:  # FileExistsError, AtomicWriteError: each names the path
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for path in written:

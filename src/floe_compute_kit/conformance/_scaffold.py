@@ -14,6 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import Final
 
+from floe_compute_kit._atomic import AtomicWriteError, write_atomic
 from floe_compute_kit.errors import ComputeConfigurationError
 
 __all__ = ["NAME_PATTERN", "TODO_METHODS", "names_for", "scaffold"]
@@ -242,9 +243,13 @@ def _plugin_source(names: dict[str, str]) -> str:
 def scaffold(name: str, target: Path, *, force: bool = False) -> list[Path]:
     """Write the plugin package for ``name`` into ``target``; returns the files written.
 
-    Refuses (FileExistsError) to write into a non-empty directory unless ``force``.
+    Refuses (FileExistsError) to write into a non-empty directory unless ``force``; a
+    target that is not a folder, or a file that cannot be written, raises
+    AtomicWriteError naming it. Each file is written atomically.
     """
     names = names_for(name)
+    if target.exists() and not target.is_dir():
+        raise AtomicWriteError(target, "exists and is not a folder", fix="choose another --dir")
     if target.exists() and any(target.iterdir()) and not force:
         raise FileExistsError(
             f"{target} exists and is not empty; choose another --dir or pass --force"
@@ -262,7 +267,12 @@ def scaffold(name: str, target: Path, *, force: bool = False) -> list[Path]:
     written: list[Path] = []
     for rel, text in files.items():
         path = target / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AtomicWriteError(
+                path.parent, f"cannot create the folder: {exc.strerror}", fix="choose another --dir"
+            ) from None
+        write_atomic(path, text, lock=False)  # no lock file left in the package
         written.append(path)
     return written

@@ -151,10 +151,10 @@ def vendor(dest: Path, *, force: bool = False) -> VendorResult:
         if path.is_file() and path.read_bytes() == data:
             result.unchanged.append(name)
             continue
-        write_atomic(path, data)
+        write_atomic(path, data, lock=False)  # no lock files left in the package
         result.written.append(name)
     manifest = {"kit_version": __version__, "files": hashes}
-    write_atomic(dest / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_atomic(dest / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n", lock=False)
     return result
 
 
