@@ -68,6 +68,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         ("--iceberg-uri", "http://", "an http:// or https:// URL with a host"),
         ("--iceberg-uri", "http://127.0.0.1:port", "an http:// or https:// URL with a host"),
         ("--iceberg-uri", "ftp://127.0.0.1/", "an http:// or https:// URL with a host"),
+        ("--seed", "100000000000000000000", "a whole number of at most 20 digits"),
+        ("--seed", "1.5", "a whole number of at most 20 digits"),
     ],
 )
 def test_an_option_out_of_bounds_is_a_usage_error_before_the_run(
@@ -85,11 +87,12 @@ def test_an_option_out_of_bounds_is_a_usage_error_before_the_run(
 
 @pytest.mark.requirement("KIT-009")
 def test_the_bounds_themselves_are_taken() -> None:
-    from floe_compute_kit.conformance._settings import bounded, iceberg_uri
+    from floe_compute_kit.conformance._settings import bounded, iceberg_uri, seed
 
     assert bounded(float, "--budget", 3600)("3600") == 3600.0
     assert bounded(int, "--max-examples", 10_000)("10000") == 10_000
     assert iceberg_uri("--iceberg-uri")("http://127.0.0.1:8181/") == "http://127.0.0.1:8181/"
+    assert seed("--seed")("-99999999999999999999") == -(10**20) + 1
 
 
 @pytest.mark.requirement("KIT-013")

@@ -316,3 +316,28 @@ def test_a_plugin_that_did_not_load_verifies_as_not_certified(
     assert main(["verify", str(path)]) == 0
     out = capsys.readouterr().out
     assert "? ? level achieved none of integration (not certified)" in out
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_examples", 10**30),
+        ("max_examples", 10_001),
+        ("budget_s", 1e308),
+        ("budget_s", 3601.0),
+        ("seed", 10**20),
+    ],
+)
+def test_a_resealed_certificate_with_numbers_no_run_can_use_exits_2(
+    tmp_path: Path, field: str, value: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once, --rerun of such a certificate ran on (max_examples) or ended in a traceback
+    (budget_s); the schema now bounds what the report options bound."""
+    cert = build_real()
+    cert["run"][field] = value
+    path = _write(tmp_path, _reseal(cert))
+    for args in (["verify", str(path)], ["verify", str(path), "--rerun", "--yes"]):
+        assert main(args) == 2
+        said = capsys.readouterr()
+        assert f"run/{field}:" in said.out + said.err
+        assert "Traceback" not in said.out + said.err

@@ -44,7 +44,13 @@ def test_options_sit_in_one_group(pytester: pytest.Pytester) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [(OPT_BUDGET, "nan"), (OPT_BUDGET, "inf"), (OPT_MAX_EXAMPLES, "0"), (OPT_ICEBERG_URI, "x")],
+    [
+        (OPT_BUDGET, "nan"),
+        (OPT_BUDGET, "inf"),
+        (OPT_MAX_EXAMPLES, "0"),
+        (OPT_ICEBERG_URI, "x"),
+        (OPT_SEED, "1" + "0" * 20),
+    ],
 )
 def test_an_option_out_of_bounds_is_a_usage_error(
     pytester: pytest.Pytester, option: str, value: str

@@ -248,3 +248,29 @@ def test_a_supplied_config_strategy_is_used() -> None:
     assert suite.results[0].outcome is Outcome.FAILED
     assert suite.results[0].example is not None
     assert suite.results[0].example["timeout_seconds"] == 500
+
+
+@pytest.mark.requirement("KIT-009")
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_examples", 0),
+        ("max_examples", 10**30),
+        ("max_examples", True),
+        ("budget_s", float("nan")),
+        ("budget_s", float("inf")),
+        ("budget_s", 0.0),
+        ("seed", 10**20),
+        ("seed", 1.5),
+    ],
+)
+def test_numbers_no_run_can_use_are_refused_before_it_starts(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    from floe_compute_kit.errors import ComputeConfigurationError
+
+    with pytest.raises(ComputeConfigurationError) as info:
+        run_suite("duckdb", workdir=tmp_path, **{field: value})  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert f"run_suite {field}: {value!r} is not allowed; allowed: " in str(info.value)
+    assert not any(tmp_path.iterdir())  # nothing was started or written

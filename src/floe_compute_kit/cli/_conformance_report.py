@@ -22,6 +22,7 @@ from floe_compute_kit.conformance._settings import (
     MAX_EXAMPLES_LIMIT,
     bounded,
     iceberg_uri,
+    seed,
 )
 from floe_compute_kit.conformance._waivers import load_waivers
 from floe_compute_kit.conformance.report import FORMATS, certify, write_certificate
@@ -73,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("certificate"), help="output directory")
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed("--seed"),
         default=DEFAULTS.seed,
         help=f"hypothesis seed (default: {DEFAULTS.seed})",
     )

@@ -19,9 +19,12 @@ __all__ = [
     "DEFAULTS",
     "LEVELS",
     "MAX_EXAMPLES_LIMIT",
+    "SEED_LIMIT",
     "RunSettings",
     "bounded",
     "iceberg_uri",
+    "out_of_bounds",
+    "seed",
 ]
 
 #: Certification levels, each including the ones before it.
@@ -52,6 +55,36 @@ MAX_EXAMPLES_LIMIT: Final = 10_000
 #: The longest budget one validate_connection call may be given (an hour): each check
 #: may run twelve budgets, and an infinite one cannot be waited for.
 BUDGET_LIMIT_S: Final = 3600.0
+#: Seeds lie strictly between -SEED_LIMIT and SEED_LIMIT: 20 digits, which a certificate
+#: records and ``verify`` reads back (it refuses longer integer literals).
+SEED_LIMIT: Final = 10**20
+
+
+def out_of_bounds(
+    max_examples: object, budget_s: object, seed: object
+) -> tuple[str, object, str] | None:
+    """The first of a run's numbers (``run_suite``'s parameters) that is out of bounds, as
+    (name, value, what is allowed), or None."""
+    if (
+        not isinstance(max_examples, int)
+        or isinstance(max_examples, bool)
+        or not 0 < max_examples <= MAX_EXAMPLES_LIMIT
+    ):
+        return (
+            "max_examples",
+            max_examples,
+            f"a whole number greater than 0 and at most {MAX_EXAMPLES_LIMIT}",
+        )
+    if (
+        not isinstance(budget_s, int | float)
+        or isinstance(budget_s, bool)
+        or not math.isfinite(budget_s)
+        or not 0 < budget_s <= BUDGET_LIMIT_S
+    ):
+        return ("budget_s", budget_s, f"a number greater than 0 and at most {BUDGET_LIMIT_S:g}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not -SEED_LIMIT < seed < SEED_LIMIT:
+        return ("seed", seed, "a whole number of at most 20 digits")
+    return None
 
 
 def bounded(kind: type[int] | type[float], option: str, most: float) -> Callable[[str], float]:
@@ -67,6 +100,23 @@ def bounded(kind: type[int] | type[float], option: str, most: float) -> Callable
             raise argparse.ArgumentTypeError(
                 f"{option}: {text!r} is not allowed; allowed: a {noun} greater than 0 and "
                 f"at most {most:g}"
+            )
+        return value
+
+    return parse
+
+
+def seed(option: str) -> Callable[[str], int]:
+    """An argparse ``type=`` for a seed: a whole number of at most 20 digits."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = SEED_LIMIT
+        if not -SEED_LIMIT < value < SEED_LIMIT:
+            raise argparse.ArgumentTypeError(
+                f"{option}: {text!r} is not allowed; allowed: a whole number of at most 20 digits"
             )
         return value
 

@@ -25,6 +25,7 @@ from floe_compute_kit.conformance._settings import (
     MAX_EXAMPLES_LIMIT,
     bounded,
     iceberg_uri,
+    seed,
 )
 
 __all__ = [
@@ -111,7 +112,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         OPT_SEED,
         dest=dest(OPT_SEED),
-        type=int,
+        type=seed(OPT_SEED),
         default=None,
         metavar="SEED",
         help="hypothesis seed; a failure prints the one that reproduces it "

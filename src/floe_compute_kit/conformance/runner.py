@@ -29,8 +29,9 @@ from floe_compute_kit.conformance._invoke import PluginRaised, read
 from floe_compute_kit.conformance._lanes import QUIET, Quiet, run_checks
 from floe_compute_kit.conformance._loader import LoadedPlugin, LoadFailure, load_target
 from floe_compute_kit.conformance._results import CheckResult, Level, Outcome, SuiteResult
-from floe_compute_kit.conformance._settings import DEFAULTS
+from floe_compute_kit.conformance._settings import DEFAULTS, out_of_bounds
 from floe_compute_kit.conformance.checks import load_catalogue
+from floe_compute_kit.errors import ComputeConfigurationError
 
 __all__ = ["LOADS_CHECK_ID", "make_context", "run_check", "run_suite", "select_checks"]
 
@@ -61,6 +62,19 @@ def _safe_attr(plugin: object, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _within_bounds(max_examples: object, budget_s: object, seed: object) -> None:
+    """Refuse a run's numbers that no run could use: nan or inf never reach a deadline."""
+    bad = out_of_bounds(max_examples, budget_s, seed)
+    if bad is not None:
+        name, value, allowed = bad
+        raise ComputeConfigurationError(
+            f"run_suite {name}: {value!r} is not allowed; allowed: {allowed}",
+            field=name,
+            value=value,
+            allowed=allowed,
+        )
+
+
 def make_context(
     loaded: LoadedPlugin,
     *,
@@ -76,6 +90,7 @@ def make_context(
     """The context every check of one suite run shares."""
     from floe_compute_kit.conformance._live import read_target  # noqa: PLC0415 - a cycle
 
+    _within_bounds(max_examples, budget_s, seed)
     target_file = None if target is None else Path(target).resolve()
     return CheckContext(
         plugin=loaded.instance,
@@ -266,6 +281,7 @@ def run_suite(
     object. ``target``: the user's live-target file (see ``conformance._live``).
     """
     started = time.perf_counter()
+    _within_bounds(max_examples, budget_s, seed)  # before anything starts
     level = Level(level)
     mode = _isolation(plugin, isolation)
     own_dir = workdir is None

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_serializer
 
 from floe_compute_kit.conformance._results import Level, Outcome
+from floe_compute_kit.conformance._settings import BUDGET_LIMIT_S, MAX_EXAMPLES_LIMIT, SEED_LIMIT
 
 __all__ = [
     "CERTIFICATE_KIND",
@@ -193,9 +194,9 @@ class Environment(_Model):
 
 class RunInfo(_Model):
     requested_level: LevelValue
-    seed: int
-    max_examples: Annotated[int, Field(ge=1)]
-    budget_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    seed: Annotated[int, Field(gt=-SEED_LIMIT, lt=SEED_LIMIT)]
+    max_examples: Annotated[int, Field(ge=1, le=MAX_EXAMPLES_LIMIT)]
+    budget_s: Annotated[float, Field(gt=0, le=BUDGET_LIMIT_S, allow_inf_nan=False)]
     duration_s: Seconds
     load_error: Text | None
     #: how the plugin ran: "host" (its own process) or "in-process"; absent in
