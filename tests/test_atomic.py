@@ -71,3 +71,16 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
     assert len(text) == 200000
     assert len(set(text)) == 1
     assert os.stat(target).st_mode & 0o777 == 0o644
+
+
+def test_make_folder_names_the_folder_it_cannot_make(tmp_path: Path) -> None:
+    from floe_compute_kit._atomic import make_folder
+
+    make_folder(tmp_path / "a" / "b", fix="unused")
+    assert (tmp_path / "a" / "b").is_dir()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(AtomicWriteError) as info:
+        make_folder(tmp_path / "file" / "sub", fix="choose another")
+    assert str(info.value) == (
+        f"{tmp_path / 'file' / 'sub'}: cannot create the folder: Not a directory; choose another"
+    )

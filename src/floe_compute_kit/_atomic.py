@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["AtomicWriteError", "locked", "write_atomic"]
+__all__ = ["AtomicWriteError", "locked", "make_folder", "write_atomic"]
 
 
 class AtomicWriteError(OSError):
@@ -27,6 +27,16 @@ class AtomicWriteError(OSError):
         self.reason = reason
         self.fix = fix
         super().__init__(f"{path}: {reason}" + (f"; {fix}" if fix else ""))
+
+
+def make_folder(path: Path, *, fix: str) -> None:
+    """``path`` and its parents, made if missing; AtomicWriteError naming it otherwise."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AtomicWriteError(
+            path, f"cannot create the folder: {exc.strerror or exc}", fix=fix
+        ) from None
 
 
 @contextlib.contextmanager

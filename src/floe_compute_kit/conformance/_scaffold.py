@@ -14,7 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import Final
 
-from floe_compute_kit._atomic import AtomicWriteError, write_atomic
+from floe_compute_kit._atomic import AtomicWriteError, make_folder, write_atomic
 from floe_compute_kit.errors import ComputeConfigurationError
 
 __all__ = ["NAME_PATTERN", "TODO_METHODS", "names_for", "scaffold"]
@@ -267,12 +267,7 @@ def scaffold(name: str, target: Path, *, force: bool = False) -> list[Path]:
     written: list[Path] = []
     for rel, text in files.items():
         path = target / rel
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise AtomicWriteError(
-                path.parent, f"cannot create the folder: {exc.strerror}", fix="choose another --dir"
-            ) from None
+        make_folder(path.parent, fix="choose another --dir")
         write_atomic(path, text, lock=False)  # no lock file left in the package
         written.append(path)
     return written

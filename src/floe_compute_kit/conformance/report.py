@@ -21,7 +21,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from floe_compute_kit import __version__
-from floe_compute_kit._atomic import AtomicWriteError, write_atomic
+from floe_compute_kit._atomic import make_folder, write_atomic
 from floe_compute_kit.conformance._certificate import (
     SCHEMA_VERSION,
     build_certificate,
@@ -169,12 +169,7 @@ def write_certificate(
     files whole. Raises :class:`~floe_compute_kit._atomic.AtomicWriteError` naming the file.
     """
     rendered = [(out / FORMATS[fmt], _RENDERERS[fmt](cert)) for fmt in formats]
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AtomicWriteError(
-            out, f"cannot create the folder: {exc.strerror}", fix="choose a writable --out"
-        ) from None
+    make_folder(out, fix="choose a writable --out")
     for path, text in rendered:
         # No lock file: the rename is atomic on its own, and a .lock beside each output
         # would be published with the certificate (two runs into one folder: last one wins).

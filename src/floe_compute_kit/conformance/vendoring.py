@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from floe_compute_kit._atomic import AtomicWriteError, write_atomic
+from floe_compute_kit._atomic import AtomicWriteError, make_folder, write_atomic
 
 __all__ = [
     "MANIFEST",
@@ -136,12 +136,7 @@ def vendor(dest: Path, *, force: bool = False) -> VendorResult:
     if changed and not force:
         result.refused = changed
         return result
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AtomicWriteError(
-            dest, f"cannot create the folder: {exc.strerror}", fix="choose a writable folder"
-        ) from None
+    make_folder(dest, fix="choose a writable folder")
     contents = {name: (_SOURCE_DIR / name).read_bytes() for name in VENDORED_FILES}
     contents["__init__.py"] = _INIT.format(dest=dest.as_posix()).encode("utf-8")
     hashes = {}
