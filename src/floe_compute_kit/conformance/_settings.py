@@ -132,15 +132,15 @@ def iceberg_uri(option: str) -> Callable[[str], str]:
 
         try:
             parts = urlsplit(text)
-            port = parts.port
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+            usable = usable and (parts.port is None or parts.port > 0)  # ValueError: not a number
         except ValueError:
-            parts, port = None, None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            usable = False
+        if not usable:
             raise argparse.ArgumentTypeError(
                 f"{option}: {text!r} is not an Iceberg REST catalog URI; allowed: an "
                 "http:// or https:// URL with a host, such as http://127.0.0.1:8181"
             )
-        del port  # parsed only to refuse a port that is not a number
         return text
 
     return parse
