@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +196,79 @@ def test_the_mirror_of_a_config_with_a_schema_field_builds_without_a_warning() -
         mirror = mirror_model("PostgresConfig", PostgresConfig.model_json_schema())
     assert "schema" in mirror.model_fields
     assert mirror.model_fields["schema"].default == PostgresConfig.model_fields["schema"].default
+
+
+def _counting(host: Any) -> list[str]:
+    """The ops of every request the kit sends ``host`` from now on."""
+    sent: list[str] = []
+    original = host.request
+
+    def request(message: dict[str, Any], method: str) -> dict[str, Any]:
+        sent.append(str(message.get("op")))
+        return original(message, method)  # type: ignore[no-any-return]
+
+    host.request = request
+    return sent
+
+
+def _verdicts(model: Any, items: list[dict[str, Any]]) -> list[Any]:
+    from pydantic import ValidationError
+
+    out: list[Any] = []
+    for data in items:
+        try:
+            out.append(model.model_validate(data).model_dump())
+        except ValidationError as exc:
+            out.append(sorted(".".join(map(str, e["loc"])) for e in exc.errors()))
+    return out
+
+
+_ITEMS = [
+    {"threads": 2},
+    {"threads": 0},
+    {"attach": [{"path": "wh", "alias": "select"}]},
+    {"settings": {"by": 1}},
+    {"path": ":memory:", "extensions": ["json"]},
+]
+
+
+@pytest.mark.requirement("KIT-007")
+def test_prefetched_verdicts_are_the_host_s_one_by_one_in_one_trip(tmp_path: Path) -> None:
+    from floe_compute_kit.conformance.host._client import load_in_host
+    from floe_compute_kit.conformance.host._mirror import prefetch_validations
+
+    # one host at a time: hosts of one schema share its mirror, which asks the newest
+    alone = load_in_host("duckdb", tmp_path / "a")
+    try:
+        expected = _verdicts(alone.config_model, _ITEMS)
+    finally:
+        alone.instance.floe_host.close()
+    batched = load_in_host("duckdb", tmp_path / "b")
+    try:
+        sent = _counting(batched.instance.floe_host)
+        prefetch_validations(batched.config_model, _ITEMS)
+        assert _verdicts(batched.config_model, _ITEMS) == expected
+        assert sent == ["validate_many"]  # the validations after it cost no trip
+        assert sum(isinstance(v, list) for v in expected) == 3  # rejections are in it too
+    finally:
+        batched.instance.floe_host.close()
+
+
+@pytest.mark.requirement("KIT-007")
+def test_a_slow_validator_gets_a_short_batch_and_the_rest_one_by_one(tmp_path: Path) -> None:
+    """The host stops a batch after about a second: each config left out is asked alone,
+    within a deadline of its own, so a slow validator is never called hung by a batch."""
+    from floe_compute_kit.conformance.host._client import load_in_host
+    from floe_compute_kit.conformance.host._mirror import prefetch_validations
+
+    loaded = load_in_host("zoo.hostcost:SlowValidator", tmp_path)
+    try:
+        sent = _counting(loaded.instance.floe_host)
+        items = [{"threads": n} for n in (1, 2, 3, 4, 5)]
+        prefetch_validations(loaded.config_model, items)
+        assert [v["threads"] for v in _verdicts(loaded.config_model, items)] == [1, 2, 3, 4, 5]
+        assert sent[0] == "validate_many"
+        assert 1 <= sent.count("validate") <= 3  # 0.4 s each: the batch held 3 or so
+        assert not loaded.instance.floe_host.hung
+    finally:
+        loaded.instance.floe_host.close()

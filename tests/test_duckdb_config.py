@@ -138,6 +138,31 @@ def test_the_setting_keywords_are_duckdbs_own() -> None:
     assert {str(r[0]).lower() for r in rows.fetchall()} == SETTING_KEYWORDS
 
 
+def test_validating_a_config_imports_no_duckdb() -> None:
+    """The kit and floe compile validate configs by the thousand; DuckDB is for running."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from floe_compute_duckdb import DuckDBConfig\n"
+        "from pydantic import ValidationError\n"
+        "DuckDBConfig.model_validate({'attach': [{'path': 'wh', 'alias': 'lake'}],"
+        " 'settings': {'threads': 2}})\n"
+        "try:\n"
+        "    DuckDBConfig.model_validate({'attach': [{'path': 'wh', 'alias': 'select'}]})\n"
+        "except ValidationError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('a keyword alias was accepted')\n"
+        "print('duckdb' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
+
+
 @pytest.mark.parametrize("table", ["settings", "connection"])
 def test_memory_limit_belongs_in_its_field(table: str) -> None:
     error = rejected({table: {"memory_limit": "1GB"}})

@@ -86,12 +86,9 @@ UNSAFE_SECRET_KEYS: Final = frozenset(
 #: warehouse of about 26,300 characters; no real value is near this).
 MAX_TEXT: Final = 4096
 _JINJA = re.compile(r"\{[{%#]")
-# A small, version-independent core of SQL keywords; DuckDB's full list is checked
-# lazily in _check_alias_keyword so that importing this module stays cheap.
-_KEYWORDS_CACHE: list[frozenset[str]] = []
-
-#: DuckDB 1.5.5's keywords that are not "unreserved" (``duckdb_keywords()``), kept here so
-#: that validating a config's settings imports no DuckDB; tests compare it with DuckDB's.
+#: DuckDB 1.5.5's keywords that are not "unreserved" (``duckdb_keywords()``): no setting
+#: key or attach alias may be one, as dbt-duckdb writes both unquoted. Kept here so that
+#: validating a config imports no DuckDB; tests compare it with DuckDB's.
 SETTING_KEYWORDS: Final = frozenset(
     """
     all analyse analyze and anti any array as asc asof asymmetric at authorization
@@ -163,18 +160,6 @@ ExtensionName = Literal["avro", "core_functions", "httpfs", "iceberg", "icu", "j
 SettingValue = bool | int | FiniteFloat | PlainText
 
 
-def _duckdb_keywords() -> frozenset[str]:
-    if not _KEYWORDS_CACHE:
-        import duckdb  # noqa: PLC0415 - lazy: only configs with attach pay for DuckDB
-
-        with duckdb.connect(":memory:") as con:
-            rows = con.execute(
-                "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
-            ).fetchall()
-        _KEYWORDS_CACHE.append(frozenset(str(r[0]).lower() for r in rows))
-    return _KEYWORDS_CACHE[0]
-
-
 def main_database_name(path: str) -> str:
     """The catalog name DuckDB (and dbt-duckdb's ``database``) derives from ``path``."""
     if path == ":memory:":
@@ -216,7 +201,7 @@ class AttachConfig(BaseModel):
                 f"alias {self.alias!r} is reserved by DuckDB; "
                 f"choose a name other than {', '.join(sorted(RESERVED_ALIASES))}"
             )
-        if self.alias in _duckdb_keywords():
+        if self.alias in SETTING_KEYWORDS:
             raise ValueError(
                 f"alias {self.alias!r} is an SQL keyword; dbt-duckdb does not quote "
                 "aliases, so choose a plain name such as 'lake'"

@@ -7,9 +7,12 @@ with that first answer. ``CASES`` names the one check each must fail.
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
-from floe_compute_duckdb import DuckDBComputePlugin
+from pydantic import field_validator
+
+from floe_compute_duckdb import DuckDBComputePlugin, DuckDBConfig
 from floe_compute_kit import ComputeConfig
 from zoo.plugins import ZooCase
 
@@ -52,6 +55,20 @@ class CountsProfiles(DuckDBComputePlugin):
     def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
         type(self).calls += 1
         return super().generate_dbt_profile(config)
+
+
+class _SlowToValidate(DuckDBConfig):
+    @field_validator("threads")
+    @classmethod
+    def _think(cls, threads: int) -> int:
+        time.sleep(0.4)  # a validator that asks something slow (a schema registry, say)
+        return threads
+
+
+class SlowValidator(DuckDBComputePlugin):
+    """The reference plugin with a config validator that takes 0.4 s per config."""
+
+    config_model = _SlowToValidate
 
 
 _Z = "zoo.hostcost:"

@@ -113,6 +113,8 @@ def _strategy(ctx: CheckContext) -> Any:
     if name is not None and "plugin" in ctx.config_model.model_fields:
         # A generated config names this plugin, as a real floe.yaml would.
         def rename(cfg: Any) -> Any:
+            if getattr(cfg, "plugin", None) == name:
+                return cfg  # named so already (a Literal field): no second validation
             try:
                 return ctx.config_model.model_validate({**cfg.model_dump(), "plugin": name})
             except ValidationError:

@@ -220,10 +220,17 @@ def timeout_changes_profile(ctx: CheckContext) -> None:
     wording="Equal configs MUST give equal profiles.",
 )
 def deterministic(ctx: CheckContext) -> None:
+    # In a host the plugin gets a new copy of its argument on every call, so an equal
+    # config and the same one are the same request there: one fresh call says it all.
+    hosted = getattr(ctx.plugin, "floe_call", None) is not None
+
     def prop(config: Any) -> None:
         first = profile_of(ctx, config)  # the answer the other checks judged
         twin = type(config).model_validate(config.model_dump())
-        for again in (fresh_profile_of(ctx, twin), fresh_profile_of(ctx, config)):
+        for again in (
+            fresh_profile_of(ctx, twin),
+            *(() if hosted else (fresh_profile_of(ctx, config),)),
+        ):
             if again != first:
                 raise CheckFailed(
                     f"two calls with equal configs gave different profiles: {first!r} "

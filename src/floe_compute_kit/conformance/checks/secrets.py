@@ -160,23 +160,54 @@ def _kinds(configs: list[Any]) -> list[Any]:
 
 
 def _with_credentials(ctx: CheckContext, base: Any) -> Any:
-    """``base`` with every credential name its model accepts added (a placeholder value)."""
+    """``base`` with every credential name its model accepts added (a placeholder value).
+
+    Which names a model takes can depend on the others (and on other fields), so the
+    names are added one at a time, each kept if the model accepts it. The verdicts on
+    every name alone and on all of them at once are fetched first in one trip (a plugin
+    host answers a dozen configs as fast as one): when all are accepted, or the ones
+    accepted alone are accepted together, that is the answer without a trip per name.
+    """
+    from floe_compute_kit.conformance.host._mirror import prefetch_validations  # noqa: PLC0415
+
     names = _credential_names(type(base))
     if not names or not isinstance(base, BaseModel):
         return base
+    model = type(base)
     data = base.model_dump()
     credentials = dict(data.get("credentials") or {})
-    best = base
-    for name in names:
-        if name in credentials:
-            continue
-        trial = {**credentials, name: SecretStr(canary(len(credentials), salt="fill"))}
+    pending = [name for name in names if name not in credentials]
+    value = {
+        name: SecretStr(canary(len(credentials) + i, salt="fill")) for i, name in enumerate(pending)
+    }
+
+    def trial(added: list[str]) -> dict[str, Any]:
+        return {**data, "credentials": {**credentials, **{n: value[n] for n in added}}}
+
+    alone = [trial([name]) for name in pending]
+    prefetch_validations(model, [trial(pending), *alone])
+    accepted = [name for name, one in zip(pending, alone, strict=True) if _accepts(model, one)]
+    for added in (pending, accepted):
         try:
-            best = type(base).model_validate({**data, "credentials": trial})
+            return model.model_validate(trial(added)) if added else base
         except ValidationError:
             continue
-        credentials = trial
+    best, kept = base, list[str]()  # the names depend on each other: one at a time
+    for name in pending:
+        try:
+            best = model.model_validate(trial([*kept, name]))
+        except ValidationError:
+            continue
+        kept.append(name)
     return best
+
+
+def _accepts(model: Any, data: dict[str, Any]) -> bool:
+    try:
+        model.model_validate(data)
+    except ValidationError:
+        return False
+    return True
 
 
 def _secret_names(config: Any) -> dict[str, str]:

@@ -30,7 +30,7 @@ from floe_compute_kit.conformance.host._mirror import (
     mirror_model,
     rebuild_validation_error,
 )
-from floe_compute_kit.conformance.host._server import CHANNEL_ENV
+from floe_compute_kit.conformance.host._server import BATCH_MAX, CHANNEL_ENV
 from floe_compute_kit.conformance.host._wire import (
     WireError,
     decode,
@@ -55,6 +55,8 @@ MEMORY_ENV: Final = "FLOE_PLUGIN_HOST_MEMORY"
 _OUTPUT_KEEP: Final = 64 * 1024
 _GRACE_S: Final = 0.5
 _CAPTURED_KEEP: Final = 200
+#: verdicts on configs kept per host (equal input, equal verdict)
+_VALIDATED_KEEP: Final = 10_000
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "floe_host_deadline", default=None
 )
@@ -380,7 +382,9 @@ class PluginHost:
 class _LastCall(threading.local):
     """Per thread: the class attributes are each thread's starting values."""
 
-    args_after: list[Any] = []  # read, never mutated: each call sets a new list
+    #: the arguments as the host encoded them after the call, decoded when asked for
+    #: (only the mutation checks ask; decoding a config validates it again)
+    args_after_wire: list[Any] = []  # read, never mutated: each call sets a new list
     violations: list[str] = []
     wall_ms: float = 0.0
 
@@ -406,7 +410,7 @@ class HostPlugin:
     @property
     def last_args_after(self) -> list[Any]:
         """The arguments as the plugin left them after this thread's last call."""
-        return self._last.args_after
+        return [self._decode(a) for a in self._last.args_after_wire]
 
     @property
     def last_violations(self) -> list[str]:
@@ -442,7 +446,7 @@ class HostPlugin:
         reply = self._host.request(message, method)
         self._last.violations = [str(v) for v in reply.get("violations", [])]
         after = reply.get("args_after")
-        self._last.args_after = [] if after is None else [self._decode(a) for a in after]
+        self._last.args_after_wire = after if isinstance(after, list) else []
         return self._read(reply, method)
 
     def floe_provenance(self) -> dict[str, Any]:
@@ -461,7 +465,7 @@ class HostPlugin:
             # The model's verdict on equal input is taken to be the same: checks
             # re-validate the same configs many times, and each asks would cost a trip.
             reply = self._host.request({"op": "validate", "data": encoded}, "config_model")
-            if len(self._validated) < 10_000:
+            if len(self._validated) < _VALIDATED_KEEP:
                 self._validated[key] = reply
         if "rejected" in reply:
             raise rebuild_validation_error(model.__name__, reply["rejected"])
@@ -469,6 +473,31 @@ class HostPlugin:
             raise _remote_error(reply["raised"])
         value = reply["value"]
         return decode(value["data"]) if isinstance(value, dict) and "data" in value else {}
+
+    def floe_prefetch(self, items: list[Any]) -> None:
+        """Ask the host for the verdicts on ``items`` in one trip, so that validating them
+        next costs none: the verdicts land where :meth:`floe_validate` looks first. What
+        the host left out (its time ran out) is asked for one by one, as before."""
+        pending: dict[str, Any] = {}
+        for data in items:
+            try:
+                encoded = encode(data)
+            except WireError:
+                continue  # validating it reports that itself
+            key = json.dumps(encoded, sort_keys=True)
+            if key not in self._validated:
+                pending.setdefault(key, encoded)
+        if not pending or len(self._validated) + len(pending) > _VALIDATED_KEEP:
+            return
+        keys = list(pending)[:BATCH_MAX]
+        reply = self._host.request(
+            {"op": "validate_many", "data": [pending[k] for k in keys]}, "config_model"
+        )
+        verdicts = reply.get("value")
+        if isinstance(verdicts, list):
+            for key, verdict in zip(keys, verdicts, strict=False):
+                if isinstance(verdict, dict):
+                    self._validated[key] = verdict
 
     def _decode(self, data: Any) -> Any:
         return decode(data, models=self._models)
@@ -583,7 +612,7 @@ def load_in_host(spec: str, workdir: Path, settings: HostSettings | None = None)
         model: Any = kit_models.ComputeConfig
     else:
         mirror = mirror_model(str(described["name"]), described["schema"])
-        mirror.floe_remote[:] = [plugin.floe_validate]
+        mirror.floe_remote[:] = [plugin.floe_validate, plugin.floe_prefetch]
         models[str(described["name"])] = mirror
         model = mirror
     declared = reply.get("declared_config_model")

@@ -26,7 +26,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from floe_compute_kit.models import _FreeForFields
 
-__all__ = ["MirrorBase", "mirror_model"]
+__all__ = ["MirrorBase", "mirror_model", "prefetch_validations"]
 
 
 class MirrorBase(BaseModel):
@@ -35,7 +35,7 @@ class MirrorBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     if not TYPE_CHECKING:  # as in ComputeConfig: a mirrored `schema` field must not warn
         schema: ClassVar[_FreeForFields] = _FreeForFields("model_json_schema()")
-    #: [validate function]; one slot, swapped when a new host serves the same schema
+    #: [validate function, prefetch function]; swapped when a new host serves the schema
     floe_remote: ClassVar[list[Any]] = []
     floe_remote_name: ClassVar[str] = ""
 
@@ -50,6 +50,14 @@ class MirrorBase(BaseModel):
         except ValidationError:
             # The real model accepted what this stand-in cannot express: keep its values.
             return cls.model_construct(**canonical) if isinstance(canonical, dict) else canonical
+
+
+def prefetch_validations(model: Any, items: list[Any]) -> None:
+    """Have the verdicts of ``model`` (a mirror) on ``items`` fetched in one trip before
+    they are validated one by one; nothing to do for any other model."""
+    remote = getattr(model, "floe_remote", None) if isinstance(model, type) else None
+    if isinstance(remote, list) and len(remote) > 1 and issubclass(model, MirrorBase):
+        remote[1](items)
 
 
 def rebuild_validation_error(title: str, errors: list[dict[str, Any]]) -> ValidationError:

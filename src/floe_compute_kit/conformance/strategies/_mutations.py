@@ -100,7 +100,10 @@ def invalid_config_mutations(
     ...         raise AssertionError(f"accepted: {mutation.description}")
     >>> test_rejected_naming_the_field()
     """
+    from floe_compute_kit.conformance.host._mirror import prefetch_validations  # noqa: PLC0415
+
     sites = list(_sites(model))
+    prefetch_validations(model, list(bases or ()))  # one trip for them all, in a plugin host
     usable = [copy.deepcopy(b) for b in bases or () if _validates(model, b)]
     valid = (
         st.sampled_from(usable)
@@ -109,41 +112,38 @@ def invalid_config_mutations(
     )
     if not sites:
         return st.nothing()
-    return st.one_of([_apply(model, valid, site) for site in sites]).filter(
+    return st.one_of([_mutate(valid, site) for site in sites]).filter(
         lambda m: not _validates(model, m.data)
     )
 
 
-def _apply(
-    model: type[BaseModel], valid: SearchStrategy[dict[str, Any]], site: _Site
-) -> SearchStrategy[Mutation]:
-    @st.composite
-    def mutate(draw: st.DrawFn) -> Mutation:
-        data = copy.deepcopy(draw(valid))
-        if site.extra_key and site.value is not None:
-            name = draw(site.value)
-            data[name] = draw(_json_values())
-            return Mutation(data, name, f"{name}: {site.description}")
-        if site.nested is not None:
-            inner = draw(site.nested)
-            if site.in_list:
-                current = data.get(site.key) or []
-                index = draw(st.integers(0, len(current))) if current else 0
-                items = list(current)
-                items[index : index + 1] = [inner.data]
-                data[site.key] = items
-                prefix = f"{site.key}.{index}"
-            else:
-                data[site.key] = inner.data
-                prefix = site.key
-            return Mutation(data, f"{prefix}.{inner.field}", f"{prefix}.{inner.description}")
-        if site.value is None:
-            data.pop(site.key, None)
+# Decorated once here: st.composite reads the function's source each time it decorates
+# one (to warn about an unused draw), which cost more than the draws of a sample.
+@st.composite
+def _mutate(draw: st.DrawFn, valid: SearchStrategy[dict[str, Any]], site: _Site) -> Mutation:
+    data = copy.deepcopy(draw(valid))
+    if site.extra_key and site.value is not None:
+        name = draw(site.value)
+        data[name] = draw(_json_values())
+        return Mutation(data, name, f"{name}: {site.description}")
+    if site.nested is not None:
+        inner = draw(site.nested)
+        if site.in_list:
+            current = data.get(site.key) or []
+            index = draw(st.integers(0, len(current))) if current else 0
+            items = list(current)
+            items[index : index + 1] = [inner.data]
+            data[site.key] = items
+            prefix = f"{site.key}.{index}"
         else:
-            data[site.key] = draw(site.value)
-        return Mutation(data, site.key, f"{site.key}: {site.description}")
-
-    return mutate()
+            data[site.key] = inner.data
+            prefix = site.key
+        return Mutation(data, f"{prefix}.{inner.field}", f"{prefix}.{inner.description}")
+    if site.value is None:
+        data.pop(site.key, None)
+    else:
+        data[site.key] = draw(site.value)
+    return Mutation(data, site.key, f"{site.key}: {site.description}")
 
 
 def _sites(model: type[BaseModel]) -> Iterator[_Site]:
