@@ -19,16 +19,16 @@ from pydantic import SecretStr, ValidationError
 
 from floe_compute_duckdb.config import (
     RESERVED_ALIASES,
+    SETTING_KEYWORDS,
     AttachConfig,
     DuckDBConfig,
-    _duckdb_keywords,
 )
 from floe_compute_duckdb.extensions import OFFLINE_EXTENSIONS
 
 HOSTILE = ["'", '"', ";", "--", "/*", "*/", "\\", "\n", "é", "☃", "\U0001d518", " ", "$", "%", ")"]
 
 identifiers = st.from_regex(r"\A[a-z_][a-z0-9_]{0,12}\Z")
-aliases = identifiers.filter(lambda a: a not in RESERVED_ALIASES and a not in _duckdb_keywords())
+aliases = identifiers.filter(lambda a: a not in RESERVED_ALIASES and a not in SETTING_KEYWORDS)
 
 
 def _no_jinja(text: str) -> bool:

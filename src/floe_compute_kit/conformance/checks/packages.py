@@ -46,9 +46,18 @@ def _adapter_distribution(kind: str) -> str | None:
     import importlib.metadata as md  # noqa: PLC0415
 
     wanted = f"dbt/adapters/{kind}/__init__.py"
+
+    def ships(dist: md.Distribution) -> bool:
+        return any(str(f).replace("\\", "/") == wanted for f in dist.files or ())
+
+    try:  # the usual one first: reading every distribution's RECORD took 0.15 s
+        usual = md.distribution(f"dbt-{kind}")
+    except (md.PackageNotFoundError, ValueError):
+        usual = None
+    if usual is not None and ships(usual):
+        return str(usual.metadata["Name"])
     for dist in md.distributions():
-        files = dist.files or ()
-        if any(str(f).replace("\\", "/") == wanted for f in files):
+        if ships(dist):
             return str(dist.metadata["Name"])
     return _editable_distribution(f"dbt.adapters.{kind}")
 
