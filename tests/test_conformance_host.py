@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from floe_compute_kit.conformance._results import Level, Outcome, SuiteResult
-from floe_compute_kit.conformance.host import HostSettings
+from floe_compute_kit.conformance.host import HostSettings, PluginDiedError, PluginHungError
 from floe_compute_kit.conformance.runner import run_suite
 from zoo.hostile import CHILD_MARKER
 
@@ -270,5 +270,63 @@ def test_a_slow_validator_gets_a_short_batch_and_the_rest_one_by_one(tmp_path: P
         assert sent[0] == "validate_many"
         assert 1 <= sent.count("validate") <= 3  # 0.4 s each: the batch held 3 or so
         assert not loaded.instance.floe_host.hung
+    finally:
+        loaded.instance.floe_host.close()
+
+
+def _threads(model: Any, *counts: int) -> list[Any]:
+    return [model.model_validate({"threads": n}) for n in counts]
+
+
+@pytest.mark.requirement("KIT-001")
+def test_calls_made_ahead_answer_as_the_calls_one_by_one(tmp_path: Path) -> None:
+    from floe_compute_kit.conformance.host._client import load_in_host
+
+    loaded = load_in_host("duckdb", tmp_path)
+    try:
+        plugin = loaded.instance
+        configs = _threads(loaded.config_model, 1, 2, 3, 2)
+        one_by_one = [plugin.floe_call("generate_dbt_profile", c) for c in configs]
+        sent = _counting(plugin.floe_host)
+        plugin.floe_prefetch_calls("generate_dbt_profile", [[c] for c in configs])
+        plugin.floe_prefetch_calls("generate_dbt_profile", [[c] for c in configs], sandboxed=True)
+        ahead = [plugin.floe_call("generate_dbt_profile", c) for c in configs]
+        sandboxed = []
+        for config in configs:
+            sandboxed.append(plugin.floe_call("generate_dbt_profile", config, sandboxed=True))
+            assert plugin.last_violations == []
+            assert plugin.last_args_after == [config]
+        assert ahead == one_by_one == sandboxed
+        calls = [op for op in sent if op.startswith("call")]  # (args_after is validated)
+        assert calls == ["call_many", "call_many"]
+        plugin.floe_call("generate_dbt_profile", configs[0])  # each reply is taken once
+        assert sent[-1] == "call"
+    finally:
+        loaded.instance.floe_host.close()
+
+
+@pytest.mark.requirement("FR-003")
+@pytest.mark.parametrize(
+    ("plugin", "error"),
+    [("ExitsOnThreeThreads", PluginDiedError), ("HangsOnThreeThreads", PluginHungError)],
+)
+def test_a_call_that_ends_a_batch_is_met_by_its_own_call(
+    tmp_path: Path, plugin: str, error: type[Exception]
+) -> None:
+    """The batch fails as a whole; the calls are then made one by one, so the failure is
+    met (and reported) by the call with the config that causes it, not the first one."""
+    from floe_compute_kit.conformance.host._client import load_in_host
+
+    settings = HostSettings(call_deadline_s=2.0, load_deadline_s=20.0)
+    loaded = load_in_host(f"zoo.hostcost:{plugin}", tmp_path, settings)
+    try:
+        remote = loaded.instance
+        configs = _threads(loaded.config_model, 1, 2, 3, 4)
+        remote.floe_prefetch_calls("generate_dbt_profile", [[c] for c in configs])
+        assert not remote.floe_host.hung  # nobody is blamed for the batch
+        for config in configs[:2]:
+            assert remote.floe_call("generate_dbt_profile", config)["type"] == "duckdb"
+        with pytest.raises(error):
+            remote.floe_call("generate_dbt_profile", configs[2])
     finally:
         loaded.instance.floe_host.close()

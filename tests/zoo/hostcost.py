@@ -71,6 +71,26 @@ class SlowValidator(DuckDBComputePlugin):
     config_model = _SlowToValidate
 
 
+class ExitsOnThreeThreads(DuckDBComputePlugin):
+    """Ends its process in generate_dbt_profile for a config with threads=3 only."""
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        if config.threads == 3:
+            import os
+
+            os._exit(7)
+        return super().generate_dbt_profile(config)
+
+
+class HangsOnThreeThreads(DuckDBComputePlugin):
+    """Never returns from generate_dbt_profile for a config with threads=3 only."""
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        if config.threads == 3:
+            time.sleep(3600)
+        return super().generate_dbt_profile(config)
+
+
 _Z = "zoo.hostcost:"
 CASES: tuple[ZooCase, ...] = (
     ZooCase(_Z + "LaterCallsDiffer", "profile.deterministic"),

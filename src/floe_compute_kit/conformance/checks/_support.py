@@ -12,7 +12,7 @@ import contextlib
 import copy
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -30,7 +30,9 @@ __all__ = [
     "generated_configs",
     "mask",
     "no_io",
+    "prefetch_calls",
     "profile_type",
+    "screened_configs",
     "secret_values",
 ]
 
@@ -244,6 +246,24 @@ def generated_configs(ctx: CheckContext, n: int) -> list[Any]:
     """The first ``n`` generated configs of the run's shared sample: the ones
     :func:`for_all` screens after the examples (drawn once, then copies are handed out)."""
     return sample(ctx, _CONFIGS, lambda: _strategy(ctx), n)
+
+
+def screened_configs(ctx: CheckContext) -> list[Any]:
+    """The configs :func:`for_all` hands its property, in its order: the examples, then
+    the generated sample."""
+    return [*example_configs(ctx), *generated_configs(ctx, ctx.max_examples)]
+
+
+def prefetch_calls(
+    ctx: CheckContext, method: str, calls: Sequence[Sequence[Any]], *, sandboxed: bool = False
+) -> None:
+    """Make a property's plugin calls ahead, in one trip, where the plugin runs in a host
+    (the checks' own calls then take those replies, in the same order); nothing happens
+    for a plugin object in this process."""
+    from floe_compute_kit.conformance.host._client import HostPlugin  # noqa: PLC0415
+
+    if isinstance(ctx.plugin, HostPlugin):
+        ctx.plugin.floe_prefetch_calls(method, calls, sandboxed=sandboxed)
 
 
 def screen(

@@ -13,7 +13,9 @@ from floe_compute_kit.conformance._leaks import canary, find_leaks, spellings
 from floe_compute_kit.conformance.checks._support import (
     mask,
     no_io,
+    prefetch_calls,
     profile_type,
+    sample,
     screen,
 )
 from floe_compute_kit.conformance.engines import engine_for
@@ -235,7 +237,14 @@ def hostile_names(ctx: CheckContext) -> None:
                     example=mask(catalog),
                 )
 
+    _prefetch_hostile(ctx)
     screen(ctx, "hostile_catalogs", hostile_catalogs, prop)
+
+
+def _prefetch_hostile(ctx: CheckContext) -> None:
+    """The SQL for every hostile catalog of the sample, asked for in one trip (in a host)."""
+    catalogs = sample(ctx, "hostile_catalogs", hostile_catalogs, ctx.max_examples)
+    prefetch_calls(ctx, METHOD, [[c] for c in catalogs])
 
 
 def _statement_shapes(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[str]]]:
@@ -278,6 +287,7 @@ def no_secret_leak(ctx: CheckContext) -> None:
                 )
 
     prop(benign_catalog())
+    _prefetch_hostile(ctx)
     screen(ctx, "hostile_catalogs", hostile_catalogs, prop)
 
 

@@ -18,6 +18,8 @@ from floe_compute_kit.conformance.checks._support import (
     for_all,
     mask,
     no_io,
+    prefetch_calls,
+    screened_configs,
     secret_values,
     walk_strings,
 )
@@ -76,6 +78,25 @@ def profile_of(ctx: CheckContext, config: Any) -> dict[str, Any]:
     return profile
 
 
+def prefetch_profiles(ctx: CheckContext, configs: list[Any]) -> None:
+    """The profiles of ``configs`` that :func:`profile_of` does not hold yet, asked for
+    in one trip (in a plugin host; one by one otherwise, as each is needed)."""
+    memo: dict[str, dict[str, Any]] = ctx.extra.get(_PROFILES, {})
+    todo: dict[str, Any] = {}
+    for config in configs:
+        key = _config_key(config)
+        if key is not None and key not in memo:
+            todo.setdefault(key, config)
+    prefetch_calls(ctx, METHOD, [[config] for config in todo.values()])
+
+
+def _prefetch_validations(configs: list[Any], data: list[Any]) -> None:
+    from floe_compute_kit.conformance.host._mirror import prefetch_validations  # noqa: PLC0415
+
+    if configs:
+        prefetch_validations(type(configs[0]), data)
+
+
 @check(
     "profile.yaml_round_trip",
     method=METHOD,
@@ -106,6 +127,7 @@ def yaml_round_trip(ctx: CheckContext) -> None:
                 f"(e.g. tuples or non-string keys): {profile!r} became {again!r}"
             )
 
+    prefetch_profiles(ctx, screened_configs(ctx))
     for_all(ctx, prop)
 
 
@@ -184,10 +206,13 @@ def threads_match(ctx: CheckContext) -> None:
     for_all(ctx, prop)
 
 
+def _other_timeout_data(config: Any) -> dict[str, Any]:
+    other = 60 if config.timeout_seconds != 60 else 120
+    return {**config.model_dump(), "timeout_seconds": other}
+
+
 def _other_timeout(config: Any) -> Any:
-    current = config.timeout_seconds
-    other = 60 if current != 60 else 120
-    return type(config).model_validate({**config.model_dump(), "timeout_seconds": other})
+    return type(config).model_validate(_other_timeout_data(config))
 
 
 @check(
@@ -210,6 +235,15 @@ def timeout_changes_profile(ctx: CheckContext) -> None:
                 "timeout is not passed to anything that enforces it"
             )
 
+    configs = screened_configs(ctx)
+    _prefetch_validations(configs, [_other_timeout_data(c) for c in configs])
+    others = []
+    for config in configs:
+        try:
+            others.append(_other_timeout(config))
+        except ValidationError:
+            continue
+    prefetch_profiles(ctx, [*configs, *others])
     for_all(ctx, prop)
 
 
@@ -237,6 +271,10 @@ def deterministic(ctx: CheckContext) -> None:
                     f"then {again!r}"
                 )
 
+    configs = screened_configs(ctx)
+    _prefetch_validations(configs, [c.model_dump() for c in configs])
+    prefetch_profiles(ctx, configs)  # the answers to compare with, if none is kept yet
+    prefetch_calls(ctx, METHOD, [[c] for c in configs])  # the fresh calls
     for_all(ctx, prop)
 
 
@@ -261,6 +299,7 @@ def no_mutation(ctx: CheckContext) -> None:
             ]
             raise CheckFailed(f"generate_dbt_profile mutated the config: fields {changed}")
 
+    prefetch_calls(ctx, METHOD, [[c] for c in screened_configs(ctx)])
     for_all(ctx, prop)
 
 
@@ -272,11 +311,19 @@ def no_mutation(ctx: CheckContext) -> None:
     "database connection.",
 )
 def profile_no_io(ctx: CheckContext) -> None:
+    prefetch_calls(ctx, METHOD, [[c] for c in screened_configs(ctx)], sandboxed=True)
     for_all(ctx, lambda config: no_io(ctx, METHOD, config))
 
 
 def _with_marked_secrets(config: Any) -> Any:
     """``config`` with every secret replaced by a distinctive token, when the model allows."""
+    try:
+        return type(config).model_validate(_marked_data(config))
+    except ValidationError:
+        return config
+
+
+def _marked_data(config: Any) -> Any:
     counter = iter(range(10_000))
 
     def swap(value: Any) -> Any:
@@ -288,10 +335,7 @@ def _with_marked_secrets(config: Any) -> Any:
             return [swap(v) for v in value]
         return value
 
-    try:
-        return type(config).model_validate(swap(config.model_dump()))
-    except ValidationError:
-        return config
+    return swap(config.model_dump())
 
 
 @check(
@@ -324,11 +368,15 @@ def no_plain_secrets(ctx: CheckContext) -> None:
                 "variable (base64, URL-encoding or hex of a secret is the secret in plain sight)"
             )
 
-    for_all(ctx, prop)
-    # and the configs with a value in every credential the model accepts
     from floe_compute_kit.conformance.checks.secrets import canary_configs  # noqa: PLC0415
 
-    for config, _ in canary_configs(ctx):
+    canaries = [config for config, _ in canary_configs(ctx)]
+    configs = [*screened_configs(ctx), *canaries]
+    _prefetch_validations(configs, [_marked_data(c) for c in configs])
+    prefetch_profiles(ctx, [_with_marked_secrets(c) for c in configs])
+    for_all(ctx, prop)
+    # and the configs with a value in every credential the model accepts
+    for config in canaries:
         try:
             prop(config)
         except CheckFailed as exc:

@@ -10,6 +10,7 @@ plugin to the checks, so the same check runs in-process or against a host.
 from __future__ import annotations
 
 import builtins
+import collections
 import contextvars
 import json
 import os
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -373,10 +374,14 @@ class PluginHost:
         if reply.get("captured"):
             self.captured.append((method, reply["captured"]))
             del self.captured[:-_CAPTURED_KEEP]
+        self.note_effects(reply)
+        return reply
+
+    def note_effects(self, reply: dict[str, Any]) -> None:
+        """Keep what a reply says the plugin did to its process (each effect once)."""
         for effect in reply.get("effects", []):
             if effect not in self.effects and len(self.effects) < 50:
                 self.effects.append(str(effect))
-        return reply
 
 
 class _LastCall(threading.local):
@@ -389,6 +394,17 @@ class _LastCall(threading.local):
     wall_ms: float = 0.0
 
 
+class _Prefetched(threading.local):
+    """Per thread: replies to calls made ahead (see HostPlugin.floe_prefetch_calls)."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, collections.deque[dict[str, Any]]] = {}
+
+
+def _call_key(method: str, encoded: list[Any], sandboxed: bool) -> str:
+    return json.dumps([method, encoded, sandboxed], sort_keys=True)
+
+
 class HostPlugin:
     """Stands in for the plugin: attribute reads and method calls go to the host."""
 
@@ -398,6 +414,7 @@ class HostPlugin:
         self._attributes = frozenset(host.info.get("attributes", ()))
         self._callables = frozenset(host.info.get("callables", ()))
         self._last = _LastCall()
+        self._prefetched = _Prefetched()
         self._validated: dict[str, dict[str, Any]] = {}
         #: every secret value sent to the plugin, so reports can be scrubbed of them
         self.secrets_seen: set[str] = set()
@@ -437,17 +454,59 @@ class HostPlugin:
         return self._read(self._host.request({"op": "get", "name": name}, name), name)
 
     def floe_call(self, method: str, *args: Any, sandboxed: bool = False) -> Any:
-        message = {
-            "op": "call",
-            "method": method,
-            "args": [encode(a) for a in args],
-            "sandboxed": sandboxed,
-        }
-        reply = self._host.request(message, method)
+        encoded = [encode(a) for a in args]
+        waiting = self._prefetched.replies.get(_call_key(method, encoded, sandboxed))
+        if waiting:
+            reply = waiting.popleft()  # made ahead, in this order: this call's own reply
+        else:
+            message = {"op": "call", "method": method, "args": encoded, "sandboxed": sandboxed}
+            reply = self._host.request(message, method)
         self._last.violations = [str(v) for v in reply.get("violations", [])]
         after = reply.get("args_after")
         self._last.args_after_wire = after if isinstance(after, list) else []
         return self._read(reply, method)
+
+    def floe_prefetch_calls(
+        self, method: str, calls: Sequence[Sequence[Any]], *, sandboxed: bool = False
+    ) -> None:
+        """Make the calls of ``method`` with each of ``calls`` (argument lists) now, in one
+        trip; each later ``floe_call`` with equal arguments in this thread takes its reply
+        instead of a trip of its own. The plugin sees the same calls in the same order,
+        only sooner. The calls the host did not get to (its time ran out), and all of them
+        when the trip fails, are made one by one as before: a call that ends or hangs the
+        host is then met, and reported, by the check's own call with that config.
+        Replies not taken stay with the thread (each check runs in a thread of its own)."""
+        if method not in self._callables or not calls:
+            return
+        keyed: list[tuple[str, list[Any]]] = []
+        for args in list(calls)[:BATCH_MAX]:
+            try:
+                encoded = [encode(a) for a in args]
+            except WireError:
+                break  # the call itself reports it, in its turn
+            keyed.append((_call_key(method, encoded, sandboxed), encoded))
+        if not keyed:
+            return
+        message = {
+            "op": "call_many",
+            "method": method,
+            "calls": [encoded for _, encoded in keyed],
+            "sandboxed": sandboxed,
+        }
+        hung_before = method in self._host.hung
+        try:
+            reply = self._host.request(message, method)
+        except (PluginDiedError, PluginHungError):
+            if not hung_before:
+                self._host.hung.pop(method, None)  # the call that hung is found one by one
+            return
+        replies = reply.get("value")
+        if not isinstance(replies, list):
+            return
+        for (key, _), item in zip(keyed, replies, strict=False):
+            if isinstance(item, dict):
+                self._host.note_effects(item)
+                self._prefetched.replies.setdefault(key, collections.deque()).append(item)
 
     def floe_provenance(self) -> dict[str, Any]:
         """The plugin's distribution and environment, as the host reads them."""

@@ -32,8 +32,9 @@ __all__ = ["main"]
 
 #: The environment variable that hands the host its channel: "<read fd>,<write fd>".
 CHANNEL_ENV: Final = "FLOE_PLUGIN_HOST_CHANNEL"
-#: a ``validate_many`` request answers for at most this many configs, and stops once it
-#: has spent this long (one trip for what would be dozens; see HostPlugin.floe_prefetch)
+#: a ``validate_many`` or ``call_many`` request answers for at most this many configs or
+#: calls, and stops once it has spent this long (one trip for what would be dozens; see
+#: HostPlugin.floe_prefetch and floe_prefetch_calls)
 BATCH_MAX: Final = 256
 BATCH_BUDGET_S: Final = 1.0
 _MAX_TEXT: Final = 20_000
@@ -407,6 +408,17 @@ class _Host:
         except WireError as exc:
             return {"unreadable": str(exc)}
 
+    def call_many(self, method: str, calls: list[Any], sandboxed: bool) -> dict[str, Any]:
+        """Each call's reply in order, as :meth:`call` gives it, for as many calls as fit
+        in :data:`BATCH_BUDGET_S` (at least one); the kit makes the rest one by one."""
+        replies: list[dict[str, Any]] = []
+        end = time.monotonic() + BATCH_BUDGET_S
+        for args in calls[:BATCH_MAX]:
+            replies.append(self.call(method, list(args), sandboxed))
+            if time.monotonic() > end:
+                break
+        return {"value": replies}
+
     def validate_many(self, items: list[Any]) -> dict[str, Any]:
         """The verdicts on ``items`` in order, as :meth:`validate` gives them, for as many
         as fit in :data:`BATCH_BUDGET_S` (at least one): a slow validator gets the shorter
@@ -545,6 +557,9 @@ def _serve(capture: Any) -> int:
         "call": lambda m: host.call(str(m["method"]), list(m["args"]), bool(m.get("sandboxed"))),
         "validate": lambda m: host.validate(m["data"]),
         "validate_many": lambda m: host.validate_many(list(m["data"])),
+        "call_many": lambda m: host.call_many(
+            str(m["method"]), list(m["calls"]), bool(m.get("sandboxed"))
+        ),
         "provenance": lambda m: host.provenance(),
     }
     while True:
