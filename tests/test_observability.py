@@ -220,3 +220,22 @@ def test_importing_the_kit_does_not_import_opentelemetry() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_one_tracer_per_provider_and_spans_follow_a_new_provider(telemetry: Telemetry) -> None:
+    """The tracer is kept between calls (making one each call cost a tenth of a traced
+    call), but never outlives the providers it was made for."""
+    first = observability.get_tracer()
+    assert observability.get_tracer() is first
+    exporter = InMemorySpanExporter()
+    other = TracerProvider()
+    other.add_span_processor(SimpleSpanProcessor(exporter))
+    observability.use_providers(other, None)
+    try:
+        assert observability.get_tracer() is not first
+        PLUGIN.generate_dbt_profile(DuckDBConfig())
+    finally:
+        observability.use_providers(None, None)
+        other.shutdown()
+    assert [s.name for s in exporter.get_finished_spans()] == [observability.SPAN_PROFILE]
+    assert telemetry.finished(observability.SPAN_PROFILE) == []

@@ -44,8 +44,8 @@ def upstream_python() -> Path:
     root.mkdir(parents=True, exist_ok=True)
     env = root / "floe-core-0.1.0a1"
     python = env / "bin" / "python"
-    wanted = hashlib.sha256(
-        (REPO / "pyproject.toml").read_bytes() + " ".join(UPSTREAM).encode()
+    wanted = hashlib.sha256(  # the checkout's path too: the kit is installed editable
+        (REPO / "pyproject.toml").read_bytes() + " ".join([str(REPO), *UPSTREAM]).encode()
     ).hexdigest()
     stamp = env / ".floe-installed"
     with (root / ".lock").open("w") as lock:  # xdist workers make it once, one at a time
