@@ -328,5 +328,8 @@ def test_a_call_that_ends_a_batch_is_met_by_its_own_call(
             assert remote.floe_call("generate_dbt_profile", config)["type"] == "duckdb"
         with pytest.raises(error):
             remote.floe_call("generate_dbt_profile", configs[2])
+        sent = _counting(remote.floe_host)
+        remote.floe_prefetch_calls("generate_dbt_profile", [[c] for c in configs])
+        assert sent == []  # a method that ended a batch is called one at a time from then on
     finally:
         loaded.instance.floe_host.close()

@@ -23,11 +23,13 @@ from floe_compute_kit.conformance._invoke import PluginRaised, call, plugin_trac
 
 __all__ = [
     "PROFILE_TYPE_KEY",
+    "ahead",
     "baseline_config",
     "example_configs",
     "for_all",
     "for_all_values",
     "generated_configs",
+    "hosted",
     "mask",
     "no_io",
     "prefetch_calls",
@@ -254,15 +256,31 @@ def screened_configs(ctx: CheckContext) -> list[Any]:
     return [*example_configs(ctx), *generated_configs(ctx, ctx.max_examples)]
 
 
+def hosted(ctx: CheckContext) -> bool:
+    """Whether the plugin runs in a plugin host (not an object in this process, whose
+    attributes, ``floe_call`` among them, would be the plugin's own)."""
+    from floe_compute_kit.conformance.host._client import HostPlugin  # noqa: PLC0415
+
+    return isinstance(ctx.plugin, HostPlugin)
+
+
+def ahead(ctx: CheckContext, prepare: Callable[[], None]) -> None:
+    """``prepare()`` (a check's calls made ahead, see :func:`prefetch_calls`) where the
+    plugin runs in a host. It only saves trips: whatever goes wrong in it is left for the
+    check's own calls to meet and report, each with the config that causes it."""
+    if not hosted(ctx):
+        return
+    with contextlib.suppress(Exception):
+        prepare()
+
+
 def prefetch_calls(
     ctx: CheckContext, method: str, calls: Sequence[Sequence[Any]], *, sandboxed: bool = False
 ) -> None:
     """Make a property's plugin calls ahead, in one trip, where the plugin runs in a host
     (the checks' own calls then take those replies, in the same order); nothing happens
     for a plugin object in this process."""
-    from floe_compute_kit.conformance.host._client import HostPlugin  # noqa: PLC0415
-
-    if isinstance(ctx.plugin, HostPlugin):
+    if hosted(ctx):
         ctx.plugin.floe_prefetch_calls(method, calls, sandboxed=sandboxed)
 
 

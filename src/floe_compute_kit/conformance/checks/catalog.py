@@ -11,6 +11,7 @@ from floe_compute_kit.conformance._check import CheckContext, CheckFailed, Check
 from floe_compute_kit.conformance._invoke import PluginRaised, call
 from floe_compute_kit.conformance._leaks import canary, find_leaks, spellings
 from floe_compute_kit.conformance.checks._support import (
+    ahead,
     mask,
     no_io,
     prefetch_calls,
@@ -243,8 +244,12 @@ def hostile_names(ctx: CheckContext) -> None:
 
 def _prefetch_hostile(ctx: CheckContext) -> None:
     """The SQL for every hostile catalog of the sample, asked for in one trip (in a host)."""
-    catalogs = sample(ctx, "hostile_catalogs", hostile_catalogs, ctx.max_examples)
-    prefetch_calls(ctx, METHOD, [[c] for c in catalogs])
+
+    def prepare() -> None:
+        catalogs = sample(ctx, "hostile_catalogs", hostile_catalogs, ctx.max_examples)
+        prefetch_calls(ctx, METHOD, [[c] for c in catalogs])
+
+    ahead(ctx, prepare)
 
 
 def _statement_shapes(ctx: CheckContext, catalog: Any) -> list[tuple[str, list[str]]]:

@@ -15,7 +15,9 @@ from floe_compute_kit.conformance._invoke import call
 from floe_compute_kit.conformance._lanes import always_beside, beside_dir, quiet_hold
 from floe_compute_kit.conformance._results import Level
 from floe_compute_kit.conformance.checks._support import (
+    ahead,
     for_all,
+    hosted,
     mask,
     no_io,
     prefetch_calls,
@@ -127,7 +129,7 @@ def yaml_round_trip(ctx: CheckContext) -> None:
                 f"(e.g. tuples or non-string keys): {profile!r} became {again!r}"
             )
 
-    prefetch_profiles(ctx, screened_configs(ctx))
+    ahead(ctx, lambda: prefetch_profiles(ctx, screened_configs(ctx)))
     for_all(ctx, prop)
 
 
@@ -235,15 +237,18 @@ def timeout_changes_profile(ctx: CheckContext) -> None:
                 "timeout is not passed to anything that enforces it"
             )
 
-    configs = screened_configs(ctx)
-    _prefetch_validations(configs, [_other_timeout_data(c) for c in configs])
-    others = []
-    for config in configs:
-        try:
-            others.append(_other_timeout(config))
-        except ValidationError:
-            continue
-    prefetch_profiles(ctx, [*configs, *others])
+    def prepare() -> None:
+        configs = screened_configs(ctx)
+        _prefetch_validations(configs, [_other_timeout_data(c) for c in configs])
+        others = []
+        for config in configs:
+            try:
+                others.append(_other_timeout(config))
+            except ValidationError:
+                continue
+        prefetch_profiles(ctx, [*configs, *others])
+
+    ahead(ctx, prepare)
     for_all(ctx, prop)
 
 
@@ -256,14 +261,14 @@ def timeout_changes_profile(ctx: CheckContext) -> None:
 def deterministic(ctx: CheckContext) -> None:
     # In a host the plugin gets a new copy of its argument on every call, so an equal
     # config and the same one are the same request there: one fresh call says it all.
-    hosted = getattr(ctx.plugin, "floe_call", None) is not None
+    in_host = hosted(ctx)
 
     def prop(config: Any) -> None:
         first = profile_of(ctx, config)  # the answer the other checks judged
         twin = type(config).model_validate(config.model_dump())
         for again in (
             fresh_profile_of(ctx, twin),
-            *(() if hosted else (fresh_profile_of(ctx, config),)),
+            *(() if in_host else (fresh_profile_of(ctx, config),)),
         ):
             if again != first:
                 raise CheckFailed(
@@ -271,10 +276,13 @@ def deterministic(ctx: CheckContext) -> None:
                     f"then {again!r}"
                 )
 
-    configs = screened_configs(ctx)
-    _prefetch_validations(configs, [c.model_dump() for c in configs])
-    prefetch_profiles(ctx, configs)  # the answers to compare with, if none is kept yet
-    prefetch_calls(ctx, METHOD, [[c] for c in configs])  # the fresh calls
+    def prepare() -> None:
+        configs = screened_configs(ctx)
+        _prefetch_validations(configs, [c.model_dump() for c in configs])
+        prefetch_profiles(ctx, configs)  # the answers to compare with, if none is kept yet
+        prefetch_calls(ctx, METHOD, [[c] for c in configs])  # the fresh calls
+
+    ahead(ctx, prepare)
     for_all(ctx, prop)
 
 
@@ -299,7 +307,7 @@ def no_mutation(ctx: CheckContext) -> None:
             ]
             raise CheckFailed(f"generate_dbt_profile mutated the config: fields {changed}")
 
-    prefetch_calls(ctx, METHOD, [[c] for c in screened_configs(ctx)])
+    ahead(ctx, lambda: prefetch_calls(ctx, METHOD, [[c] for c in screened_configs(ctx)]))
     for_all(ctx, prop)
 
 
@@ -311,7 +319,10 @@ def no_mutation(ctx: CheckContext) -> None:
     "database connection.",
 )
 def profile_no_io(ctx: CheckContext) -> None:
-    prefetch_calls(ctx, METHOD, [[c] for c in screened_configs(ctx)], sandboxed=True)
+    ahead(
+        ctx,
+        lambda: prefetch_calls(ctx, METHOD, [[c] for c in screened_configs(ctx)], sandboxed=True),
+    )
     for_all(ctx, lambda config: no_io(ctx, METHOD, config))
 
 
@@ -371,9 +382,13 @@ def no_plain_secrets(ctx: CheckContext) -> None:
     from floe_compute_kit.conformance.checks.secrets import canary_configs  # noqa: PLC0415
 
     canaries = [config for config, _ in canary_configs(ctx)]
-    configs = [*screened_configs(ctx), *canaries]
-    _prefetch_validations(configs, [_marked_data(c) for c in configs])
-    prefetch_profiles(ctx, [_with_marked_secrets(c) for c in configs])
+
+    def prepare() -> None:
+        configs = [*screened_configs(ctx), *canaries]
+        _prefetch_validations(configs, [_marked_data(c) for c in configs])
+        prefetch_profiles(ctx, [_with_marked_secrets(c) for c in configs])
+
+    ahead(ctx, prepare)
     for_all(ctx, prop)
     # and the configs with a value in every credential the model accepts
     for config in canaries:

@@ -415,6 +415,8 @@ class HostPlugin:
         self._callables = frozenset(host.info.get("callables", ()))
         self._last = _LastCall()
         self._prefetched = _Prefetched()
+        #: methods whose batch ended or hung the host: made one call at a time from then on
+        self._unbatched: set[str] = set()
         self._validated: dict[str, dict[str, Any]] = {}
         #: every secret value sent to the plugin, so reports can be scrubbed of them
         self.secrets_seen: set[str] = set()
@@ -493,17 +495,7 @@ class HostPlugin:
             "calls": [encoded for _, encoded in keyed],
             "sandboxed": sandboxed,
         }
-        hung_before = method in self._host.hung
-        try:
-            reply = self._host.request(message, method)
-        except (PluginDiedError, PluginHungError):
-            if not hung_before:
-                self._host.hung.pop(method, None)  # the call that hung is found one by one
-            return
-        replies = reply.get("value")
-        if not isinstance(replies, list):
-            return
-        for (key, _), item in zip(keyed, replies, strict=False):
+        for (key, _), item in zip(keyed, self._batch(message, method), strict=False):
             if isinstance(item, dict):
                 self._host.note_effects(item)
                 self._prefetched.replies.setdefault(key, collections.deque()).append(item)
@@ -549,14 +541,28 @@ class HostPlugin:
         if not pending or len(self._validated) + len(pending) > _VALIDATED_KEEP:
             return
         keys = list(pending)[:BATCH_MAX]
-        reply = self._host.request(
-            {"op": "validate_many", "data": [pending[k] for k in keys]}, "config_model"
-        )
-        verdicts = reply.get("value")
-        if isinstance(verdicts, list):
-            for key, verdict in zip(keys, verdicts, strict=False):
-                if isinstance(verdict, dict):
-                    self._validated[key] = verdict
+        message = {"op": "validate_many", "data": [pending[k] for k in keys]}
+        for key, verdict in zip(keys, self._batch(message, "config_model"), strict=False):
+            if isinstance(verdict, dict):
+                self._validated[key] = verdict
+
+    def _batch(self, message: dict[str, Any], method: str) -> list[Any]:
+        """The replies of one batch request; none when it failed. A batch that ends or
+        hangs the host blames nobody (the calls one by one then meet it, with the input
+        that causes it), and ``method`` is not batched again in this run: a plugin that
+        keeps dying would pay for two host starts per check."""
+        if method in self._unbatched:
+            return []
+        hung_before = method in self._host.hung
+        try:
+            reply = self._host.request(message, method)
+        except (PluginDiedError, PluginHungError):
+            self._unbatched.add(method)
+            if not hung_before:
+                self._host.hung.pop(method, None)
+            return []
+        replies = reply.get("value")
+        return replies if isinstance(replies, list) else []
 
     def _decode(self, data: Any) -> Any:
         return decode(data, models=self._models)
