@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import re
 import typing
@@ -51,6 +52,10 @@ class _Ctx:
     tagged: bool = False
 
 
+# One strategy object each, built on first use: a new one per draw is validated by
+# Hypothesis on its first draw (a recursive one costly so), which was a seventh of
+# drawing the invalid-config mutations.
+@functools.cache
 def _json_values() -> SearchStrategy[Any]:
     """Small JSON-able values, for ``Any`` and unparameterised containers."""
     scalars = (
@@ -67,6 +72,7 @@ def _json_values() -> SearchStrategy[Any]:
     )
 
 
+@functools.cache
 def _keys() -> SearchStrategy[str]:
     """Mapping keys: mostly identifier-like (as real configs have), sometimes any text."""
     return st.builds(
