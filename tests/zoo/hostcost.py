@@ -47,6 +47,17 @@ class LaterCallsUnplain(_FirstAnswerGood):
         return {**profile, "settings": {"order"}}
 
 
+class ThirdCallDiffers(DuckDBComputePlugin):
+    """Answers a config the same twice, then differently: passes any one fresh call."""
+
+    def generate_dbt_profile(self, config: ComputeConfig) -> dict[str, Any]:
+        profile = super().generate_dbt_profile(config)
+        calls: dict[str, int] = self.__dict__.setdefault("_calls", {})  # one instance per run
+        key = repr(config.model_dump())
+        calls[key] = calls.get(key, 0) + 1
+        return {**profile, "retries": 3} if calls[key] >= 3 else profile
+
+
 class CountsProfiles(DuckDBComputePlugin):
     """The reference plugin, counting its generate_dbt_profile calls (in-process runs)."""
 
@@ -95,4 +106,5 @@ _Z = "zoo.hostcost:"
 CASES: tuple[ZooCase, ...] = (
     ZooCase(_Z + "LaterCallsDiffer", "profile.deterministic"),
     ZooCase(_Z + "LaterCallsUnplain", "profile.deterministic"),
+    ZooCase(_Z + "ThirdCallDiffers", "profile.deterministic"),
 )
